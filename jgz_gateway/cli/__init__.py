@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 
 from . import messages  # noqa: E402,F401  (registers parse/build/validate)
+from . import bds  # noqa: E402,F401
 
 
 

@@ -290,7 +290,12 @@ class ValueSet:
         return self.hl7.null_flavors if self.hl7 else frozenset()
 
     def as_dict(self) -> dict[str, Any]:
-        return _plain(self) | {"fallback": self.fallback}
+        """JSON-ready; the flavours' codes appear once, aligned, under ``concepts``."""
+        data = _plain(self)
+        for flavour in ("bds", "hl7"):
+            if data[flavour]:
+                del data[flavour]["codes"]
+        return data | {"fallback": self.fallback, "null_flavors": sorted(self.null_flavors)}
 
 
 @dataclass(frozen=True)
