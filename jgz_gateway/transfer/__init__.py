@@ -1,0 +1,1 @@
+"""Dossier transfer between organisations: PKI, signing, directory, audit, outbox, receiver, transports."""
