@@ -192,20 +192,17 @@ def read_templates(ref: Path, lists: dict) -> dict:
         number = tpl_element.get(r["template_id"])
         if number is None:
             continue
-        steps = r["context"].split("/")
-        if len(steps) != 2:
-            continue
-        step = steps[1]
-        attr = re.match(r"[A-Za-z]+", step).group(0)
-        if r["kind"] == "datatype" and r["target"] == "." and attr == "value":
+        # the path below the observation, qualifiers dropped: "value", "methodCode", "subject/personalRelationship/code"
+        path = "/".join(re.match(r"[A-Za-z]+", step).group(0) for step in _steps(r["context"])[1:])
+        if r["kind"] == "datatype" and r["target"] == "." and path == "value":
             elements[number]["hl7_type"] = r["value"]
-        elif r["kind"] == "unit" and attr == "value" and r["value"] != "valid UCUM unit":
+        elif r["kind"] == "unit" and path == "value" and r["value"] != "valid UCUM unit":
             elements[number]["unit"] = r["value"]
         elif r["kind"] == "value-set" and r["target"] == "@code/@codeSystem":
             ws = [_w_of(v.split("@")[0]) for v in r["value"].split(" | ")]
             if len(ws) == 1 and ws[0]:
-                elements[number].setdefault("bindings", {})[attr] = ws[0]
-                if attr == "value":
+                elements[number].setdefault("bindings", {})[path] = ws[0]
+                if path == "value":
                     elements[number]["valueset"] = ws[0]
 
     rubrieken, groepen = {}, {}
@@ -237,6 +234,19 @@ def read_templates(ref: Path, lists: dict) -> dict:
     for code, facts in rubrieken.items():
         assert facts["template_id"].endswith(f".110{code[2:]}"), (code, facts)
     return {"elements": dict(elements), "groepen": groepen, "rubrieken": rubrieken}
+
+
+def _steps(path: str) -> list[str]:
+    """Split a constraint path on the slashes outside [qualifiers]."""
+    steps, depth, current = [], 0, ""
+    for ch in path:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "/" and depth == 0:
+            steps.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*steps, current]
 
 
 def _w_of(oid: str) -> str | None:

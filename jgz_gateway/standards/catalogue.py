@@ -116,7 +116,9 @@ class Element(_Sourced):
     hl7_type: str | None  # xsi:type of observation/value: PQ, CV, ST, BL, INT, TS
     template_id: str | None
     template_name: str | None  # name of the observation template (not always the concept name)
-    bindings: Mapping[str, str]  # HL7 attribute -> W-domain, e.g. {"value": "W0114", "code": "W0115"}
+    #: HL7 path below the observation -> W-domain, e.g. {"value": "W0114",
+    #: "subject/personalRelationship/code": "W0115", "methodCode": "W0253"}
+    bindings: Mapping[str, str]
     hl7_cardinality: tuple[int, int | None] | None  # occurrences of the observation in its cluster
     version: str
     sources: Mapping[str, str] = field(repr=False)
