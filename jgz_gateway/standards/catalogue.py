@@ -134,7 +134,7 @@ class Element(_Sourced):
 
 @dataclass(frozen=True)
 class Groep(_Sourced):
-    """A BDS group: elements that repeat together."""
+    """A BDS group: elements that repeat together. Members are those whose placement is known."""
 
     code: str
     name: str | None
@@ -151,7 +151,7 @@ class Groep(_Sourced):
 
 @dataclass(frozen=True)
 class Rubriek(_Sourced):
-    """A BDS rubriek: elements with a care-content relation."""
+    """A BDS rubriek: elements with a care-content relation. Members are those whose placement is known."""
 
     code: str
     name: str | None
@@ -339,9 +339,10 @@ class Catalogue:
         #: BDS version whose published list gives the members (elements/groepen/rubrieken).
         self.lists: Mapping[str, str] = MappingProxyType(data["lists"])
         v = self.version
-        self._elements = {int(n): _element(int(n), e, v) for n, e in data["elements"].items()}
-        self._groepen = {c: _groep(c, g, v) for c, g in data["groepen"].items()}
-        self._rubrieken = {c: _rubriek(c, r, v) for c, r in data["rubrieken"].items()}
+        self._elements = {int(n): _element(int(n), e, v) for n, e in sorted(data["elements"].items(),
+                                                                             key=lambda kv: int(kv[0]))}
+        self._groepen = {c: _groep(c, g, v) for c, g in sorted(data["groepen"].items())}
+        self._rubrieken = {c: _rubriek(c, r, v) for c, r in sorted(data["rubrieken"].items())}
         self._vs_index: dict[str, dict] = data["valuesets"]
         self._by_template = {e.template_id: e for e in self._elements.values() if e.template_id}
         self._rubriek_by_template = {r.template_id: r for r in self._rubrieken.values() if r.template_id}
@@ -362,19 +363,19 @@ class Catalogue:
             return None
 
     def elements(self) -> Iterator[Element]:
-        return iter(sorted(self._elements.values(), key=lambda e: e.number))
+        return iter(self._elements.values())
 
     def groep(self, code: str | int) -> Groep | None:
         return self._groepen.get(groep_code(code) or "")
 
     def groepen(self) -> Iterator[Groep]:
-        return iter(sorted(self._groepen.values(), key=lambda g: g.code))
+        return iter(self._groepen.values())
 
     def rubriek(self, code: str | int) -> Rubriek | None:
         return self._rubrieken.get(rubriek_code(code) or "")
 
     def rubrieken(self) -> Iterator[Rubriek]:
-        return iter(sorted(self._rubrieken.values(), key=lambda r: r.code))
+        return iter(self._rubrieken.values())
 
     def element_by_template(self, template_id: str) -> Element | None:
         """The element an observation template (…10.100.4NNNN) carries."""
