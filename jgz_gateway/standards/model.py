@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 # Code systems (OIDs) the model refers to by name.
 OID_BDS_ELEMENT = "2.16.840.1.113883.2.4.4.40.267"
@@ -314,7 +314,21 @@ class Group(Linked):
     items: list[Item] = Field(default_factory=list)
 
 
-Item = Annotated[Union[Observation, Group], Field(discriminator="kind")]
+def _item_kind(value) -> str:
+    """Observation or group, also for compact JSON that omits the default ``kind``."""
+    if isinstance(value, dict):
+        if "kind" in value:
+            return value["kind"]
+        code = value.get("code") or {}
+        is_group = "items" in value or "groep" in value or code.get("code_system") == OID_BDS_GROEP
+        return "group" if is_group else "observation"
+    return getattr(value, "kind", "observation")
+
+
+Item = Annotated[
+    Union[Annotated[Observation, Tag("observation")], Annotated[Group, Tag("group")]],
+    Discriminator(_item_kind),
+]
 
 
 class Rubriek(Linked):
@@ -449,6 +463,15 @@ class CareProvisionRequest(XmlBacked):
     authors: list[Organization] = Field(default_factory=list)
     sequel_attrs: dict[str, str] = Field(default_factory=dict)
     sequel_extra: list[Node] = Field(default_factory=list)
+
+
+def to_json(dossier: "Dossier", indent: int | None = 1) -> str:
+    """Compact JSON: defaults (empty lists, None) are left out and restored on load."""
+    return dossier.model_dump_json(indent=indent, exclude_defaults=True)
+
+
+def from_json(text: str | bytes) -> "Dossier":
+    return Dossier.model_validate_json(text)
 
 
 class Dossier(XmlBacked):

@@ -1,0 +1,33 @@
+"""Shared fixtures: the Nictiz reference artefacts in ../shared/reference (tests may read them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+def reference_messages() -> list[Path]:
+    """Every published HL7 DOB message (the ``*-qual-templates`` folder excepted)."""
+    examples = REFERENCE / "hl7v3" / "examples"
+    files = [
+        p
+        for folder in sorted(examples.iterdir())
+        if folder.is_dir() and not folder.name.endswith("-qual-templates")
+        for p in sorted(folder.glob("*.xml"))
+    ]
+    files += sorted((REFERENCE / "ada" / "hl7").glob("*.xml"))
+    return files
+
+
+def ref_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    if not REFERENCE.exists():
+        pytest.skip(f"reference artefacts not found at {REFERENCE}")
+    return REFERENCE
