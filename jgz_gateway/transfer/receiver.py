@@ -1,0 +1,209 @@
+"""Receiving a dossier: trust, then store exactly once, then acknowledge.
+
+Order matters: TLS identity → signature (trust anchors; only what signxml says
+was signed is used from here on) → identity binding (URA of the TLS certificate =
+URA of the signing certificate = ControlAct author organisation = directory entry
+for the sender's application id; addressed to us) → validation → raw message and
+parsed dossier stored in one transaction with the acknowledgement → answer.
+
+Duplicates are caught by unique constraints on the transmission id and the
+dossier (CareProvisionRequest) id: the sender gets the original acknowledgement,
+never a second import. ``CR`` means "do not resend this message unaltered";
+``CE`` means a fault on our side (the sender may retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from cryptography import x509
+from lxml import etree
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..standards import xmlsafe
+from ..standards.hl7v3.ack import Detail, build_ack
+from ..store import InboxMessage, Store, utcnow
+from . import audit, directory
+from .audit import log
+from .pki import CertificateRejected, TrustStore
+from .signing import SignatureRejected, verify
+
+HL7 = "urn:hl7-org:v3"
+OID_URA = "2.16.528.1.1007.3.3"
+NS = {"h": HL7}
+MAX_DETAILS = 20
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    ack: bytes
+    duplicate: bool = False
+
+
+class _Reject(Exception):
+    def __init__(self, details: list[Detail], event: str = "transfer-in"):
+        super().__init__(details[0].message)
+        self.details = details
+        self.event = event
+
+
+def _ident(el) -> tuple[str, str | None]:
+    return (el.get("root"), el.get("extension")) if el is not None else ("", None)
+
+
+def key_of(ident: tuple[str, str | None]) -> str:
+    return f"{ident[0]}^{ident[1] or ''}"
+
+
+@dataclass
+class Receiver:
+    """One organisation's receiving side. Time and ids are injectable for tests."""
+
+    ura: str
+    application_id: str
+    store: Store
+    trust: TrustStore
+    clock: Callable[[], dt.datetime] = utcnow
+    new_id: Callable[[], str] = lambda: uuid.uuid4().hex
+
+    def receive(self, message: bytes, peer_cert: x509.Certificate | None, peer: str | None = None) -> Answer:
+        """Process one received DOB (already unwrapped from its wire profile)."""
+        target: tuple[str, str | None] = ("", None)
+        sender_app = ""
+        tls_ura = None
+        try:
+            tls_ura = self._tls_identity(peer_cert)
+            try:
+                root = xmlsafe.parse_bytes(message).getroot()
+            except xmlsafe.XmlRejected as exc:
+                raise _Reject([Detail(exc.rule, exc.message, f"line {exc.line}" if exc.line else None)]) from None
+            target = _ident(root.find("h:id", NS))  # for addressing the ack only; trusted data comes below
+            sender_app = _device(root, "sender") or ""
+            try:
+                verified = verify(message, self.trust, at=self.clock())
+            except SignatureRejected as exc:
+                raise _Reject([Detail(exc.rule, exc.message)]) from None
+            signed = verified.signed_xml
+            target = _ident(signed.find("h:id", NS))
+            sender_app = _device(signed, "sender") or ""
+            self._bind(signed, tls_ura, verified.identity.ura, sender_app)
+            dossier, report = self._validate(verified.signed_bytes)
+        except _Reject as rej:
+            return self._reject(rej, target, sender_app, tls_ura, peer)
+        return self._store(message, dossier, report, target, sender_app, tls_ura, peer)
+
+    # --- steps ---------------------------------------------------------------
+
+    def _tls_identity(self, peer_cert) -> str:
+        if peer_cert is None:
+            raise _Reject([Detail("JGZ-TLS-NOCERT", "no TLS client certificate")], "auth-failure")
+        try:
+            return self.trust.validate(peer_cert, at=self.clock()).ura
+        except CertificateRejected as exc:
+            raise _Reject([Detail("JGZ-TLS-CERT", f"TLS client certificate rejected: {exc}")], "auth-failure") from None
+
+    def _bind(self, signed, tls_ura: str, sign_ura: str, sender_app: str) -> None:
+        author = signed.find(
+            "h:ControlActProcess/h:authorOrPerformer/h:participant/h:AssignedDevice/h:Organization/h:id", NS
+        )
+        author_ura = author.get("extension") if author is not None and author.get("root") == OID_URA else None
+        receiver_app = _device(signed, "receiver")
+        with self.store.begin() as s:
+            entry = directory.by_application(s, sender_app) if sender_app else None
+        problems = []
+        if sign_ura != tls_ura:
+            problems.append(f"signing certificate URA {sign_ura} differs from TLS certificate URA {tls_ura}")
+        if author_ura != tls_ura:
+            problems.append(f"ControlAct author organisation URA {author_ura} differs from TLS certificate URA {tls_ura}")
+        if entry is None:
+            problems.append(f"sender application id {sender_app!r} is not in the directory")
+        elif entry.ura != tls_ura:
+            problems.append(f"sender application id {sender_app} is registered to URA {entry.ura}, not {tls_ura}")
+        if receiver_app != self.application_id:
+            problems.append(f"message is addressed to application {receiver_app!r}, not to this gateway ({self.application_id})")
+        if problems:
+            raise _Reject([Detail("JGZ-IDENTITY", p) for p in problems], "authz-failure")
+
+    def _validate(self, signed_bytes: bytes):
+        from ..standards.hl7v3 import MessageError, read_message
+        from ..standards.validation import validate_bytes
+
+        report = validate_bytes(signed_bytes, source="received message")
+        errors = [f for f in report.findings if f.severity == "error"]
+        if errors:
+            raise _Reject([Detail(f.rule, f.message, f.xpath) for f in errors[:MAX_DETAILS]])
+        try:
+            dossier = read_message(signed_bytes)
+        except (MessageError, xmlsafe.XmlRejected) as exc:
+            raise _Reject([Detail(exc.rule, exc.message, getattr(exc, "xpath", None))]) from None
+        if not dossier.dossier_id or not dossier.dossier_id.root:
+            raise _Reject([Detail("JGZ-DOSSIER-ID", "CareProvisionRequest has no id")])
+        return dossier, report
+
+    def _ack(self, code: str, target, sender_app: str, details=()) -> bytes:
+        now = self.clock()
+        return build_ack(
+            code=code,
+            message_id=(f"{OID_URA}.{int(self.ura)}.2", self.new_id()),
+            target_id=target if target[0] else ("2.16.840.1.113883.2.4.6.6", "unknown"),
+            creation_time=now.strftime("%Y%m%d%H%M%S"),
+            sender_app=self.application_id,
+            receiver_app=sender_app or "0",
+            details=details,
+        )
+
+    def _reject(self, rej: _Reject, target, sender_app, tls_ura, peer) -> Answer:
+        ack = self._ack("CR", target, sender_app, rej.details)
+        try:
+            with self.store.begin() as s:
+                audit.record(s, event=rej.event, outcome="rejected", user=f"app:{sender_app or '?'}",
+                             organisation=tls_ura or "unknown", object=key_of(target) if target[0] else None,
+                             detail="; ".join(f"[{d.rule}] {d.message}" for d in rej.details)[:2000], access_point=peer)
+        except SQLAlchemyError:
+            log.exception("could not write the audit record of a rejection")
+        log.warning("rejected message %s from URA %s: %s", key_of(target), tls_ura, rej.details[0].rule)
+        return Answer("CR", ack)
+
+    def _store(self, message, dossier, report, target, sender_app, tls_ura, peer) -> Answer:
+        tid, did = key_of(target), key_of((dossier.dossier_id.root, dossier.dossier_id.extension))
+        ack = self._ack("CA", target, sender_app)  # warnings do not reach a CA (details there are errors)
+        try:
+            with self.store.begin() as s:
+                s.add(InboxMessage(
+                    transmission_id=tid, dossier_id=did, sender_ura=tls_ura, receiver_ura=self.ura, bsn=dossier.bsn,
+                    interaction=dossier.interaction, bds_version=dossier.bds_version, raw_message=message,
+                    dossier_json=dossier.model_dump_json(), ack=ack, received_at=self.clock(),
+                ))
+                s.flush()
+                audit.record(s, event="transfer-in", outcome="success", user=f"app:{sender_app}", organisation=tls_ura,
+                             client_bsn=dossier.bsn, object=did, detail=f"message {tid}", access_point=peer)
+        except IntegrityError:
+            return self._duplicate(tid, did, sender_app, tls_ura, dossier.bsn, peer)
+        except SQLAlchemyError as exc:
+            log.error("could not store message %s: %s", tid, type(exc).__name__)
+            return Answer("CE", self._ack("CE", target, sender_app, [Detail("JGZ-STORE", "the receiver could not store the message; retry later")]))
+        log.info("stored message %s (dossier %s) from URA %s", tid, did, tls_ura)
+        return Answer("CA", ack)
+
+    def _duplicate(self, tid, did, sender_app, tls_ura, bsn, peer) -> Answer:
+        with self.store.begin() as s:
+            row = s.execute(
+                select(InboxMessage).where(or_(InboxMessage.transmission_id == tid, InboxMessage.dossier_id == did))
+                .order_by(InboxMessage.id)
+            ).scalars().first()
+            audit.record(s, event="transfer-in", outcome="duplicate", user=f"app:{sender_app}", organisation=tls_ura,
+                         client_bsn=bsn, object=did, detail=f"message {tid}: already received; original ack returned",
+                         access_point=peer)
+            ack = row.ack
+        log.info("duplicate message %s (dossier %s): original ack returned", tid, did)
+        return Answer("CA", ack, duplicate=True)
+
+
+def _device(root, role: str) -> str | None:
+    el = root.find(f"h:{role}/h:device/h:id", NS)
+    return el.get("extension") if el is not None else None

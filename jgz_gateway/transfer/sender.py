@@ -1,0 +1,118 @@
+"""Preparing a dossier for transfer: consent gate, close, build the DOB for the receiver, sign.
+
+Steps in order (issue 6): an objection (element 1395) blocks; consent (1163) is
+required when the organisation's policy says so; the decision is audited. Then
+the dossier is closed (status completed, care status 487 = 01 "Overdracht naar
+een andere JGZ-organisatie"), addressed (new transmission id, our application
+and ControlAct author, the receiver's application id), written in a version the
+receiver supports, and signed. The outbox stores it before any network call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..standards import model as m
+from .directory import INTERACTION_FOR, OrgEntry
+
+OBJECTION = 1395
+CONSENT = 1163
+REASON_SYSTEM = "2.16.840.1.113883.2.4.4.40.82"  # W-code list of element 487 (HL7 flavour)
+
+
+class TransferRefused(Exception):
+    """The dossier may not or cannot be sent; ``rule`` says why (consent, version, ...)."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    allowed: bool
+    basis: str
+
+
+def consent_gate(dossier: m.Dossier, *, require_consent: bool) -> ConsentDecision:
+    """Objection blocks; consent is needed only where policy requires it."""
+    if any(c.element == OBJECTION and c.affirmed for c in dossier.consents):
+        return ConsentDecision(False, "objection to transfer recorded (element 1395)")
+    if require_consent and not any(c.element == CONSENT and c.affirmed for c in dossier.consents):
+        return ConsentDecision(False, "policy requires consent for transfer (element 1163); none recorded")
+    basis = "consent recorded (1163)" if any(c.element == CONSENT and c.affirmed for c in dossier.consents) else "no objection recorded"
+    return ConsentDecision(True, basis)
+
+
+def close(dossier: m.Dossier, now: dt.datetime) -> m.Dossier:
+    """A closed copy: status completed, end time set, care status 487 with reason 01."""
+    d = dossier.model_copy(deep=True)
+    d.status_code = (d.status_code or m.Coded()).model_copy(update={"code": "completed"})
+    et = d.effective_time or m.Time()
+    if et.high is None or not et.high.value:
+        et = et.model_copy(update={"high": m.Time(value=now.strftime("%Y%m%d%H%M%S"))})
+    d.effective_time = et
+    reason = m.Coded(code="01", code_system=REASON_SYSTEM, display_name="Overdracht naar een andere JGZ-organisatie")
+    ending = [c for c in d.care_statuses if c.element == 487]
+    if ending:
+        for c in ending:
+            c.reason_code = reason
+    else:
+        template = d.care_statuses[0] if d.care_statuses else None
+        d.care_statuses.append(m.CareStatus(
+            link_attrs=dict(template.link_attrs) if template else {"typeCode": "SUBJ", "contextConductionInd": "false"},
+            other_attrs={"classCode": "STC", "moodCode": "EVN"},
+            element=487,
+            code=m.Coded(code="487", code_system=m.OID_BDS_ELEMENT, display_name="Zorgbeëindiging"),
+            effective_time=m.Time(value=now.strftime("%Y%m%d")),
+            reason_code=reason,
+        ))
+    return d
+
+
+def choose_interaction(dossier: m.Dossier, receiver: OrgEntry) -> str:
+    """The DOB interaction for the dossier's BDS version, if the receiver supports that version."""
+    version = dossier.bds_version
+    supported = [v for v in receiver.bds_versions if INTERACTION_FOR.get(v) == INTERACTION_FOR.get(version)]
+    if version in receiver.bds_versions or supported:
+        return INTERACTION_FOR[version]
+    raise TransferRefused(
+        "JGZ-VERSION",
+        f"receiver {receiver.ura} supports BDS {', '.join(receiver.bds_versions)}; the dossier is BDS {version} "
+        "and no conversion to a supported version is available",
+    )
+
+
+def address(dossier: m.Dossier, *, message_id: tuple[str, str], now: dt.datetime, sender_app: str, receiver_app: str,
+            ura: str, org_name: str, uzi_system_id: str) -> m.Dossier:
+    """Set the transmission wrapper and ControlAct author for this transfer."""
+    d = dossier.model_copy(deep=True)
+    t = d.transmission
+    t.id = m.II(root=message_id[0], extension=message_id[1])
+    t.creation_time = m.Time(value=now.strftime("%Y%m%d%H%M%S"))
+    t.receivers = [_device(t.receivers, receiver_app)]
+    t.senders = [_device(t.senders, sender_app)]
+    author = _author_node(ura, org_name, uzi_system_id)
+    extra = [n for n in t.control_act_extra if n.name != "authorOrPerformer"]
+    t.control_act_extra = [author] + extra
+    return d
+
+
+def _device(existing: list[m.Device], app: str) -> m.Device:
+    dev = existing[0].model_copy(deep=True) if existing else m.Device()
+    dev.ids = [m.II(root=m.OID_AORTA_APP, extension=app)]
+    return dev
+
+
+def _author_node(ura: str, name: str, uzi_system_id: str) -> m.Node:
+    org = m.Node(name="Organization", children=[
+        m.Node(name="id", attrs={"root": m.OID_URA, "extension": ura}),
+        m.Node(name="name", text=name),
+    ])
+    device = m.Node(name="AssignedDevice", children=[
+        m.Node(name="id", attrs={"root": m.OID_UZI_SYSTEM, "extension": uzi_system_id}), org,
+    ])
+    return m.Node(name="authorOrPerformer", attrs={"typeCode": "AUT"},
+                  children=[m.Node(name="participant", children=[device])])

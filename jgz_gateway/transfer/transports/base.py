@@ -1,0 +1,76 @@
+"""The transport protocol, delivery errors, and the mutual-TLS client context."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to deliver, and which organisation (URA) must answer there."""
+
+    url: str
+    ura: str
+
+
+class DeliveryError(Exception):
+    """Delivery did not produce an acknowledgement. ``retryable`` says whether trying later may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Transport(Protocol):
+    def deliver(self, message: bytes, endpoint: Endpoint) -> bytes:
+        """Send one signed DOB; return the MCCI_IN000002 bytes or raise :class:`DeliveryError`."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def client_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_files: list[str] = ()) -> ssl.SSLContext:
+    """TLS 1.2+ client context presenting our certificate and trusting only the configured anchors."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert_file, key_file)
+    ctx.load_verify_locations(cafile=trust_anchors)
+    for crl in crl_files:
+        ctx.load_verify_locations(cafile=crl)
+    if crl_files:
+        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+    ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    return ctx
+
+
+def server_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_files: list[str] = ()) -> ssl.SSLContext:
+    """TLS 1.2+ server context that requires a client certificate chaining to the anchors (CRL-checked)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert_file, key_file)
+    ctx.load_verify_locations(cafile=trust_anchors)
+    for crl in crl_files:
+        ctx.load_verify_locations(cafile=crl)
+    if crl_files:
+        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def peer_ura(response) -> str | None:
+    """The UZI URA in the server certificate of an httpx response's connection."""
+    from cryptography import x509
+
+    from ..pki import CertificateRejected, UziIdentity
+
+    stream = response.extensions.get("network_stream")
+    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not der:
+        return None
+    try:
+        return UziIdentity.from_certificate(x509.load_der_x509_certificate(der)).ura
+    except CertificateRejected:
+        return None

@@ -1,0 +1,207 @@
+"""SOAP 1.1 + WS-Security, as AORTA carries HL7v3: the signed DOB in the Body, and in the
+Security header a BinarySecurityToken (our certificate), a Timestamp (5-minute
+window) and an XML signature (signxml; RSA-SHA256, exc-c14n) over Timestamp and
+Body. The receiver checks all of it, then hands the DOB to the same receiving
+path as plain HTTPS (which verifies the DOB's own signature too).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import ssl
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from ...standards import xmlsafe
+from .. import signing
+from ..pki import CertificateRejected, TrustStore, UziIdentity
+from .base import DeliveryError, Endpoint
+from .https import post
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+CONTENT_TYPE = 'text/xml; charset="utf-8"'
+WINDOW = dt.timedelta(minutes=5)
+SKEW = dt.timedelta(seconds=60)
+NS = {"soap": SOAP, "wsse": WSSE, "wsu": WSU, "ds": signing.DS}
+_ID = f"{{{WSU}}}Id"
+
+
+class SoapRejected(Exception):
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule, self.message = rule, message
+
+
+def _ts(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(body_xml: bytes | None, *, body_element: etree._Element | None = None) -> etree._Element:
+    env = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP, "wsse": WSSE, "wsu": WSU})
+    etree.SubElement(env, f"{{{SOAP}}}Header")
+    body = etree.SubElement(env, f"{{{SOAP}}}Body")
+    body.append(body_element if body_element is not None else xmlsafe.parse_bytes(body_xml).getroot())
+    return env
+
+
+def wrap(message: bytes, key, chain: list[x509.Certificate], now: dt.datetime) -> bytes:
+    """The signed DOB in a WS-Security-signed SOAP envelope."""
+    from signxml import SignatureReference, XMLSigner, methods
+    from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+
+    env = envelope(message)
+    header, body = env[0], env[1]
+    body.set(_ID, "Body")
+    sec = etree.SubElement(header, f"{{{WSSE}}}Security")
+    sec.set(f"{{{SOAP}}}mustUnderstand", "1")
+    bst = etree.SubElement(sec, f"{{{WSSE}}}BinarySecurityToken", EncodingType=BASE64, ValueType=X509V3)
+    bst.set(_ID, "X509Token")
+    bst.text = base64.b64encode(chain[0].public_bytes(serialization.Encoding.DER)).decode()
+    ts = etree.SubElement(sec, f"{{{WSU}}}Timestamp")
+    ts.set(_ID, "Timestamp")
+    etree.SubElement(ts, f"{{{WSU}}}Created").text = _ts(now)
+    etree.SubElement(ts, f"{{{WSU}}}Expires").text = _ts(now + WINDOW)
+    key_info = etree.Element(f"{{{signing.DS}}}KeyInfo", nsmap={"ds": signing.DS})
+    str_ = etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference")
+    etree.SubElement(str_, f"{{{WSSE}}}Reference", URI="#X509Token", ValueType=X509V3)
+    signer = XMLSigner(method=methods.detached, signature_algorithm=SignatureMethod.RSA_SHA256,
+                       digest_algorithm=DigestAlgorithm.SHA256,
+                       c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    sig = signer.sign(env, key=key, reference_uri=[SignatureReference(URI="#Timestamp"), SignatureReference(URI="#Body")],
+                      key_info=key_info, id_attribute="Id")
+    sec.append(sig)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, UziIdentity]:
+    """Check the WS-Security header; return the Body's DOB (as signed) and the token's identity."""
+    from signxml import SignatureConfiguration, XMLVerifier
+    from signxml.algorithms import DigestAlgorithm, SignatureMethod
+    from signxml.exceptions import SignXMLException
+
+    root = xmlsafe.parse_bytes(data).getroot()
+    if root.tag != f"{{{SOAP}}}Envelope":
+        raise SoapRejected("JGZ-SOAP-ENVELOPE", "not a SOAP 1.1 Envelope")
+    sec = root.find("soap:Header/wsse:Security", NS)
+    body = root.find("soap:Body", NS)
+    if sec is None or body is None:
+        raise SoapRejected("JGZ-WSS-MISSING", "SOAP Header/wsse:Security or Body missing")
+    # signxml resolves "#x" by any attribute whose local name is Id: all of them must be unique.
+    ids = [v for el in root.iter() if isinstance(el.tag, str) for k, v in el.attrib.items() if etree.QName(k).localname == "Id"]
+    if len(ids) != len(set(ids)):
+        raise SoapRejected("JGZ-WSS-WRAPPED", "duplicate wsu:Id values")
+    bst, ts = sec.findall("wsse:BinarySecurityToken", NS), sec.findall("wsu:Timestamp", NS)
+    sigs = root.findall(".//ds:Signature", NS)
+    envelope_sigs = [s for s in sigs if s.getparent() is sec]
+    if len(bst) != 1 or len(ts) != 1 or len(envelope_sigs) != 1:
+        raise SoapRejected("JGZ-WSS-MISSING", "wsse:Security needs exactly one BinarySecurityToken, Timestamp and Signature")
+    sig = envelope_sigs[0]
+    refs = [r.get("URI") for r in sig.findall("ds:SignedInfo/ds:Reference", NS)]
+    if sorted(refs) != sorted([f"#{ts[0].get(_ID)}", f"#{body.get(_ID)}"]):
+        raise SoapRejected("JGZ-WSS-REFERENCE", f"signature must cover exactly the Timestamp and the Body, covers {refs}")
+    for el in sig.iter(f"{{{signing.DS}}}SignatureMethod", f"{{{signing.DS}}}DigestMethod", f"{{{signing.DS}}}CanonicalizationMethod"):
+        allowed = {"SignatureMethod": signing.SIGNATURE_METHODS, "DigestMethod": signing.DIGEST_METHODS,
+                   "CanonicalizationMethod": {signing.EXC_C14N}}[etree.QName(el).localname]
+        if el.get("Algorithm") not in allowed:
+            raise SoapRejected("JGZ-WSS-ALGORITHM", f"{etree.QName(el).localname} {el.get('Algorithm')!r} is not allowed")
+    for t in sig.iter(f"{{{signing.DS}}}Transform"):
+        if t.get("Algorithm") != signing.EXC_C14N:
+            raise SoapRejected("JGZ-WSS-ALGORITHM", f"transform {t.get('Algorithm')!r} is not allowed")
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode("".join((bst[0].text or "").split()), validate=True))
+    except ValueError as exc:
+        raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken is not a certificate: {exc}") from None
+    try:
+        identity = trust.validate(cert, at=now)
+    except CertificateRejected as exc:
+        raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken certificate rejected: {exc}") from None
+    _check_timestamp(ts[0], now)
+    config = SignatureConfiguration(
+        location="./{%s}Header/{%s}Security/" % (SOAP, WSSE), expect_references=2,
+        signature_methods=frozenset(m for m in SignatureMethod if m.value in signing.SIGNATURE_METHODS),
+        digest_algorithms=frozenset(d for d in DigestAlgorithm if d.value in signing.DIGEST_METHODS),
+        verification_time=now,
+    )
+    try:
+        results = XMLVerifier().verify(root, x509_cert=cert, id_attribute="Id", expect_config=config)
+    except (SignXMLException, ValueError) as exc:
+        raise SoapRejected("JGZ-WSS-SIGNATURE", f"WS-Security signature does not verify: {exc}") from None
+    signed_body = next((r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == f"{{{SOAP}}}Body"), None)
+    if signed_body is None or len(signed_body) != 1:
+        raise SoapRejected("JGZ-SOAP-BODY", "the signed Body must hold exactly one message")
+    return etree.tostring(signed_body[0], encoding="UTF-8", xml_declaration=True), identity
+
+
+def _check_timestamp(ts: etree._Element, now: dt.datetime) -> None:
+    try:
+        created = dt.datetime.strptime(ts.findtext("wsu:Created", namespaces=NS) or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        expires = dt.datetime.strptime(ts.findtext("wsu:Expires", namespaces=NS) or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise SoapRejected("JGZ-WSS-TIMESTAMP", "Timestamp Created/Expires must be UTC xs:dateTime (YYYY-MM-DDThh:mm:ssZ)") from None
+    if expires - created > WINDOW:
+        raise SoapRejected("JGZ-WSS-TIMESTAMP", f"Timestamp window {expires - created} exceeds {WINDOW}")
+    if created > now + SKEW:
+        raise SoapRejected("JGZ-WSS-TIMESTAMP", f"Timestamp created {created:%Y-%m-%dT%H:%M:%SZ} lies in the future")
+    if expires <= now:
+        raise SoapRejected("JGZ-WSS-TIMESTAMP", f"Timestamp expired at {expires:%Y-%m-%dT%H:%M:%SZ}")
+
+
+def receive(receiver, data: bytes, peer_cert: x509.Certificate | None, peer: str | None) -> bytes:
+    """Server side: unwrap, bind the token to the TLS identity, receive, answer the ack in a SOAP Body."""
+    from ...standards.hl7v3.ack import Detail
+    from ..receiver import _Reject
+
+    now = receiver.clock()
+    try:
+        try:
+            message, identity = unwrap(data, receiver.trust, now)
+        except xmlsafe.XmlRejected as exc:
+            raise _Reject([Detail(exc.rule, exc.message)]) from None
+        except SoapRejected as exc:
+            raise _Reject([Detail(exc.rule, exc.message)]) from None
+        if peer_cert is not None:
+            tls = UziIdentity.from_certificate(peer_cert)
+            if tls.ura != identity.ura:
+                raise _Reject([Detail("JGZ-IDENTITY", f"WS-Security token URA {identity.ura} differs from TLS URA {tls.ura}")],
+                              "authz-failure")
+    except _Reject as rej:
+        try:
+            tls_ura = receiver._tls_identity(peer_cert)
+        except _Reject:
+            tls_ura = None
+        ack = receiver._reject(rej, ("", None), "", tls_ura, peer).ack
+    else:
+        ack = receiver.receive(message, peer_cert, peer).ack
+    return etree.tostring(envelope(ack), xml_declaration=True, encoding="UTF-8")
+
+
+class SoapTransport:
+    def __init__(self, tls: ssl.SSLContext, *, key, chain: list[x509.Certificate], timeout: float = 60.0,
+                 clock=None):
+        from ...store import utcnow
+
+        self._client = httpx.Client(verify=tls, timeout=timeout)
+        self._key, self._chain, self._clock = key, chain, clock or utcnow
+
+    def deliver(self, message: bytes, endpoint: Endpoint) -> bytes:
+        data = wrap(message, self._key, self._chain, self._clock())
+        answer = post(self._client, endpoint, data, {"content-type": CONTENT_TYPE, "SOAPAction": '"urn:hl7-org:v3:REPC_IN902120"'})
+        try:
+            root = xmlsafe.parse_bytes(answer).getroot()
+        except xmlsafe.XmlRejected as exc:
+            raise DeliveryError(f"SOAP answer is not acceptable XML: {exc.message}") from None
+        body = root.find("soap:Body", NS)
+        if root.tag != f"{{{SOAP}}}Envelope" or body is None or len(body) != 1:
+            raise DeliveryError("SOAP answer has no Body with one element")
+        return etree.tostring(body[0], encoding="UTF-8", xml_declaration=True)
+
+    def close(self) -> None:
+        self._client.close()
