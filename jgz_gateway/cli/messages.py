@@ -139,3 +139,30 @@ def _print_text(reports, show_warnings: bool) -> None:
             console.print(f"  [{colour}]{f.severity}[/] {escape(f.rule)}{element} {escape(f.xpath)}\n    {escape(f.message)}")
     n_bad = sum(1 for r in reports if not r.valid)
     console.print(f"{len(reports)} file(s), {n_bad} invalid")
+
+
+@app.command()
+def summary(
+    files: list[Path] = typer.Argument(..., help="DOB messages or dossier JSON files"),
+    output_format: Format = typer.Option(Format.text, "--format", help="text or json"),
+) -> None:
+    """Summarise dossiers: child, organisation, activities, rubrieken, vaccinations, consents."""
+    from ..standards.summary import summarise
+
+    rows = [summarise(read_dossier_file(f), str(f)) for f in files]
+    if output_format is Format.json:
+        write_output(json.dumps(rows, indent=1, ensure_ascii=False), None)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Dossiers")
+    for col in ("file", "BDS", "child BSN", "born", "from URA", "activities", "rubrieken", "observations", "vaccinations", "consents"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            Path(r["file"]).name, r["bds_version"], r["bsn"] or "-", r["birth_date"] or "-", r["sender_ura"] or "-",
+            str(r["activities"]), str(len(r["rubrieken"])), str(r["observations"]),
+            f"{r['vaccinations']} ({r['refusals']} refused)", str(len(r["consents"])),
+        )
+    Console(width=150).print(table)

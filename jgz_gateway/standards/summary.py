@@ -1,0 +1,36 @@
+"""A short, human-sized summary of a dossier (for the CLI and the dashboard)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .model import Dossier
+
+#: Names of the consent elements a summary spells out.
+_CONSENTS = {1163: "transfer consent", 1395: "transfer objection", 1165: "third-party consent"}
+
+
+def summarise(dossier: Dossier, source: str = "") -> dict:
+    rubrieken = Counter(r.rubriek for a in dossier.activities for r in a.rubrieken if r.rubriek)
+    vaccinations = [v for a in dossier.activities for v in a.vaccinations]
+    consents = []
+    for c in dossier.consents:
+        name = _CONSENTS.get(c.element, f"element {c.element}")
+        consents.append(f"{name}: {'yes' if c.affirmed else 'no'}")
+    person = dossier.patient.person if dossier.patient else None
+    birth = person.birth_time.value if person and person.birth_time else None
+    return {
+        "file": source,
+        "interaction": dossier.interaction,
+        "bds_version": dossier.bds_version,
+        "bsn": dossier.bsn,
+        "birth_date": birth[:8] if birth else None,
+        "sender_ura": dossier.transmission.author_ura,
+        "dossier_status": dossier.status_code.code if dossier.status_code else None,
+        "activities": len(dossier.activities),
+        "rubrieken": sorted(rubrieken),
+        "observations": len(dossier.observations()),
+        "vaccinations": len(vaccinations),
+        "refusals": sum(1 for v in vaccinations if v.negation_ind == "true"),
+        "consents": consents,
+    }
