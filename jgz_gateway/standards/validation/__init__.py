@@ -1,0 +1,110 @@
+"""Validate a dossieroverdrachtbericht: every finding, in layers, with stable rule ids.
+
+1. hardened parsing (no DTD, entities, network or XInclude; size and depth limits);
+2. the interaction (root element) must be a DOB;
+3. XML Schema (:mod:`.structure`; NL04 against the NL03 message model);
+4. Nictiz's published template and datatype rules (:mod:`.templates`), severities as published;
+5. BDS rules (:mod:`.bds`): element known to the BDS version and in its rubriek/groep,
+   codes in their value set, datatype, unit, cardinality, BSN, plausible dates — warnings
+   wherever the published rules do not make them errors.
+
+A message is valid when no layer reports an error. All layers run on every
+well-formed DOB, so a reader learns everything at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ..findings import Finding, has_errors
+from ..xmlsafe import HL7_NS, XmlRejected, local, parse_bytes
+
+DOB_INTERACTIONS = {
+    "REPC_IN902120NL": "3.2.7",
+    "REPC_IN902120NL03": "4.1.3",
+    "REPC_IN902120NL04": "4.2.0",
+}
+
+
+@dataclass
+class Report:
+    """The verdict on one message."""
+
+    file: str
+    interaction: str | None = None
+    bds_version: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not has_errors(self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "valid": self.valid,
+            "interaction": self.interaction,
+            "bds_version": self.bds_version,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def validate_file(path: str | Path) -> Report:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Report(str(path), findings=[Finding("error", "JGZ-IO", "/", f"cannot read file: {exc.strerror}")])
+    from ..xmlsafe import MAX_BYTES
+
+    if size > MAX_BYTES:
+        return Report(
+            str(path),
+            findings=[Finding("error", "JGZ-XML-SIZE", "/", f"document is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")],
+        )
+    return validate_bytes(path.read_bytes(), str(path))
+
+
+def validate_bytes(data: bytes, source: str = "<bytes>") -> Report:
+    report = Report(source)
+    try:
+        tree = parse_bytes(data)
+    except XmlRejected as exc:
+        where = f"line {exc.line}" if exc.line else "/"
+        report.findings.append(Finding("error", exc.rule, "/", f"{exc.message} ({where})"))
+        return report
+    return validate_tree(tree.getroot(), source, report)
+
+
+def validate_tree(root: etree._Element, source: str = "<tree>", report: Report | None = None) -> Report:
+    """Validate an already hardened-parsed message."""
+    report = report or Report(source)
+    tag = root.tag if isinstance(root.tag, str) else ""
+    interaction = local(root) if tag.startswith("{" + HL7_NS + "}") else None
+    if interaction not in DOB_INTERACTIONS:
+        report.findings.append(
+            Finding(
+                "error",
+                "JGZ-MSG-INTERACTION",
+                "/" + (tag or "?"),
+                f"root element {tag!r} is not a dossieroverdrachtbericht "
+                f"({', '.join(DOB_INTERACTIONS)} in namespace {HL7_NS})",
+            )
+        )
+        return report
+    report.interaction = interaction
+    report.bds_version = DOB_INTERACTIONS[interaction]
+
+    from . import bds, structure, templates
+
+    report.findings.extend(structure.check_schema(root, interaction))
+    report.findings.extend(templates.check_templates(root, interaction))
+    report.findings.extend(bds.check_bds(root, interaction, report.bds_version))
+    return report

@@ -1,0 +1,243 @@
+"""BDS layer: checks the published Nictiz rules lack, all reported as warnings.
+
+Interoperate first: the gateway rejects exactly what the published rules call an
+error. Everything here is stricter than those rules (or restates them on data the
+templates do not reach), so every finding is a warning with a ``JGZ-BDS-…`` id:
+
+- ``JGZ-BDS-ELEMENT-UNKNOWN`` / ``-DEPRECATED``: element number not in the message's
+  BDS version (W0647) or deprecated there; the same for rubrieken (W0639) and groepen (W0646);
+- ``JGZ-BDS-PLACEMENT``: element outside the rubriek/groep the BDS puts it in;
+- ``JGZ-BDS-VALUESET``: coded value outside the element's value set in that version;
+- ``JGZ-BDS-DATATYPE`` / ``JGZ-BDS-UNIT``: value type or unit other than the BDS's
+  (lengths and head circumference in mm, weights in g);
+- ``JGZ-BDS-CARDINALITY``: a rubriek twice in one activity, an element more often than allowed;
+- ``JGZ-BDS-BSN``: a BSN that fails the 11-proef (python-stdnum) where no datatype rule
+  checks it, or an attentionLine BSN that differs from the patient's;
+- ``JGZ-BDS-DATE``: a period that ends before it starts, a date after the message's
+  creation time, an activity before the child's birth.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lxml import etree
+from stdnum.nl import bsn as stdnum_bsn
+
+from .. import catalogue as cat
+from ..findings import Finding
+from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN
+from ..xmlsafe import HL7_NS, XSI_NS, xpath_of
+
+NS = {"hl7": HL7_NS, "xsi": XSI_NS}
+_H = "{" + HL7_NS + "}"
+_ELEMENT_CODES = etree.XPath(f"//hl7:code[@codeSystem='{OID_BDS_ELEMENT}']", namespaces=NS)
+_RUBRIEK_CODES = etree.XPath(f"//hl7:code[@codeSystem='{OID_BDS_RUBRIEK}']", namespaces=NS)
+_GROEP_CODES = etree.XPath(f"//hl7:code[@codeSystem='{OID_BDS_GROEP}']", namespaces=NS)
+_BSN_IDS = etree.XPath(f"//*[@root='{OID_BSN}']", namespaces=NS)
+_TIMES = etree.XPath("//hl7:effectiveTime[hl7:low/@value and hl7:high/@value]", namespaces=NS)
+_VALUES = etree.XPath("//@value[string-length(.) >= 8]/..", namespaces=NS)
+_ENCOUNTERS = etree.XPath("//hl7:component7/hl7:encounter", namespaces=NS)
+
+#: BDS units that the HL7 value must carry as its unit.
+_TS_TYPES = {"TS", "IVL_TS"}
+
+
+def check_bds(root: etree._Element, interaction: str, bds_version: str) -> list[Finding]:
+    catalogue = cat.get_catalogue(bds_version)
+    findings: list[Finding] = []
+    warn = findings.append
+    _elements(root, catalogue, warn)
+    _clusters(root, catalogue, warn)
+    _bsns(root, warn)
+    _dates(root, warn)
+    return findings
+
+
+def _finding(rule: str, el: etree._Element, message: str, element: str | None) -> Finding:
+    return Finding("warning", rule, xpath_of(el), message, element)
+
+
+def _elements(root, catalogue: cat.Catalogue, warn) -> None:
+    version = catalogue.version
+    for code in _ELEMENT_CODES(root):
+        number = code.get("code") or ""
+        holder = code.getparent()
+        if not number.isdigit():
+            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"'{number}' is not a BDS element number", None))
+            continue
+        element = catalogue.element(int(number))
+        if element is None:
+            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"element {number} does not exist in BDS {version}", number))
+            continue
+        if element.deprecated:
+            warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"element {number} ({element.name}) is deprecated in BDS {version}", number))
+        if etree.QName(holder).localname == "observation":
+            _observation(holder, element, catalogue, warn)
+
+
+def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> None:
+    number = element.code
+    cluster = obs.getparent().getparent() if obs.getparent() is not None else None
+    cluster_name = etree.QName(cluster).localname if cluster is not None else None
+    if cluster_name in ("rubricCluster", "groupCluster"):
+        ccode = cluster.find(_H + "code")
+        where = ccode.get("code") if ccode is not None else None
+        rubriek = _enclosing_rubriek(cluster)
+        if element.rubriek and rubriek and rubriek != element.rubriek:
+            warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in rubriek {element.rubriek}, not {rubriek}", number))
+        if element.groep and cluster_name == "rubricCluster":
+            warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in groep {element.groep}, not directly in {where}", number))
+        elif cluster_name == "groupCluster" and element.groep and where and where != element.groep:
+            warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in groep {element.groep}, not {where}", number))
+    value = obs.find(_H + "value")
+    if value is None or value.get("nullFlavor"):
+        return
+    xsi_type = (value.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2]
+    if element.hl7_type and xsi_type and xsi_type != element.hl7_type and not (
+        element.hl7_type in ("CV", "CE", "CD", "CO") and xsi_type in ("CV", "CE", "CD", "CO")
+    ):
+        warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {element.hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
+    if element.unit and xsi_type == "PQ" and value.get("unit") != element.unit:
+        warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
+    _bound_codes(obs, element, catalogue, warn)
+
+
+def _bound_codes(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> None:
+    for path, w in element.bindings.items():
+        target = obs.find("/".join(_H + step for step in path.split("/")))
+        if target is None or target.get("nullFlavor") or target.get("code") is None:
+            continue
+        valueset = catalogue.valueset(w)
+        if valueset is None or valueset.fallback:
+            # Content unknown for this version (codes get added between versions): no verdict.
+            continue
+        code, system = target.get("code"), target.get("codeSystem") or ""
+        if valueset.contains_hl7(code, system):
+            continue
+        name = f"{w} {valueset.name or ''}".strip()
+        if system and system == valueset.bds_code_system and valueset.contains_bds(code):
+            hl7 = valueset.bds_to_hl7(code)
+            hint = f"; the HL7 flavour is code {hl7.code} in {hl7.code_system}" if hl7 else ""
+            message = f"code {code} is in the BDS-native code system of {name}; HL7 messages use its HL7 flavour{hint}"
+        else:
+            message = f"code {code} in {system or 'no code system'} is not in {name} (BDS {catalogue.version}) for element {element.code}"
+        warn(_finding("JGZ-BDS-VALUESET", target, message, element.code))
+
+
+def _enclosing_rubriek(el) -> str | None:
+    while el is not None:
+        if etree.QName(el).localname == "rubricCluster":
+            code = el.find(_H + "code")
+            return code.get("code") if code is not None else None
+        el = el.getparent()
+    return None
+
+
+def _clusters(root, catalogue: cat.Catalogue, warn) -> None:
+    version = catalogue.version
+    for code in _RUBRIEK_CODES(root):
+        r = code.get("code")
+        rubriek = catalogue.rubriek(r) if r else None
+        if rubriek is None:
+            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"rubriek {r} does not exist in BDS {version}", r))
+        elif rubriek.status == "deprecated":
+            warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"rubriek {r} is deprecated in BDS {version}", r))
+    for code in _GROEP_CODES(root):
+        g = code.get("code")
+        groep = catalogue.groep(g) if g else None
+        if groep is None:
+            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"groep {g} does not exist in BDS {version}", g))
+        elif groep.status == "deprecated":
+            warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"groep {g} is deprecated in BDS {version}", g))
+    for encounter in _ENCOUNTERS(root):
+        seen = Counter()
+        for cluster in encounter.iterchildren(_H + "pertinentInformation"):
+            rc = cluster.find(_H + "rubricCluster")
+            code = rc.find(_H + "code") if rc is not None else None
+            if code is not None and code.get("code"):
+                seen[code.get("code")] += 1
+                if seen[code.get("code")] == 2:
+                    warn(_finding("JGZ-BDS-CARDINALITY", rc, f"rubriek {code.get('code')} occurs more than once in one activity", code.get("code")))
+        for cluster in encounter.iter(_H + "rubricCluster", _H + "groupCluster"):
+            counts = Counter()
+            for comp in cluster.iterchildren(_H + "component"):
+                obs = comp.find(_H + "observation")
+                code = obs.find(_H + "code") if obs is not None else None
+                if code is not None and code.get("codeSystem") == OID_BDS_ELEMENT and (code.get("code") or "").isdigit():
+                    counts[int(code.get("code"))] += 1
+            for number, n in counts.items():
+                element = catalogue.element(number)
+                if element is None or "hl7_cardinality" in element.fallbacks:
+                    continue  # cardinality not published for this version
+                card = element.hl7_cardinality
+                if card and card[1] is not None and n > card[1]:
+                    warn(_finding("JGZ-BDS-CARDINALITY", cluster, f"element {number} ({element.name}) occurs {n} times; BDS {version} allows {card[1]}", str(number)))
+
+
+def _bsns(root, warn) -> None:
+    patient_bsns = set()
+    attention = []
+    for el in _BSN_IDS(root):
+        ext = el.get("extension")
+        if ext is None:
+            continue
+        parent = el.getparent()
+        if etree.QName(el).localname == "value" and parent is not None and etree.QName(parent).localname == "attentionLine":
+            attention.append(el)
+        elif parent is not None and etree.QName(parent).localname == "patient":
+            patient_bsns.add(ext)
+        if not stdnum_bsn.is_valid(ext):
+            warn(_finding("JGZ-BDS-BSN", el, f"BSN {ext!r} is not a valid citizen service number (9 digits, 11-proef)", "7"))
+    for el in attention:
+        if patient_bsns and el.get("extension") not in patient_bsns:
+            warn(_finding("JGZ-BDS-BSN", el, "the attentionLine BSN differs from the patient's BSN", "7"))
+
+
+def _ts(value: str | None) -> str | None:
+    """Comparable digits of an HL7 TS (YYYYMMDDHHMMSS...), or None when not a timestamp."""
+    if not value or len(value) < 4 or not value[:4].isdigit():
+        return None
+    digits = ""
+    for ch in value:
+        if ch.isdigit():
+            digits += ch
+        else:
+            break
+    return digits
+
+
+def _dates(root, warn) -> None:
+    for et in _TIMES(root):
+        low = _ts(et.find(_H + "low").get("value"))
+        high = _ts(et.find(_H + "high").get("value"))
+        if low and high:
+            n = min(len(low), len(high))
+            if low[:n] > high[:n]:
+                warn(_finding("JGZ-BDS-DATE", et, f"period starts ({low}) after it ends ({high})", None))
+    created = root.find(_H + "creationTime")
+    now = _ts(created.get("value")) if created is not None else None
+    birth_el = root.find(f".//{_H}patientPerson/{_H}birthTime")
+    birth = _ts(birth_el.get("value")) if birth_el is not None else None
+    if now:
+        for el in _VALUES(root):
+            name = etree.QName(el).localname
+            if name not in ("effectiveTime", "birthTime", "low", "high", "time", "value"):
+                continue
+            if name == "value" and (el.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2] not in _TS_TYPES:
+                continue
+            ts = _ts(el.get("value"))
+            if ts and len(ts) >= 8 and ts[:8] > now[:8]:
+                warn(_finding("JGZ-BDS-DATE", el, f"date {ts[:8]} is after the message's creation time {now[:8]}", _element_code(el)))
+    if birth and len(birth) >= 8:
+        for enc in _ENCOUNTERS(root):
+            et = enc.find(_H + "effectiveTime")
+            ts = _ts(et.get("value")) if et is not None else None
+            if ts and len(ts) >= 8 and ts[:8] < birth[:8]:
+                warn(_finding("JGZ-BDS-DATE", et, f"activity date {ts[:8]} is before the birth date {birth[:8]}", "724"))
+
+
+def _element_code(el) -> str | None:
+    from .context import bds_element_of
+
+    return bds_element_of(el)
