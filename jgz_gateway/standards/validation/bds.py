@@ -20,6 +20,7 @@ templates do not reach), so every finding is a warning with a ``JGZ-BDS-…`` id
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 
 from lxml import etree
 from stdnum.nl import bsn as stdnum_bsn
@@ -58,8 +59,16 @@ def _finding(rule: str, el: etree._Element, message: str, element: str | None) -
     return Finding("warning", rule, xpath_of(el), message, element)
 
 
+_OBSERVATION = _H + "observation"
+_RUBRIC = _H + "rubricCluster"
+_GROUP = _H + "groupCluster"
+_VALUE = _H + "value"
+_CODE = _H + "code"
+
+
 def _elements(root, catalogue: cat.Catalogue, warn) -> None:
     version = catalogue.version
+    per_cluster: Counter = Counter()
     for code in _ELEMENT_CODES(root):
         number = code.get("code") or ""
         holder = code.getparent()
@@ -72,43 +81,60 @@ def _elements(root, catalogue: cat.Catalogue, warn) -> None:
             continue
         if element.deprecated:
             warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"element {number} ({element.name}) is deprecated in BDS {version}", number))
-        if etree.QName(holder).localname == "observation":
-            _observation(holder, element, catalogue, warn)
+        if holder.tag == _OBSERVATION:
+            cluster = _observation(holder, element, catalogue, warn)
+            if cluster is not None:
+                per_cluster[(cluster, element.number)] += 1
+    for (cluster, number), n in per_cluster.items():
+        if n < 2:
+            continue
+        element = catalogue.element(number)
+        if "hl7_cardinality" in element.fallbacks or not element.hl7_cardinality:
+            continue  # cardinality not published for this version
+        high = element.hl7_cardinality[1]
+        if high is not None and n > high:
+            warn(_finding("JGZ-BDS-CARDINALITY", cluster, f"element {number} ({element.name}) occurs {n} times; BDS {version} allows {high}", str(number)))
 
 
-def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> None:
+def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn):
+    """Check one element observation; returns its cluster (rubriek or groep) if it has one."""
     number = element.code
-    cluster = obs.getparent().getparent() if obs.getparent() is not None else None
-    cluster_name = etree.QName(cluster).localname if cluster is not None else None
-    if cluster_name in ("rubricCluster", "groupCluster"):
-        ccode = cluster.find(_H + "code")
+    wrapper = obs.getparent()
+    cluster = wrapper.getparent() if wrapper is not None else None
+    if cluster is not None and cluster.tag in (_RUBRIC, _GROUP):
+        ccode = cluster.find(_CODE)
         where = ccode.get("code") if ccode is not None else None
-        rubriek = _enclosing_rubriek(cluster)
+        rubriek = where if cluster.tag == _RUBRIC else _enclosing_rubriek(cluster)
         if element.rubriek and rubriek and rubriek != element.rubriek:
             warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in rubriek {element.rubriek}, not {rubriek}", number))
-        if element.groep and cluster_name == "rubricCluster":
+        elif element.groep and cluster.tag == _RUBRIC:
             warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in groep {element.groep}, not directly in {where}", number))
-        elif cluster_name == "groupCluster" and element.groep and where and where != element.groep:
+        elif cluster.tag == _GROUP and element.groep and where and where != element.groep:
             warn(_finding("JGZ-BDS-PLACEMENT", obs, f"element {number} ({element.name}) belongs in groep {element.groep}, not {where}", number))
-    value = obs.find(_H + "value")
-    if value is None or value.get("nullFlavor"):
-        return
-    xsi_type = (value.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2]
-    if element.hl7_type and xsi_type and xsi_type != element.hl7_type and not (
-        element.hl7_type in ("CV", "CE", "CD", "CO") and xsi_type in ("CV", "CE", "CD", "CO")
-    ):
-        warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {element.hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
-    if element.unit and xsi_type == "PQ" and value.get("unit") != element.unit:
-        warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
-    _bound_codes(obs, element, catalogue, warn)
+    else:
+        cluster = None
+    value = obs.find(_VALUE)
+    if value is not None and not value.get("nullFlavor"):
+        xsi_type = (value.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2]
+        hl7_type = element.hl7_type
+        if hl7_type and xsi_type and xsi_type != hl7_type and not (hl7_type in _CODED and xsi_type in _CODED):
+            warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
+        if element.unit and xsi_type == "PQ" and value.get("unit") != element.unit:
+            warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
+    if element.bindings:
+        _bound_codes(obs, element, catalogue, warn)
+    return cluster
+
+
+_CODED = frozenset(("CV", "CE", "CD", "CO"))
 
 
 def _bound_codes(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> None:
     for path, w in element.bindings.items():
-        target = obs.find("/".join(_H + step for step in path.split("/")))
+        target = obs.find(_clark_path(path))
         if target is None or target.get("nullFlavor") or target.get("code") is None:
             continue
-        valueset = catalogue.valueset(w)
+        valueset = _valueset(catalogue, w)
         if valueset is None or valueset.fallback:
             # Content unknown for this version (codes get added between versions): no verdict.
             continue
@@ -125,10 +151,20 @@ def _bound_codes(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> N
         warn(_finding("JGZ-BDS-VALUESET", target, message, element.code))
 
 
+@lru_cache(maxsize=None)
+def _clark_path(path: str) -> str:
+    return "/".join(_H + step for step in path.split("/"))
+
+
+@lru_cache(maxsize=4096)
+def _valueset(catalogue: cat.Catalogue, w: str):
+    return catalogue.valueset(w)
+
+
 def _enclosing_rubriek(el) -> str | None:
     while el is not None:
-        if etree.QName(el).localname == "rubricCluster":
-            code = el.find(_H + "code")
+        if el.tag == _RUBRIC:
+            code = el.find(_CODE)
             return code.get("code") if code is not None else None
         el = el.getparent()
     return None
@@ -159,20 +195,6 @@ def _clusters(root, catalogue: cat.Catalogue, warn) -> None:
                 seen[code.get("code")] += 1
                 if seen[code.get("code")] == 2:
                     warn(_finding("JGZ-BDS-CARDINALITY", rc, f"rubriek {code.get('code')} occurs more than once in one activity", code.get("code")))
-        for cluster in encounter.iter(_H + "rubricCluster", _H + "groupCluster"):
-            counts = Counter()
-            for comp in cluster.iterchildren(_H + "component"):
-                obs = comp.find(_H + "observation")
-                code = obs.find(_H + "code") if obs is not None else None
-                if code is not None and code.get("codeSystem") == OID_BDS_ELEMENT and (code.get("code") or "").isdigit():
-                    counts[int(code.get("code"))] += 1
-            for number, n in counts.items():
-                element = catalogue.element(number)
-                if element is None or "hl7_cardinality" in element.fallbacks:
-                    continue  # cardinality not published for this version
-                card = element.hl7_cardinality
-                if card and card[1] is not None and n > card[1]:
-                    warn(_finding("JGZ-BDS-CARDINALITY", cluster, f"element {number} ({element.name}) occurs {n} times; BDS {version} allows {card[1]}", str(number)))
 
 
 def _bsns(root, warn) -> None:
