@@ -31,7 +31,7 @@ class TlsHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
         self._tls = {"client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
                      "tls_version": ssl_object.version() if ssl_object is not None else None}
 

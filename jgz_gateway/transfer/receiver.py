@@ -46,10 +46,11 @@ class Answer:
 
 
 class _Reject(Exception):
-    def __init__(self, details: list[Detail], event: str = "transfer-in"):
+    def __init__(self, details: list[Detail], event: str = "transfer-in", code: str = "CR"):
         super().__init__(details[0].message)
         self.details = details
         self.event = event
+        self.code = code
 
 
 def _ident(el) -> tuple[str, str | None]:
@@ -133,7 +134,12 @@ class Receiver:
         from ..standards.hl7v3 import MessageError, read_message
         from ..standards.validation import validate_bytes
 
-        report = validate_bytes(signed_bytes, source="received message")
+        try:
+            report = validate_bytes(signed_bytes, source="received message")
+        except Exception as exc:  # noqa: BLE001 - a validator fault must not become a CA or a traceback
+            log.exception("validator failed")
+            raise _Reject([Detail("JGZ-INTERNAL", f"the receiver could not validate the message ({type(exc).__name__}); retry later")],
+                          "transfer-in", code="CE") from None
         errors = [f for f in report.findings if f.severity == "error"]
         if errors:
             raise _Reject([Detail(f.rule, f.message, f.xpath) for f in errors[:MAX_DETAILS]])
@@ -158,7 +164,7 @@ class Receiver:
         )
 
     def _reject(self, rej: _Reject, target, sender_app, tls_ura, peer) -> Answer:
-        ack = self._ack("CR", target, sender_app, rej.details)
+        ack = self._ack(rej.code, target, sender_app, rej.details)
         try:
             with self.store.begin() as s:
                 audit.record(s, event=rej.event, outcome="rejected", user=f"app:{sender_app or '?'}",
@@ -167,7 +173,7 @@ class Receiver:
         except SQLAlchemyError:
             log.exception("could not write the audit record of a rejection")
         log.warning("rejected message %s from URA %s: %s", key_of(target), tls_ura, rej.details[0].rule)
-        return Answer("CR", ack)
+        return Answer(rej.code, ack)
 
     def _store(self, message, dossier, report, target, sender_app, tls_ura, peer) -> Answer:
         tid, did = key_of(target), key_of((dossier.dossier_id.root, dossier.dossier_id.extension))

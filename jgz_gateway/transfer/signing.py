@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -40,6 +41,10 @@ DIGEST_METHODS = {
     "http://www.w3.org/2001/04/xmlenc#sha512",
 }
 _NS = {"ds": DS}
+
+# signxml logs every canonicalised document at DEBUG: that is the whole dossier, BSN included.
+# Ordinary logs must never carry it, whatever level the application configures.
+logging.getLogger("signxml").setLevel(logging.WARNING)
 
 
 class SignatureRejected(Exception):

@@ -67,7 +67,7 @@ def peer_ura(response) -> str | None:
 
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    der = ssl_object.getpeercert(True) if ssl_object is not None else None
     if not der:
         return None
     try:
