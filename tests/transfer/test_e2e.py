@@ -33,7 +33,7 @@ from .conftest import KWAL_ONTVANGEN, KWAL_VERSTUREN, URA_A, URA_B
 
 URA_C, URA_R = "33334444", "44445555"  # C: a third valid organisation; R: revoked
 APP = {URA_A: "1111", URA_B: "5678", URA_C: "3333", URA_R: "4444"}
-BSN = "999901795"
+BSN = read_message(KWAL_ONTVANGEN.read_bytes()).bsn  # the child in the qualification message
 JGZ = str(Path(sys.executable).with_name("jgz"))
 
 
@@ -41,12 +41,12 @@ def _validator_ready() -> bool:
     try:
         from jgz_gateway.standards.validation import validate_bytes
 
-        return validate_bytes(KWAL_VERSTUREN.read_bytes()).interaction == "REPC_IN902120NL04"
+        return validate_bytes(KWAL_ONTVANGEN.read_bytes()).valid
     except Exception:  # noqa: BLE001
         return False
 
 
-pytestmark = pytest.mark.skipif(not _validator_ready(), reason="the standards validator (validate_bytes) has not landed yet")
+pytestmark = pytest.mark.skipif(not _validator_ready(), reason="the standards validator (validate_bytes) is not available or rejects the qualification message")
 
 
 def _free_port() -> int:
@@ -136,7 +136,7 @@ def _inbox_count(net) -> int:
         return s.execute(select(func.count()).select_from(InboxMessage)).scalar_one()
 
 
-def _dossier(path=KWAL_VERSTUREN, dossier_ext: str | None = None):
+def _dossier(path=KWAL_ONTVANGEN, dossier_ext: str | None = None):
     d = read_message(path.read_bytes())
     if dossier_ext:  # a distinct dossier (request and dossier ids) per test
         for ident in d.request.ids + d.ids:
@@ -189,6 +189,20 @@ def test_transfer_delivered_once_and_readable_only_by_receiver(net, pki):
     with net["stores"][URA_A].begin() as s:
         events = [(r.event, r.outcome, r.client_bsn) for r in s.execute(select(AuditRecord)).scalars()]
         assert ("consent", "allowed", BSN) in events and ("transfer-out", "success", BSN) in events
+
+
+@pytest.mark.parametrize("message", [KWAL_VERSTUREN, KWAL_ONTVANGEN], ids=lambda p: p.name)
+def test_qualification_messages_verdict_matches_validator(net, message):
+    """The receiver accepts a qualification message exactly when the standards validator does."""
+    from jgz_gateway.standards.validation import validate_bytes
+
+    ob = _outbox(net)
+    row = ob.enqueue(_dossier(message, dossier_ext=f"e2e-q-{message.stem}"), URA_B)
+    ob.deliver(row.id)
+    t = _state(net, row.id)
+    expected = "CA" if validate_bytes(message.read_bytes()).valid else "CR"
+    assert t.ack_code == expected, t.last_error
+    assert t.state == ("delivered" if expected == "CA" else "rejected")
 
 
 def test_duplicate_resend_gets_identical_ack(net, pki):
@@ -300,7 +314,7 @@ NS = {"ds": signing.DS, "h": "urn:hl7-org:v3"}
 
 
 def _tamper(root):
-    root.find(".//h:patientPerson/h:name/h:given", NS).text = "Mallory"
+    root.find(".//h:patientPerson/h:name/h:family", NS).text = "XXX_Mallory"
 
 
 def _unsign(root):
@@ -377,7 +391,7 @@ def test_version_not_supported_is_refused(net):
 
 def test_soap_profile(net):
     ob = _outbox(net)
-    row = ob.enqueue(_dossier(KWAL_ONTVANGEN, dossier_ext="e2e-soap"), URA_C)
+    row = ob.enqueue(_dossier(dossier_ext="e2e-soap"), URA_C)
     ob.deliver(row.id)
     t = _state(net, row.id)
     # C's directory entry points at B's SOAP endpoint: B answers, so the URA check refuses it ...
@@ -387,7 +401,7 @@ def test_soap_profile(net):
         directory.add(s, OrgEntry(URA_B, "GGD B", APP[URA_B], f"https://127.0.0.1:{net['port']}/soap", ("4.2.0",), "soap"),
                       replace=True)
     try:
-        row = ob.enqueue(_dossier(KWAL_ONTVANGEN, dossier_ext="e2e-soap-2"), URA_B)
+        row = ob.enqueue(_dossier(dossier_ext="e2e-soap-2"), URA_B)
         ob.deliver(row.id)
         t = _state(net, row.id)
         assert (t.state, t.ack_code) == ("delivered", "CA"), t.last_error
