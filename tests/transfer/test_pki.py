@@ -150,3 +150,20 @@ def test_trust_anchor_must_be_self_signed_ca(pki, org_a):
 def test_init_refuses_to_overwrite(pki):
     with pytest.raises(FileExistsError):
         P.TestPki.init(pki.root_dir, [("99998888", "x")], key_size=2048)
+
+
+def test_cli_certs_init(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jgz = str(Path(sys.executable).with_name("jgz"))
+    out = subprocess.run([jgz, "certs", "init", str(tmp_path / "p"), "--org", "00001111:GGD Een", "--org", "12345678:GGD Twee",
+                          "--key-size", "2048"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    store = P.TestPki(tmp_path / "p").truststore()
+    for ura in ("00001111", "12345678"):
+        chain = x509.load_pem_x509_certificates((tmp_path / "p" / "orgs" / ura / "chain.pem").read_bytes())
+        assert store.validate(chain[0], chain[1:]).ura == ura
+    bad = subprocess.run([jgz, "certs", "init", str(tmp_path / "q"), "--org", "123:x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "8-digit URA" in bad.stderr and "Traceback" not in bad.stderr
