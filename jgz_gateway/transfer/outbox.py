@@ -80,10 +80,10 @@ class Outbox:
             raise sender.TransferRefused("JGZ-CONSENT", decision.basis)
         interaction = sender.choose_interaction(dossier, receiver)
         message_id = (f"2.16.528.1.1007.3.3.{int(self.ura)}.1", self.new_id())
-        closed = sender.close(dossier, now)
+        closed = sender.close(dossier, now)  # the one copy; the caller's dossier stays as it was
         addressed = sender.address(closed, message_id=message_id, now=now, sender_app=self.application_id,
                                    receiver_app=receiver.application_id, ura=self.ura, org_name=self.org_name,
-                                   uzi_system_id=self.uzi_system_id)
+                                   uzi_system_id=self.uzi_system_id, copy=False)
         signed = sign(write_message(addressed, interaction, pretty=False), self.key, self.chain)
         row = Transfer(
             id=str(uuid.uuid4()), message_id=key_of(message_id), dossier_id=key_of(_dossier_key(dossier)),

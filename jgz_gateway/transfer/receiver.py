@@ -93,7 +93,7 @@ class Receiver:
             target = _ident(signed.find("h:id", NS))
             sender_app = _device(signed, "sender") or ""
             self._bind(signed, tls_ura, verified.identity.ura, sender_app)
-            dossier, report = self._validate(verified.signed_bytes)
+            dossier, report = self._validate(verified.signed_xml)
         except _Reject as rej:
             return self._reject(rej, target, sender_app, tls_ura, peer)
         return self._store(message, dossier, report, target, sender_app, tls_ura, peer)
@@ -130,12 +130,13 @@ class Receiver:
         if problems:
             raise _Reject([Detail("JGZ-IDENTITY", p) for p in problems], "authz-failure")
 
-    def _validate(self, signed_bytes: bytes):
+    def _validate(self, signed: etree._Element):
+        """Validate and read the signed content (signxml's tree, parsed from its own canonical output)."""
         from ..standards.hl7v3 import MessageError, read_message
-        from ..standards.validation import validate_bytes
+        from ..standards.validation import validate_tree
 
         try:
-            report = validate_bytes(signed_bytes, source="received message")
+            report = validate_tree(signed, source="received message")
         except Exception as exc:  # noqa: BLE001 - a validator fault must not become a CA or a traceback
             log.exception("validator failed")
             raise _Reject([Detail("JGZ-INTERNAL", f"the receiver could not validate the message ({type(exc).__name__}); retry later")],
@@ -144,7 +145,7 @@ class Receiver:
         if errors:
             raise _Reject([Detail(f.rule, f.message, f.xpath) for f in errors[:MAX_DETAILS]])
         try:
-            dossier = read_message(signed_bytes)
+            dossier = read_message(signed)
         except (MessageError, xmlsafe.XmlRejected) as exc:
             raise _Reject([Detail(exc.rule, exc.message, getattr(exc, "xpath", None))]) from None
         if not dossier.dossier_id or not dossier.dossier_id.root:

@@ -46,9 +46,9 @@ def consent_gate(dossier: m.Dossier, *, require_consent: bool) -> ConsentDecisio
     return ConsentDecision(True, basis)
 
 
-def close(dossier: m.Dossier, now: dt.datetime) -> m.Dossier:
-    """A closed copy: status completed, end time set, care status 487 with reason 01."""
-    d = dossier.model_copy(deep=True)
+def close(dossier: m.Dossier, now: dt.datetime, *, copy: bool = True) -> m.Dossier:
+    """A closed dossier (a copy unless ``copy=False``): status completed, end time set, care status 487 = 01."""
+    d = dossier.model_copy(deep=True) if copy else dossier
     d.status_code = (d.status_code or m.Coded()).model_copy(update={"code": "completed"})
     et = d.effective_time or m.Time()
     if et.high is None or not et.high.value:
@@ -86,9 +86,9 @@ def choose_interaction(dossier: m.Dossier, receiver: OrgEntry) -> str:
 
 
 def address(dossier: m.Dossier, *, message_id: tuple[str, str], now: dt.datetime, sender_app: str, receiver_app: str,
-            ura: str, org_name: str, uzi_system_id: str) -> m.Dossier:
-    """Set the transmission wrapper and ControlAct author for this transfer."""
-    d = dossier.model_copy(deep=True)
+            ura: str, org_name: str, uzi_system_id: str, copy: bool = True) -> m.Dossier:
+    """Set the transmission wrapper and ControlAct author for this transfer (on a copy unless ``copy=False``)."""
+    d = dossier.model_copy(deep=True) if copy else dossier
     t = d.transmission
     t.id = m.II(root=message_id[0], extension=message_id[1])
     t.creation_time = m.Time(value=now.strftime("%Y%m%d%H%M%S"))
