@@ -190,8 +190,8 @@ def compile_row(r: dict, steps: Steps) -> list:
             for alt in value.split(" | "):
                 alts.append([[attr_name(k), v] for k, v in (p.split("=", 1) for p in alt.split())])
             return ["coded", alts]
-        if " | " in value:
-            raise RuleError(f"{r['row_id']}: plain fixed value with alternatives")
+        if " | " in value or lo not in ("0", "1"):
+            raise RuleError(f"{r['row_id']}: plain fixed value {value!r} with min {lo!r}")
         return ["fixed", attr, value, lo == "1"]
     if kind == "value-set":
         keys = [v.strip() for v in value.split(" | ")]
@@ -468,6 +468,9 @@ def build(ref: Path) -> dict:
         row = [r["row_id"], SEVERITY[r["severity"]], message(r, op), element, never, times, op]
         contexts[ctx_index[key]][2].append(row)
         vs_keys.update(re.findall(r"(?:vs=)?([0-9.]+@\d{4}-\d\d-\d\dT\d{6})", r["context"] + " " + r["target"] + " " + r["value"]))
+    unused = sorted(set(ONE_OFF) - {r["row_id"] for r in rows if r["kind"] == "other"})
+    if unused:
+        errors.append(f"ONE_OFF rows not in the CSV (or no longer kind=other): {unused}")
     if errors:
         raise SystemExit("cannot compile:\n  " + "\n  ".join(errors))
     if len(rows) != sum(len(c[2]) for c in contexts):
@@ -559,12 +562,17 @@ REPC_IN902120NL04 (BDS 4.2.0): no schematron is public. The engine applies the N
   interaction-list facts of NL03 are assumed: active, trust level Laag, no BSN or
   context-code attentionLine switch);
 * payload and template rules apply unchanged;
-* value sets: BDS 4.2.0 contents are not published except W0639/W0646/W0647. W0647 is
-  extended with its 4.2.0 list. A code outside a 4.1.3 BDS W-domain value set
+* value sets: BDS 4.2.0 contents are not published except W0639/W0646/W0647. Of these
+  the rules use W0647 (metaData categoryInBDS), which is extended with its 4.2.0 list.
+  A code outside any other 4.1.3 BDS W-domain value set
   (2.16.840.1.113883.2.4.3.11.60.100.11.2.*) is not an error: every error that holds
   only because some coded element's code is not in such a 4.1.3 value set (that is,
   that disappears when those value-set tests accept any code) is reported as a
   warning with the same rule id;
+* the BDS 4.2.0 dataset's rubriek and groep cardinalities are not published either
+  (the 4.2.0 change-request messages repeat element 80 within one G019 group, which
+  the 4.1.3 rubric template 11012 allows once): a rubriek or groep holding a BDS
+  element more often than its 4.1.3 maximum is a warning, same rule id;
 * elements new in 4.2.0 (1608-1690) have no observation template in 4.1.3, so no rule
   context opens on them; rubric and group rules do not list them, so they cause no error.
 

@@ -428,16 +428,13 @@ def forbid_component_tpl(el, run, root):
                for t in _kids(o, "templateId"))
 
 
-def _carries_template(x, root: str) -> bool:
-    return any(t.get("root") == root for t in x.iterchildren(H + "templateId"))
-
-
 def method_07_with_1346(el, run, root1, code, code_system, root2):
-    a = any(_carries_template(t.getparent(), root1) and any(
-        m.get("code") == code and m.get("codeSystem") == code_system for m in _kids(t.getparent(), "methodCode"))
-        for t in el.iterdescendants(H + "templateId") if t.get("root") == root1)
-    b = any(t.get("root") == root2 for t in el.iterdescendants(H + "templateId"))
-    return a and b
+    """(a) a descendant with templateId ``root1`` has methodCode ``code``; (b) a descendant has ``root2``."""
+    templated = [(t.get("root"), t.getparent()) for t in el.iterdescendants(H + "templateId")]
+    templated = [(r, p) for r, p in templated if p is not el]
+    a = any(r == root1 and any(m.get("code") == code and m.get("codeSystem") == code_system
+                               for m in _kids(p, "methodCode")) for r, p in templated)
+    return a and any(r == root2 for r, _ in templated)
 
 
 def rmd_in_request(el, run):

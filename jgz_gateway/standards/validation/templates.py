@@ -67,19 +67,26 @@ class Facts:
     def switch(self, kind: str) -> bool:
         return self.bsn_attention if kind == "bsn" else self.context_attention
 
+    def placeholders(self) -> dict:
+        """Message variables the wrapper rules take from the interaction list."""
+        return {"$interactionId": self.name, "$interactionName": "Versturen JGZ-dossieroverdrachtverzoek",
+                "$interactionVocabFile": "vocab/2.16.840.1.113883.1.6.xml",
+                "$interactionTriggerEventCode": self.trigger}
+
 
 @dataclass(frozen=True)
 class Profile:
     facts: Facts
     nl04_valuesets: bool = False  # W0647 extended with the BDS 4.2.0 list
     demote_w_domain: bool = False  # NL04: out-of-4.1.3-value-set errors become warnings
+    repeatable_elements: bool = False  # NL04: an element above its 4.1.3 maximum in a rubriek/groep warns
     templates_as_warnings: bool = False  # NL: only DTr1 errors stay errors
 
 
 PROFILES = {
     "REPC_IN902120NL03": Profile(Facts("REPC_IN902120NL03", "REPC_TE902100NL03")),
     "REPC_IN902120NL04": Profile(Facts("REPC_IN902120NL04", "REPC_TE902100NL04"),
-                                 nl04_valuesets=True, demote_w_domain=True),
+                                 nl04_valuesets=True, demote_w_domain=True, repeatable_elements=True),
     "REPC_IN902120NL": Profile(Facts("REPC_IN902120NL", "REPC_TE902100NL"), templates_as_warnings=True),
 }
 
@@ -95,6 +102,14 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
         raise ValueError(f"no DOB rules for interaction {interaction!r}")
     if not isinstance(root.tag, str):
         return []
+    try:
+        return _check(root, profile)
+    except Exception as exc:  # noqa: BLE001 - a defect of this engine must not take the validator down
+        return [Finding("warning", "JGZ-RULE-ENGINE", xpath_of(root),
+                        f"the template rules could not be checked completely: {exc!r}")]
+
+
+def _check(root, profile: Profile) -> list[Finding]:
     hits = _ruleset(profile.nl04_valuesets, False).run(root, profile.facts)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
         again = Counter(h.key for h in _ruleset(True, True).run(root, profile.facts) if h.severity == "e")
@@ -106,12 +121,18 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
                     h.severity = "w"
                     h.note = ("NL04: holds only because a code is outside the BDS 4.1.3 value set; "
                               "BDS 4.2.0 value sets are not published")
+    if profile.repeatable_elements:
+        for h in hits:
+            if h.severity == "e" and h.row.element_slot and h.fills is _ABOVE:
+                h.severity = "w"
+                h.note = ("NL04: BDS 4.2.0 may repeat this element here; its rubriek and groep "
+                          "cardinalities are not published")
     if profile.templates_as_warnings:
         for h in hits:
             if h.severity == "e" and h.label is None:
                 h.severity = "w"
                 h.note = "REPC_IN902120NL (BDS 3.2): BDS 4.x template rule, reported as a warning"
-    return [h.finding() for h in hits]
+    return [h.finding(profile.facts) for h in hits]
 
 
 # --------------------------------------------------------------------------- data
@@ -140,6 +161,7 @@ class Row:
     times: int
     op: str
     label: str
+    element_slot: bool = False  # a count of one BDS element in a rubriek or groep (NL04 profile)
 
     @classmethod
     def of(cls, raw: list) -> "Row":
@@ -162,7 +184,7 @@ class Hit:
         self.text = text
         self.key = (row.id, label, id(el))
 
-    def finding(self) -> Finding:
+    def finding(self, facts: Facts) -> Finding:
         row = self.row
         if self.label is not None:
             message = f"{row.id} ({self.label}): {self.text}"
@@ -171,7 +193,7 @@ class Hit:
             template = row.message
             if isinstance(template, list):
                 template = template[self.fills.get("#", 0)] if isinstance(self.fills, dict) else template[0]
-            message = f"{row.id} {_fill(template or '', self.el, self.fills)}"
+            message = f"{row.id} {_fill(template or '', self.el, self.fills, facts)}"
             rule = row.label or row.id
         if self.note:
             message += f" [{self.note}]"
@@ -183,8 +205,8 @@ class Hit:
 _PLACEHOLDER = re.compile(r"\{\{…\}\}:\{…\}|\{@[\w:]+\}|\{local-name\(\)\}|\{name\}|\{\$\w+\}|\{…\}")
 
 
-def _fill(template: str, el, fills) -> str:
-    fills = fills if isinstance(fills, dict) else {}
+def _fill(template: str, el, fills, facts: Facts) -> str:
+    fills = {**facts.placeholders(), **(fills if isinstance(fills, dict) else {})}
     anonymous = iter(fills.get("…", ()))
     names = iter([local(el)] if template.count("{name}") < 2 else
                  [local(el.getparent()) if el.getparent() is not None else "", local(el)])
@@ -374,7 +396,7 @@ class RuleSet:
 
     def _op_vs(self, keys, no_code_passes):
         pairs = frozenset().union(*(self.vs.pairs.get(k, frozenset()) for k in keys))
-        lenient = self.lenient and any(self.vs.is_w_domain(k) for k in keys)
+        lenient = self.lenient and any(self.vs.unknown_in_nl04(k) for k in keys)
 
         def check(el, run):
             if el.get(NF) is not None:
@@ -574,7 +596,11 @@ class Context:
             row = Row.of(raw)
             op = raw[6]
             if op[0] in ("card", "choice"):
-                counts.append((row, *self.rules._count(op)))
+                count = self.rules._count(op)
+                if count[0] == 1:
+                    root = count[1][2]
+                    row.element_slot = root.startswith(TPL_PREFIX + "4") and len(root) == len(TPL_PREFIX) + 5
+                counts.append((row, *count))
             else:
                 checks.append((row, self.rules._compile(op)))
                 ops.append(op)
