@@ -45,12 +45,18 @@ class _Source:
 _CODE: dict[str, object] = {}  # generated source -> code object, shared by all contexts of that shape
 
 
+def _lexical():
+    from .templates import LEXICAL  # noqa: PLC0415 (cycle)
+
+    return LEXICAL
+
+
 class ContextCompiler:
     """Generates the check function of a context from its rows (see :meth:`compile`)."""
 
     def __init__(self, rules: "RuleSet"):
         self.rules = rules
-        from .templates import Hit, _ABOVE, _BELOW, _NO_SLOTS  # noqa: PLC0415 (cycle)
+        from .templates import _ABOVE, _BELOW, _NO_SLOTS, Hit  # noqa: PLC0415 (cycle)
 
         self.base = {"Hit": Hit, "BELOW": _BELOW, "ABOVE": _ABOVE, "NO_SLOTS": _NO_SLOTS, "xsi_type": xsi_type,
                      "NF": NF, "XSI": XSI_TYPE}
@@ -82,6 +88,8 @@ class ContextCompiler:
 
     def _row(self, src: _Source, row: "Row", check: Callable, op: list) -> None:
         kind, args = op[0], op[1:]
+        from .templates import _regex  # noqa: PLC0415 (cycle)
+
         if kind == "fixed":
             attr, value, required = args
             a, v = repr(attr), src.const(value)
@@ -119,6 +127,45 @@ class ContextCompiler:
                 src.line(1, f"{f}(el, out)")
             src.line(1, "if out:")
             src.line(2, f"run.datatype_hits({r}, el, out)")
+        elif kind == "vs":
+            keys, no_code_passes = args
+            rules = self.rules
+            src.line(1, "if g(NF) is None:")
+            src.line(2, "code = g('code')")
+            cond = [f"(code, g('codeSystem')) not in {src.const(rules.concepts(keys))}"]
+            if no_code_passes:
+                cond.insert(0, "code is not None")
+            if rules.any_code_accepted(keys):
+                cond.insert(0, "code is None")
+            src.line(2, f"if {' and '.join(cond)}:")
+            self._hit(src, 3, row)
+        elif kind == "vsnull":
+            src.line(1, "v = g(NF)")
+            src.line(1, f"if v is not None and v not in {src.const(self.rules.null_flavors(*args))}:")
+            self._hit(src, 2, row)
+        elif kind == "vsdep":
+            src.line(1, f"if (g('code'), g('codeSystem')) in {src.const(self.rules.deprecated(args[0]))}:")
+            self._hit(src, 2, row)
+        elif kind == "lex":
+            attr, lexical = args
+            src.line(1, f"v = g({attr!r})")
+            src.line(1, f"if v is not None and not {src.const(_lexical()[lexical])}(v):")
+            self._hit(src, 2, row)
+        elif kind == "pattern":
+            attr, regex, required = args
+            src.line(1, f"v = g({attr!r})")
+            if required:
+                src.line(1, f"if v is None or {src.const(_regex(regex).search)}(v) is None:")
+            else:
+                src.line(1, f"if v is not None and {src.const(_regex(regex).search)}(v) is None:")
+            self._hit(src, 2, row)
+        elif kind == "ucum":
+            src.line(1, "v = g('unit')")
+            src.line(1, f"if v in {src.const(self.rules.ucum)}:")
+            self._hit(src, 2, row, f"{{'$UCUMtest': {src.const(self.rules.ucum)}[v]}}")
+        elif kind == "o" and args[0] == "needs_display_name":
+            src.line(1, "if g('code') is not None and g('displayName') is None:")
+            self._hit(src, 2, row)
         elif kind == "o" and args[0] == "no_child_elements":
             src.line(1, "for c in el:")
             src.line(2, "if c.tag.__class__ is str:")

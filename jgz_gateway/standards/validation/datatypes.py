@@ -389,17 +389,6 @@ def _root_flags(root: str) -> tuple[bool, bool, bool, bool]:
             uuid and re.search("[a-f]", root) is not None)
 
 
-def _has_sibling(el, test: Callable) -> bool:
-    """Some other child of the parent, with the same name, passes ``test``."""
-    parent = el.getparent()
-    if parent is None:
-        return False
-    for s in parent.iterchildren(el.tag):
-        if s is not el and test(s):
-            return True
-    return False
-
-
 def check_ii(el, out: list) -> None:
     g = el.get
     root = g("root")
@@ -424,11 +413,8 @@ def check_ii(el, out: list) -> None:
             out.append("dtr1-10-II")
         if ruid:
             out.append("dtr1-10a-II")
-        if ext is None:
-            dup = _has_sibling(el, lambda s: s.get("root") == root)
-        else:
-            dup = _has_sibling(el, lambda s: s.get("root") == root and s.get("extension") == ext)
-        if dup:
+        sibs = same_named_siblings(el)
+        if sibs and any(s.get("root") == root and (ext is None or s.get("extension") == ext) for s in sibs):
             out.append("dtr1-12-II")
         if lower_uuid:
             out.append("dtr1-13-II")
@@ -514,7 +500,8 @@ def check_cd(el, out: list) -> None:
     if dn is not None and ("\r" in dn or "\n" in dn or "\t" in dn):
         out.append("dtr1-15-CD")
     if code is not None and cs is not None:
-        if _has_sibling(el, lambda s: s.get("code") == code and s.get("codeSystem") == cs):
+        sibs = same_named_siblings(el)
+        if sibs and any(s.get("code") == code and s.get("codeSystem") == cs for s in sibs):
             out.append("dtr1-18-CD")
     if len(translations) > 1:
         keys = [(t.get("code") or "") + (t.get("codeSystem") or "") for t in translations]

@@ -72,6 +72,7 @@ def string_value(el) -> str:
 
 
 def same_named_siblings(el) -> list:
+    """The other children of the parent with the same name (preceding and following)."""
     parent = el.getparent()
     if parent is None:
         return []

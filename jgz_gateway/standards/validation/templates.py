@@ -255,13 +255,18 @@ def _tokens(value: str) -> list[str]:
     return [t for t in re.split(r"[ \t\r\n]+", value) if t]
 
 
-_LEXICAL: dict[str, Callable[[str], bool]] = {
+LEXICAL: dict[str, Callable[[str], bool]] = {
     "cs": lambda v: v != "" and not any(c in XML_WS for c in v),
     "st": lambda v: v != "",
     "bl": lambda v: v in ("true", "false"),
     "set_cs": lambda v: v != "",
     "ts": lambda v: re.match(r"^[0-9]{4,14}", v) is not None,
 }
+
+
+@lru_cache(maxsize=None)
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 class RuleSet:
@@ -394,9 +399,24 @@ class RuleSet:
 
         return check
 
+    # value-set data of the value-set rows (shared with the generated code)
+
+    def concepts(self, keys) -> frozenset:
+        return frozenset().union(*(self.vs.pairs.get(k, frozenset()) for k in keys))
+
+    def any_code_accepted(self, keys) -> bool:
+        """NL04 second pass: a W-domain set whose BDS 4.2.0 content is unknown accepts any code."""
+        return self.lenient and any(self.vs.unknown_in_nl04(k) for k in keys)
+
+    def null_flavors(self, key, extra) -> frozenset:
+        return self.vs.exceptions.get(key, frozenset()) | frozenset(extra)
+
+    def deprecated(self, keys) -> frozenset:
+        return frozenset().union(*(self.vs.deprecated.get(k, frozenset()) for k in keys))
+
     def _op_vs(self, keys, no_code_passes):
-        pairs = frozenset().union(*(self.vs.pairs.get(k, frozenset()) for k in keys))
-        lenient = self.lenient and any(self.vs.unknown_in_nl04(k) for k in keys)
+        pairs = self.concepts(keys)
+        lenient = self.any_code_accepted(keys)
 
         def check(el, run):
             if el.get(NF) is not None:
@@ -411,7 +431,7 @@ class RuleSet:
         return check
 
     def _op_vsnull(self, key, extra):
-        allowed = self.vs.exceptions.get(key, frozenset()) | frozenset(extra)
+        allowed = self.null_flavors(key, extra)
 
         def check(el, run):
             nf = el.get(NF)
@@ -420,8 +440,8 @@ class RuleSet:
         return check
 
     def _op_vsdep(self, keys):
-        deprecated = frozenset().union(*(self.vs.deprecated.get(k, frozenset()) for k in keys))
-        return lambda el, run: bool(deprecated) and (el.get("code"), el.get("codeSystem")) in deprecated
+        deprecated = self.deprecated(keys)
+        return lambda el, run: (el.get("code"), el.get("codeSystem")) in deprecated
 
     def _op_vstok(self, attr, key):
         codes = self.vs.codes.get(key, frozenset())
@@ -455,7 +475,7 @@ class RuleSet:
         return check
 
     def _op_lex(self, attr, kind):
-        ok = _LEXICAL[kind]
+        ok = LEXICAL[kind]
 
         def check(el, run):
             v = el.get(attr)
@@ -476,7 +496,7 @@ class RuleSet:
         return check
 
     def _op_pattern(self, attr, regex, required):
-        rx = re.compile(regex)
+        rx = _regex(regex)
 
         def check(el, run):
             v = el.get(attr)
@@ -521,6 +541,7 @@ class RuleSet:
         states_of: dict = {}
         parent_states = states_of.get
         visit, apply = run.visit, run.apply
+        hits, compiled = run.hits, run.compiled
         for el in root.iter(etree.Element):
             tag = el.tag
             states = []
@@ -571,8 +592,18 @@ class RuleSet:
             if states:
                 states_of[el] = states
                 if len(states) == 1 and len(states[0].ends) == 1:
-                    apply(states[0].ends[0], el)
-                else:
+                    ctx = states[0].ends[0]
+                    fn = ctx.fn if compiled else False
+                    if fn:  # the common case, inline: one context, already compiled
+                        mark = len(hits)
+                        try:
+                            fn(el, run, hits)
+                        except Exception:  # noqa: BLE001 - odd tree: redo with the reference closures
+                            del hits[mark:]
+                            run.interpret(ctx, el)
+                    else:
+                        apply(ctx, el)
+                elif states[0].ends or len(states) > 1:
                     visit(el, states)
         return run.hits
 
