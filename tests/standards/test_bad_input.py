@@ -1,0 +1,106 @@
+"""Bad input: every broken message gets the expected finding, in bounded time, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jgz_gateway.standards.validation import validate_bytes, validate_file
+
+from .badinput import BASE_NL03, BASE_NL04, CASES
+
+JGZ = [sys.executable, "-m", "jgz_gateway.cli"]
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.fixture(scope="module")
+def base_findings():
+    return {
+        path: {(f.rule, f.severity, f.xpath) for f in validate_bytes(path.read_bytes()).findings}
+        for path in (BASE_NL03, BASE_NL04)
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_broken_message_gets_expected_finding(case, base_findings):
+    data = case.make()
+    start = time.perf_counter()
+    report = validate_bytes(data, case.name)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 10, f"{case.name} took {elapsed:.1f} s"
+    hits = [f for f in report.findings if f.rule == case.rule and f.severity == case.severity]
+    assert hits, f"{case.name}: expected {case.rule} ({case.severity}), got {[(f.rule, f.severity) for f in report.findings]}"
+    assert report.valid is case.valid
+    # the finding is caused by the mutation: the unbroken base message does not have it
+    known = set().union(*base_findings.values())
+    assert any((f.rule, f.severity, f.xpath) not in known for f in hits)
+    for f in report.findings:
+        assert f.rule and f.message and f.xpath.startswith("/")
+
+
+def test_base_messages_are_valid(base_findings):
+    for path in (BASE_NL03, BASE_NL04):
+        assert validate_bytes(path.read_bytes()).valid
+
+
+def _run(args, **kw):
+    return subprocess.run(JGZ + args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_100_mb_file_refused_before_reading(tmp_path: Path):
+    big = tmp_path / "big.xml"
+    with big.open("wb") as fh:
+        fh.write(b'<REPC_IN902120NL03 xmlns="urn:hl7-org:v3"><id extension="')
+        fh.write(b"9" * (100 * 1024 * 1024))
+        fh.write(b'"/></REPC_IN902120NL03>')
+    report = validate_file(big)
+    assert not report.valid and report.findings[0].rule == "JGZ-XML-SIZE"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = _run(["validate", "--format", "json", str(big)])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert result.returncode == 1
+    assert json.loads(result.stdout)[0]["findings"][0]["rule"] == "JGZ-XML-SIZE"
+    assert "Traceback" not in result.stderr
+    assert max(before, after) < 400 * 1024, "peak RSS of the validator process must stay bounded (KiB)"
+
+
+def test_hostile_inputs_through_the_cli_never_traceback(tmp_path: Path):
+    paths = []
+    for case in CASES:
+        if case.rule.startswith("JGZ-XML") or case.rule == "JGZ-MSG-INTERACTION":
+            p = tmp_path / f"{case.name}.xml"
+            p.write_bytes(case.make())
+            paths.append(p)
+    result = _run(["validate", "--format", "json", *map(str, paths)])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    reports = json.loads(result.stdout)
+    assert len(reports) == len(paths)
+    assert all(not r["valid"] for r in reports)
+
+
+def test_missing_file_is_a_finding_not_a_traceback(tmp_path: Path):
+    result = _run(["validate", str(tmp_path / "nope.xml")])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "JGZ-IO" in result.stdout
+
+
+def test_parse_and_build_errors_are_one_line(tmp_path: Path):
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<REPC_IN902120NL03")
+    result = _run(["parse", str(bad)])
+    assert result.returncode == 2 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"interaction": 3}')
+    result = _run(["build", str(bad_json)])
+    assert result.returncode == 2 and "not a dossier JSON" in result.stderr
