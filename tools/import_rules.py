@@ -461,11 +461,9 @@ def build(ref: Path) -> dict:
             ctx_index[key] = len(contexts)
             path = [] if r["context"] == "/" else steps.path(r["context"])
             contexts.append([patterns.index(r["source_file"]), path, []])
-        tid = r["template_id"]
-        element = tid[len(TPL_PREFIX) + 1:].lstrip("0") if tid.startswith(TPL_PREFIX + "4") and len(tid) == len(TPL_PREFIX) + 5 else None
         times = 2 if "reported twice" in r["logic"] else 1
         never = 1 if r["never_fires"] == "true" else 0
-        row = [r["row_id"], SEVERITY[r["severity"]], message(r, op), element, never, times, op]
+        row = [r["row_id"], SEVERITY[r["severity"]], message(r, op), never, times, op]
         contexts[ctx_index[key]][2].append(row)
         vs_keys.update(re.findall(r"(?:vs=)?([0-9.]+@\d{4}-\d\d-\d\dT\d{6})", r["context"] + " " + r["target"] + " " + r["value"]))
     unused = sorted(set(ONE_OFF) - {r["row_id"] for r in rows if r["kind"] == "other"})

@@ -376,7 +376,7 @@ def test_unknown_interaction_is_a_caller_error():
 
 
 def synthetic(contexts: list, steps: list, valuesets: dict | None = None) -> templates.RuleSet:
-    """A RuleSet over hand-written rules (rows: [id, severity, message, element, never, times, op])."""
+    """A RuleSet over hand-written rules (rows: [id, severity, message, never, times, op])."""
     data = {"valuesets": valuesets or {}, "nl04_valuesets": {}, "ucum": {"iU": "UCUM-error: iU"},
             "dtr1": templates._data()["dtr1"], "steps": steps, "contexts": contexts}
     return templates.RuleSet(data, False, False)
@@ -394,7 +394,7 @@ def run_rows(rules, xml: str, compiled: bool = True) -> list[str]:
 
 
 def row(rid: str, op: list, message: str = "(t): m", severity: str = "e", times: int = 1) -> list:
-    return [rid, severity, message, None, 0, times, op]
+    return [rid, severity, message, 0, times, op]
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["generated", "closures"])

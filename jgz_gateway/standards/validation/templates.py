@@ -157,7 +157,6 @@ class Row:
     id: str
     severity: str
     message: str | list | None
-    element: str | None
     times: int
     op: str
     label: str
@@ -165,10 +164,10 @@ class Row:
 
     @classmethod
     def of(cls, raw: list) -> "Row":
-        rid, sev, msg, element, _never, times, op = raw
+        rid, sev, msg, _never, times, op = raw
         first = next((m for m in msg if m), "") if isinstance(msg, list) else msg
         m = _LABEL.match(first or "")
-        return cls(rid, sev, msg, element, times, op[0], m.group(1) if m else "")
+        return cls(rid, sev, msg, times, op[0], m.group(1) if m else "")
 
 
 class Hit:
@@ -197,7 +196,7 @@ class Hit:
             rule = row.label or row.id
         if self.note:
             message += f" [{self.note}]"
-        return Finding(SEVERITY[self.severity], rule, xpath_of(self.el), message, row.element or _element_of(self.el))
+        return Finding(SEVERITY[self.severity], rule, xpath_of(self.el), message, _element_of(self.el))
 
 
 # --------------------------------------------------------------------------- messages
@@ -232,7 +231,8 @@ def _fill(template: str, el, fills, facts: Facts) -> str:
 
 
 def _element_of(el) -> str | None:
-    """BDS element number of the nearest element template around ``el``, else its rubric/group code."""
+    """The BDS element of the context: the element number when ``el`` is (inside) an element
+    observation template 4NNNN, else the code of the nearest rubriek or groep cluster, else None."""
     node = el
     while node is not None and isinstance(node.tag, str):
         for t in node.iterchildren(TEMPLATE_ID):
@@ -625,7 +625,7 @@ class Context:
         counts, checks, ops = [], [], []
         for raw in self.raw:
             row = Row.of(raw)
-            op = raw[6]
+            op = raw[5]
             if op[0] in ("card", "choice"):
                 count = self.rules._count(op)
                 if count[0] == 1:
