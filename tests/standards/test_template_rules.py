@@ -263,6 +263,10 @@ FAULTS = [
      [(E, "obsElement0235", "TC05644")]),
     ("xsi-type-unbound-prefix", TEST, None, lambda r: obs(r, 235).find(H + "value").set(XSI + "type", "zz:PQ"),
      [(E, "obsElement0235", "TC05644")]),
+    ("ivl-low-after-high", R041, None, lambda r: xp(r, "//hl7:adverseReaction/hl7:effectiveTime/hl7:low")[0].set("value", "19991230"),
+     [(E, "dtr1-7-IVL_TS", "TC03077")]),
+    ("ivl-low-equals-high", R041, None, lambda r: xp(r, "//hl7:adverseReaction/hl7:effectiveTime/hl7:low")[0].set("value", "19991227"),
+     [(E, "dtr1-6-IVL_TS", "TC03077")]),
     # PQ and INT values, units
     ("pq-pattern", TEST, None, lambda r: obs(r, 235).find(H + "value").set("value", "1,5"), [(E, "obsElement0235", "TC05654")]),
     ("int-pattern-plus", TEST, None, lambda r: obs(r, 822).find(H + "value").set("value", "+5"), [(E, "obsElement0822", "TC07604")]),
@@ -335,6 +339,27 @@ def test_single_fault(case):
     before = baseline(path, interaction)
     assert after - before == Counter(expected)
     assert before - after == Counter()
+
+
+def test_family_applied_twice_reports_twice():
+    """TC00285: the wrapper applies PN.NL to this name twice, so each finding comes twice."""
+    def notification_contact(prefix_text):
+        root = load(BASE)
+        device = root.find(H + "sender").find(H + "device")
+        org = etree.SubElement(etree.SubElement(device, H + "agencyFor"), H + "representedOrganization")
+        etree.SubElement(org, H + "id", root="1.2.3")
+        contact = etree.SubElement(etree.SubElement(etree.SubElement(org, H + "NotificationParty"), H + "contactParty"),
+                                   H + "Organization")
+        etree.SubElement(contact, H + "id", root="1.2.4")
+        person = etree.SubElement(etree.SubElement(contact, H + "contact"), H + "contactPerson")
+        etree.SubElement(person, H + "id", root="1.2.5")
+        name = etree.SubElement(person, H + "name")
+        etree.SubElement(name, H + "prefix", qualifier="VV").text = prefix_text
+        etree.SubElement(name, H + "family").text = "Dijk"
+        return Counter(key(f) for f in check(root)) - baseline(BASE, None)
+
+    assert notification_contact("van ") == Counter()
+    assert notification_contact("van") == Counter({(W, "Datatype PN: als er een spatie tussen een voorvoegsel", "TC00285"): 2})
 
 
 def test_nl04_value_set_warning_is_an_error_in_nl03():

@@ -29,6 +29,7 @@ from .paths import (
     own_text,
     same_named_siblings,
     string_value,
+    xpath_number,
 )
 
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -84,16 +85,6 @@ def ts_parts(value: str) -> tuple | None:
         return None
     year = -year if sign else year
     return (year, month, day, hour, minute, second, float("0" + frac) if frac else 0.0)
-
-
-def _number(text: str | None) -> float:
-    """XPath ``number()``: NaN for anything that is not a plain decimal."""
-    if text is None:
-        return float("nan")
-    t = text.strip(XML_WS)
-    if re.match(r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z", t):
-        return float(t)
-    return float("nan")
 
 
 # --------------------------------------------------------------------------- families
@@ -338,7 +329,7 @@ def check_ad(el, out: list) -> None:
         if lo and hi:
             if len(lo[0]) != len(hi[0]):
                 bad5 = True
-            if not _number((lo[0] + "0" * 14)[:14]) < _number((hi[0] + "0" * 14)[:14]):
+            if not xpath_number((lo[0] + "0" * 14)[:14]) < xpath_number((hi[0] + "0" * 14)[:14]):
                 bad6 = True
         if any(w.get("unit") is not None and w.get("unit") not in _TIME_UNITS for w in _kids(p, "width")):
             bad7 = True
@@ -572,7 +563,7 @@ def check_int(el, out: list) -> None:
 
 
 def check_int_pos(el, out: list) -> None:
-    if el.get(NF) is None and not _number(el.get("value")) > 0:
+    if el.get(NF) is None and not xpath_number(el.get("value")) > 0:
         out.append("dtr1-2-INT.POS")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .paths import H, XML_WS, has_child_elements, own_text, string_value
+from .paths import H, has_child_elements, own_text, string_value, xpath_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from .templates import Run
@@ -25,21 +25,6 @@ BSN = "2.16.840.1.113883.2.4.6.3"
 SBVZ = "2.16.528.1.1007.4"
 KEYWORD_CS = "2.16.840.1.113883.2.4.15.1"
 KEYWORDS = {"bsn": ("FICID", "PATID"), "context": ("CONTEXT",)}
-_DOUBLE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
-
-
-def xpath_number(text: str | None) -> float:
-    """``number(@value)`` as the reference engine reads it: an xs:double, else NaN."""
-    if text is None:
-        return float("nan")
-    t = text.strip(XML_WS)
-    if t == "INF":
-        return float("inf")
-    if t == "-INF":
-        return float("-inf")
-    if _DOUBLE.match(t):
-        return float(t)
-    return float("nan")
 
 
 def _kids(el, name: str) -> list:
@@ -483,4 +468,4 @@ def code_vs_parent_child(el, run, codes, name, mode):
 
 HANDLERS = {name.rstrip("_"): fn for name, fn in globals().items()
             if callable(fn) and getattr(fn, "__module__", None) == __name__ and not name.startswith("_")
-            and name not in ("xpath_number", "author_entities", "overseer_persons")}
+            and name not in ("author_entities", "overseer_persons")}

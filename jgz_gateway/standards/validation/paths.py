@@ -79,6 +79,23 @@ def same_named_siblings(el) -> list:
     return [s for s in parent.iterchildren(el.tag) if s is not el]
 
 
+_DOUBLE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+
+
+def xpath_number(text: str | None) -> float:
+    """XPath ``number()`` as the reference engine reads an attribute: an xs:double, else NaN."""
+    if text is None:
+        return float("nan")
+    t = text.strip(XML_WS)
+    if t == "INF":
+        return float("inf")
+    if t == "-INF":
+        return float("-inf")
+    if _DOUBLE.match(t):
+        return float(t)
+    return float("nan")
+
+
 def xsi_type(el) -> tuple[str | None, str] | None:
     """``xsi:type`` resolved against the namespaces in scope: (namespace, local) or None if absent.
 

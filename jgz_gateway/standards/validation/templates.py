@@ -206,6 +206,7 @@ _PLACEHOLDER = re.compile(r"\{\{…\}\}:\{…\}|\{@[\w:]+\}|\{local-name\(\)\}|\
 
 def _fill(template: str, el, fills, facts: Facts) -> str:
     fills = {**facts.placeholders(), **(fills if isinstance(fills, dict) else {})}
+    template = template.replace(WRAPPER, facts.name)
     anonymous = iter(fills.get("…", ()))
     names = iter([local(el)] if template.count("{name}") < 2 else
                  [local(el.getparent()) if el.getparent() is not None else "", local(el)])
