@@ -596,3 +596,38 @@ def test_shipped_rules_are_what_the_importer_builds():
     assert "0eb2a71244023180e9491520b80d6662efc89370" in provenance and "ada_2_hl7/jgz/7.1/hl7v3_schematron/" in provenance
     raw = (Path(templates.__file__).parents[1] / "data" / "rules" / "rules.json.gz").read_bytes()
     assert json.loads(gzip.decompress(raw)) == shipped
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "nl04-second-pass"])
+def test_every_context_compiles_and_agrees_with_closures(lenient):
+    """All 4,241 contexts, most of which no reference message reaches, on bare elements."""
+    rules = templates.RuleSet(templates._data(), lenient, lenient)
+    facts = templates.PROFILES["REPC_IN902120NL03"].facts
+    contexts = rules.root_contexts + [c for c in _contexts(rules)]
+    assert len(contexts) == 4241
+    for ctx in contexts:
+        name = rules.sc.steps[ctx.path[-1]][0] if ctx.path else "REPC_IN902120NL03"
+        for attrs in ({}, {"nullFlavor": "NI", "code": "x", "value": "x", "unit": "x", XSI + "type": "x"}):
+            parent = etree.Element(H + "p")
+            el = etree.SubElement(parent, H + (name if name != "*" else "x"), attrs)
+            run = templates.Run(rules, parent, facts)
+            ctx.compile()(el, run, run.hits)
+            generated = [(h.row.id, h.label) for h in run.hits]
+            run.hits.clear()
+            run.interpret(ctx, el)
+            assert generated == [(h.row.id, h.label) for h in run.hits]
+            assert not [h for h in run.hits if h.label == "JGZ-RULE-EVAL"]
+
+
+def _contexts(rules):
+    seen, todo = set(), [n for index in (rules.by_name, rules.by_tpl, rules.by_child_tpl)
+                         for entries in index.values() for _, n in entries]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield from node.ends
+        todo.extend(n for entries in node.children.values() for _, n in entries)
+        todo.extend(n for _, n in node.wild)
+        todo.extend(n for by_pair in node.slots.values() for nodes in by_pair.values() for n in nodes)

@@ -66,10 +66,10 @@ class ContextCompiler:
         src = _Source(self.base)
         src.line(0, "def check(el, run, hits):")
         src.line(1, "g = el.get")
-        for (row, check), op in zip(checks, ops):
-            self._row(src, row, check, op)
         if counts:
             self._counts(src, counts)
+        for (row, check), op in zip(checks, ops):
+            self._row(src, row, check, op)
         src.line(1, "return None")
         text = "\n".join(src.lines)
         code = _CODE.get(text)

@@ -25,10 +25,6 @@ Pred = Callable[[etree._Element], bool]
 _QNAME = re.compile(r"^[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?$")
 
 
-def is_element(node) -> bool:
-    return isinstance(node.tag, str)
-
-
 def local(el) -> str:
     tag = el.tag
     return tag[tag.index("}") + 1:] if tag[0] == "{" else tag
@@ -44,11 +40,6 @@ def has_child_elements(el) -> bool:
         if isinstance(c.tag, str):
             return True
     return False
-
-
-def child(el, name: str):
-    """First HL7 child named ``name``, or None."""
-    return el.find(H + name)
 
 
 def own_text(el) -> str:
@@ -115,10 +106,6 @@ def xsi_type(el) -> tuple[str | None, str] | None:
 
 def is_hl7_type(el, type_name: str) -> bool:
     return xsi_type(el) == (HL7, type_name)
-
-
-def template_roots(el) -> list[str]:
-    return [r for r in (t.get("root") for t in el.iterchildren(TEMPLATE_ID)) if r is not None]
 
 
 class ValueSets:

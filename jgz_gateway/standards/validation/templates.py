@@ -288,7 +288,7 @@ class RuleSet:
         nodes: dict[tuple, _Node] = {}
         orders: Counter = Counter()
         for pattern, path, rows in data["contexts"]:
-            ctx = Context(self, pattern, orders[pattern], rows)
+            ctx = Context(self, pattern, orders[pattern], tuple(path), rows)
             orders[pattern] += 1
             if not path:
                 self.root_contexts.append(ctx)
@@ -616,10 +616,10 @@ class Context:
     ``checks`` the other rows as (row, closure), ``fn`` the generated function.
     """
 
-    __slots__ = ("rules", "pattern", "order", "raw", "counts", "checks", "ops", "fn")
+    __slots__ = ("rules", "pattern", "order", "path", "raw", "counts", "checks", "ops", "fn")
 
-    def __init__(self, rules: "RuleSet", pattern: int, order: int, raw: list):
-        self.rules, self.pattern, self.order, self.raw = rules, pattern, order, raw
+    def __init__(self, rules: "RuleSet", pattern: int, order: int, path: tuple, raw: list):
+        self.rules, self.pattern, self.order, self.path, self.raw = rules, pattern, order, path, raw
         self.counts = self.checks = self.ops = self.fn = None
 
     def prepare(self) -> None:
