@@ -1,0 +1,134 @@
+"""Which BDS elements the gateway can place in a dossier, and how their values are typed.
+
+Two kinds of element reach a DOB:
+
+* *observation elements*: the catalogue knows their rubriek, observation template and
+  HL7 type, so one generic rule places them (``rubricCluster`` → ``observation``,
+  inside a ``groupCluster`` when the element belongs to a groep);
+* *structural elements*: the message carries them in its own structures (the child's
+  BSN is ``patient/id``, a vaccination is a ``substanceAdministration``...). They are
+  listed here by level; :mod:`.to_dossier` and :mod:`.from_dossier` implement them.
+
+Everything else is refused when a mapping file is loaded, so a mapping never promises
+what the gateway cannot deliver.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from ..standards.catalogue import Catalogue, Code, Element, ValueSet, get_catalogue
+
+#: Dossier-level elements carried by the message structure (patient, authors, consents...).
+DOSSIER: frozenset[int] = frozenset({
+    695, 696,  # dossier id and status
+    3, 4, 5, 6, 7, 19, 20,  # names, BSN, gender, birth date
+    8, 10, 11, 12, 16, 630,  # G001 address
+    609, 610, 698,  # G002 telephone, e-mail
+    61, 62, 63, 66, 67, 71, 655, 656, 657,  # G014 parent/carer
+    603, 1529, 1506, 1457, 1458,  # G085 organisation (+ G098 period)
+    1163, 1164, 1349,  # G011 consent transfer within JGZ
+    1395, 1396, 1397,  # G010 objection transfer within JGZ
+    1165, 1166, 1350, 1407,  # G012 consent information to third parties
+    1398, 1399, 1400,  # G071 consent LSP
+    1404, 1405, 1406,  # G089 objection scientific research
+    1197, 1330, 487, 488,  # G093 care status, G092 end of care
+    1332, 1333, 1335,  # G083 non-BDS item without an activity
+})
+
+#: Activity-level elements carried by the encounter itself.
+ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501})
+
+#: G076 vaccination elements carried by ``substanceAdministration``.
+VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874, 875, 1336, 1410, 1589})
+
+#: G083 non-BDS items, at dossier level or inside an activity (whose id, 1334, is implied).
+NON_BDS: frozenset[int] = frozenset({1332, 1333, 1335})
+
+#: Elements that are an attribute of another element's observation (methodCode).
+METHOD_OF: dict[int, int] = {236: 235, 246: 245}
+
+#: Consent groups: groep → (yes/no element, source element, date element, HL7 negation
+#: meaning). Objections (G010, G089) are consentEvents whose ``negationInd`` says
+#: "no objection"; consents say "no consent".
+CONSENTS: dict[str, tuple[int, int, int]] = {
+    "G011": (1163, 1164, 1349),
+    "G010": (1395, 1396, 1397),
+    "G012": (1165, 1166, 1350),
+    "G071": (1398, 1399, 1400),
+    "G089": (1404, 1405, 1406),
+}
+
+#: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
+COUNTRY: frozenset[int] = frozenset({630, 71, 669})
+
+#: BDS datatype → value kind of the record.
+_KINDS = {"code": "code", "ordinal": "code", "string": "string", "text": "string", "identifier": "string",
+          "boolean": "bool", "datetime": "date", "quantity": "quantity", "count": "count"}
+_HL7_KINDS = {"CV": "code", "CE": "code", "CD": "code", "CO": "code", "ST": "string", "BL": "bool",
+              "PQ": "quantity", "INT": "count", "TS": "date"}
+_PY = {"code": str, "string": str, "bool": bool, "quantity": Decimal, "count": int}
+
+
+def observation(e: Element | None) -> bool:
+    """Placed by the generic rubricCluster rule (template, rubriek and HL7 type known)."""
+    return bool(e and e.template_id and e.rubriek and e.hl7_type in _HL7_KINDS)
+
+
+def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
+    """Where the gateway can place element ``number``: "dossier", "activity", both, or nowhere."""
+    out = set()
+    if number in DOSSIER:
+        out.add("dossier")
+    if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in METHOD_OF
+            or observation(catalogue.element(number))):
+        out.add("activity")
+    return frozenset(out)
+
+
+def kind(number: int, catalogue: Catalogue) -> str | None:
+    """The record's value kind of an element: code, string, bool, date, quantity or count."""
+    e = catalogue.element(number)
+    if e is None:
+        return None
+    if e.datatype in _KINDS:
+        return _KINDS[e.datatype]
+    return _HL7_KINDS.get(e.hl7_type or "")
+
+
+def python_type(number: int, catalogue: Catalogue) -> type | None:
+    """The Python type(s) a record value of this element has (date: ``datetime.date``)."""
+    import datetime
+
+    k = kind(number, catalogue)
+    return datetime.date if k == "date" else _PY.get(k or "")
+
+
+def valueset(number: int, cat: Catalogue) -> str | None:
+    """The W-domain of an element's value (countries: W0014)."""
+    if number in COUNTRY:
+        return "W0014"
+    e = cat.element(number)
+    return e.valueset if e else None
+
+
+def to_hl7(vs: ValueSet, bds_code: str) -> Code | None:
+    """The HL7 entry for a BDS-flavour code; for HL7-only sets the code is the HL7 code."""
+    if not (vs.bds and vs.bds.codes):
+        return vs.hl7.get(bds_code) if vs.hl7 else None
+    return vs.bds_to_hl7(bds_code)
+
+
+def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
+    """The BDS-flavour code of an HL7 (code, codeSystem); for HL7-only sets the HL7 code."""
+    if not (vs.bds and vs.bds.codes):
+        entry = vs.hl7.get(code, code_system) if vs.hl7 else None
+        return entry.code if entry else None
+    entry = vs.hl7_to_bds(code, code_system or "")
+    return entry.code if entry else None
+
+
+@cache
+def catalogue(version: str) -> Catalogue:
+    return get_catalogue(version)

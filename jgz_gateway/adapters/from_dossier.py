@@ -1,0 +1,368 @@
+"""Read BDS facts out of a canonical Dossier: the inverse of :mod:`.to_dossier`.
+
+Works on any dossier, whether built here or read from another system's DOB. What it
+does not recognise is never guessed at: BDS element codes found in structures it does
+not read (a conclusion, a pregnancy, an unknown extension...) are counted in
+``unread`` so a migration can report them as dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import unquote
+
+from ..standards import model as m
+from ..standards.catalogue import Catalogue
+from . import elements as E
+from .record import Facts, Group, Record
+
+_CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
+_METHOD_ELEMENT = {target: method for method, target in E.METHOD_OF.items()}
+
+
+def parse_ts(value: str | None) -> dt.date | dt.datetime | str | None:
+    """HL7 TS → date (8 digits) or datetime (12+ digits); anything else stays as written."""
+    if not value:
+        return None
+    digits = value.split("+")[0].split("-")[0].split(".")[0]
+    try:
+        if len(digits) == 8:
+            return dt.datetime.strptime(digits, "%Y%m%d").date()
+        if len(digits) >= 12:
+            return dt.datetime.strptime(digits[:14].ljust(14, "0"), "%Y%m%d%H%M%S")
+    except ValueError:
+        pass
+    return value
+
+
+class _Reader:
+    def __init__(self, catalogue: Catalogue):
+        self.cat = catalogue
+        self.unread: Counter[int] = Counter()
+
+    def code(self, element: int, code: str | None, code_system: str | None, w: str | None = None) -> str | None:
+        if code is None:
+            return None
+        w = w or E.valueset(element, self.cat)
+        vs = self.cat.valueset(w) if w else None
+        found = E.to_bds(vs, code, code_system) if vs else None
+        return found if found is not None else code
+
+    def count_unread(self, nodes: list[m.Node]) -> None:
+        """Count the BDS element codes inside nodes this reader does not interpret."""
+        stack = list(nodes)
+        while stack:
+            n = stack.pop()
+            if n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and n.attrs.get("code", "").isdigit():
+                self.unread[int(n.attrs["code"])] += 1
+            stack.extend(n.children)
+
+    # --- dossier ------------------------------------------------------------------------
+
+    def record(self, dossier: m.Dossier, key: str) -> Record:
+        f = Facts()
+        if dossier.ids and dossier.ids[0].extension:
+            f.values[695] = dossier.ids[0].extension
+        if dossier.status_code and dossier.status_code.code:
+            f.values[696] = self.code(696, dossier.status_code.code, "2.16.840.1.113883.5.14")
+        if dossier.patient:
+            self.patient(dossier.patient, f)
+        f.groups += [self.organisation(o) for o in dossier.organisations]
+        for consent in dossier.consents:
+            group = self.consent(consent)
+            if group is not None:
+                f.groups.append(group)
+        f.groups += [self.non_bds(n) for n in dossier.non_bds]
+        for status in dossier.care_statuses:
+            group = self.care_status(status)
+            if group is not None:
+                f.groups.append(group)
+        self.count_unread(dossier.extra)
+        return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])
+
+    def patient(self, p: m.Patient, f: Facts) -> None:
+        v = f.values
+        if p.bsn:
+            v[7] = p.bsn
+        for addr in p.addresses:
+            f.groups.append(self.address(addr))
+        for tel in p.telecoms:
+            value = tel.attrs.get("value", "")
+            if value.startswith("mailto:"):
+                v[698] = unquote(value[len("mailto:"):])
+            elif value.startswith("tel:"):
+                g = Group(groep="G002", values={609: unquote(value[len("tel:"):])})
+                if "use" in tel.attrs:
+                    g.values[610] = self.code(610, tel.attrs["use"], "2.16.840.1.113883.5.1119")
+                f.groups.append(g)
+        person = p.person
+        if person is None:
+            return
+        for name in person.names:
+            use = name.attrs.get("use")
+            for part in name.children:
+                if part.text is None:
+                    continue
+                if use == "L" and part.name == "given":
+                    v[5] = part.text
+                elif use == "OR":
+                    target = {"given": 6, "prefix": 3, "family": 4}.get(part.name)
+                    if target:
+                        v[target] = part.text
+        if person.gender and person.gender.code:
+            v[19] = self.code(19, person.gender.code, person.gender.code_system)
+        if person.birth_time and person.birth_time.value:
+            v[20] = parse_ts(person.birth_time.value)
+        for extra in person.extra:
+            if extra.name == "personalRelationship":
+                f.groups.append(self.parent(extra))
+            else:
+                self.count_unread([extra])
+
+    def address(self, addr: m.Node) -> Group:
+        g = Group(groep="G001")
+        if "use" in addr.attrs:
+            g.values[8] = self.code(8, addr.attrs["use"].split()[0], "2.16.840.1.113883.5.1119")
+        for part in addr.children:
+            target = {"streetName": 11, "houseNumber": 12, "postalCode": 16, "city": 10}.get(part.name)
+            if target and part.text is not None:
+                g.values[target] = int(part.text) if target == 12 and part.text.isdigit() else part.text
+            elif part.name == "country" and part.attrs.get("code"):
+                g.values[630] = part.attrs["code"]
+        return g
+
+    def parent(self, rel: m.Node) -> Group:
+        g = Group(groep="G014")
+        v = g.values
+        code = rel.child("code")
+        if code is not None and code.attrs.get("code"):
+            v[62] = self.code(62, code.attrs["code"], code.attrs.get("codeSystem"))
+        holder = rel.child("relationshipHolder1")
+        for part in holder.children if holder else []:
+            a = part.attrs
+            if part.name == "id" and a.get("root") == m.OID_BSN and a.get("extension"):
+                v[655] = a["extension"]
+            elif part.name == "name":
+                for piece in part.children:
+                    target = {"given": 61, "prefix": 656, "family": 657}.get(piece.name)
+                    if target and piece.text is not None:
+                        v[target] = piece.text
+            elif part.name == "birthTime" and a.get("value"):
+                v[63] = parse_ts(a["value"])
+            elif part.name == "educationLevelCode" and a.get("code"):
+                v[66] = self.code(66, a["code"], a.get("codeSystem"))
+            elif part.name == "asEmployee":
+                occupation = part.child("occupationCode")
+                if occupation is not None and occupation.attrs.get("code"):
+                    v[67] = self.code(67, occupation.attrs["code"], occupation.attrs.get("codeSystem"))
+            elif part.name == "birthPlace":
+                country = part.find("addr/country")
+                if country is not None and country.attrs.get("code"):
+                    v[71] = country.attrs["code"]
+        return g
+
+    def organisation(self, o: m.Organization) -> Group:
+        g = Group(groep="G085")
+        for i in o.ids:
+            if i.root == m.OID_URA and i.extension:
+                g.values[603] = i.extension
+            elif i.root == "2.16.840.1.113883.2.4.6.1" and i.extension:
+                g.values[1529] = i.extension
+        if o.name:
+            g.values[1506] = o.name
+        time = next((n for n in o.link_extra if n.name == "time"), None)
+        period = Group(groep="G098")
+        for bound, target in (("low", 1457), ("high", 1458)):
+            b = time.child(bound) if time else None
+            if b is not None and b.attrs.get("value"):
+                period.values[target] = parse_ts(b.attrs["value"])
+        if period.values:
+            g.groups.append(period)
+        return g
+
+    def consent(self, c: m.Consent) -> Group | None:
+        if c.element not in _CONSENT_BY_ELEMENT:
+            if c.element is not None:
+                self.unread[c.element] += 1
+            return None
+        groep, source, date = _CONSENT_BY_ELEMENT[c.element]
+        g = Group(groep=groep, values={c.element: c.negation_ind != "true"})
+        author = c.extra_node("author")
+        if author is not None:
+            time = author.child("time")
+            if time is not None and time.attrs.get("value"):
+                g.values[date] = parse_ts(time.attrs["value"])
+            code = author.find("responsibleParty/code")
+            if code is not None and code.attrs.get("code"):
+                g.values[source] = self.code(source, code.attrs["code"], code.attrs.get("codeSystem"))
+        note = c.extra_node("subjectOf/annotation")
+        if groep == "G012" and note is not None:
+            value = note.child("value")
+            if value is not None and value.text:
+                g.values[1407] = value.text
+        return g
+
+    def care_status(self, s: m.CareStatus) -> Group | None:
+        if s.element not in (1197, 487):
+            if s.element is not None:
+                self.unread[s.element] += 1
+            return None
+        groep, date = ("G093", 1330) if s.element == 1197 else ("G092", 488)
+        g = Group(groep=groep)
+        if s.reason_code and s.reason_code.code:
+            g.values[s.element] = self.code(s.element, s.reason_code.code, s.reason_code.code_system)
+        if s.effective_time and s.effective_time.value:
+            g.values[date] = parse_ts(s.effective_time.value)
+        return g
+
+    def non_bds(self, n: m.NonBdsItem) -> Group:
+        g = Group(groep="G083")
+        if n.code is not None and n.code.original_text:
+            g.values[1332] = n.code.original_text
+        elif n.code is not None and n.code.code_system == m.OID_BDS_ELEMENT and n.code.code:
+            g.values[1332] = n.code.display_name or n.code.code
+        text = n.text if n.text is not None else (n.value.text or n.value.value if n.value else None)
+        if text is not None:
+            g.values[1333] = text
+        if n.rubriek:
+            g.values[1335] = n.rubriek
+        return g
+
+    # --- activities ---------------------------------------------------------------------
+
+    def activity(self, a: m.Activity) -> Facts:
+        f = Facts()
+        v = f.values
+        if a.ids and a.ids[0].extension:
+            v[1377] = a.ids[0].extension
+        if a.code and a.code.code:
+            v[494] = self.code(494, a.code.code, a.code.code_system)
+        if a.effective_time and a.effective_time.value:
+            v[724] = parse_ts(a.effective_time.value)
+        if a.reason_codes and a.reason_codes[0].code:
+            v[1424] = self.code(1424, a.reason_codes[0].code, a.reason_codes[0].code_system)
+        for extra in a.extra:
+            if extra.name == "performer":
+                entity = extra.child("assignedEntity")
+                code = entity.child("code") if entity else None
+                if code is not None and code.attrs.get("code"):
+                    v[1599] = self.code(1599, code.attrs["code"], code.attrs.get("codeSystem"))
+                name = entity.find("assignedPerson/name") if entity else None
+                if name is not None and name.text:
+                    v[1501] = name.text
+            else:
+                self.count_unread([extra])
+        for rubriek in a.rubrieken:
+            for item in rubriek.items:
+                self.item(item, f)
+            self.count_unread(rubriek.extra)
+        f.groups += [self.vaccination(x) for x in a.vaccinations]
+        f.groups += [self.non_bds(n) for n in a.non_bds]
+        return f
+
+    def item(self, item: m.Observation | m.Group, into: Facts) -> None:
+        if isinstance(item, m.Group):
+            g = Group(groep=item.groep or (item.code.code if item.code else "") or "")
+            for sub in item.items:
+                self.item(sub, g)
+            into.groups.append(g)
+            return
+        n = item.element
+        if n is None:
+            return
+        value = self.value(n, item.value)
+        if value is not None:
+            into.values[n] = value
+        method = _METHOD_ELEMENT.get(n)
+        if method is not None and item.method is not None and item.method.code:
+            into.values[method] = self.code(method, item.method.code, item.method.code_system)
+        self.count_unread(item.extra)
+
+    def value(self, n: int, val: m.Value | None) -> Any:
+        if val is None or val.null_flavor:
+            return None
+        t = val.type
+        if t == "PQ":
+            try:
+                return Decimal(val.value) if val.value is not None else None
+            except InvalidOperation:
+                return val.value
+        if t == "BL":
+            return val.value == "true" if val.value in ("true", "false") else None
+        if t == "INT":
+            return int(val.value) if val.value and val.value.lstrip("-").isdigit() else val.value
+        if t == "TS":
+            return parse_ts(val.value)
+        if t in ("ST", "ED") or (t is None and val.text is not None):
+            return val.text
+        if val.code is not None:
+            e = self.cat.element(n)
+            return self.code(n, val.code, val.code_system, e.bindings.get("value") if e else None)
+        return val.text
+
+    def vaccination(self, x: m.Vaccination) -> Group:
+        g = Group(groep="G076")
+        v = g.values
+        if x.effective_time and x.effective_time.value:
+            v[1409] = parse_ts(x.effective_time.value)
+        for extra in x.extra:
+            if extra.name == "consumable":
+                medicine = extra.find("medication/administrableMedicine")
+                for part in medicine.children if medicine else []:
+                    if part.name == "code" and part.attrs.get("code"):
+                        v[461] = self.code(461, part.attrs["code"], part.attrs.get("codeSystem"))
+                    elif part.name == "lotNumberText" and part.text:
+                        v[472] = part.text
+            elif extra.name == "performer":
+                entity = extra.child("assignedEntity")
+                person = entity.find("assignedPerson/name") if entity else None
+                org = entity.find("representedOrganization/name") if entity else None
+                if person is not None and person.text:
+                    v[1410] = person.text
+                if org is not None and org.text:
+                    v[1336] = org.text
+            elif extra.name == "reason":
+                value = extra.find("vaccinationReason/value")
+                if value is not None and value.attrs.get("code"):
+                    v[686] = self.code(686, value.attrs["code"], value.attrs.get("codeSystem"))
+            elif extra.name == "causeOf2":
+                reaction = extra.child("adverseReaction")
+                value = reaction.child("value") if reaction else None
+                if value is not None and value.text:
+                    v[874] = value.text
+                reported = reaction.find("subjectOf/informationControlActEvent/effectiveTime") if reaction else None
+                if reported is not None and reported.attrs.get("value"):
+                    v[875] = parse_ts(reported.attrs["value"])
+            elif extra.name == "authorization":
+                value = extra.find("consentEvent/reasonOf/observationEvent/value")
+                if value is not None and value.attrs.get("code"):
+                    v[683] = self.code(683, value.attrs["code"], value.attrs.get("codeSystem"))
+            elif extra.name == "component":
+                obs = extra.child("vaccinationObservation")
+                code = obs.child("code") if obs else None
+                value = obs.child("value") if obs else None
+                element = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+                if element == 608 and value is not None and value.attrs.get("code"):
+                    v[608] = self.code(608, value.attrs["code"], value.attrs.get("codeSystem"))
+                elif element == 872 and value is not None and value.text:
+                    v[872] = value.text
+                elif element == 1589 and value is not None and value.attrs.get("value") in ("true", "false"):
+                    v[1589] = value.attrs["value"] == "true"
+                elif obs is not None:
+                    self.count_unread([obs])
+            else:
+                self.count_unread([extra])
+        return g
+
+
+def extract(dossier: m.Dossier, key: str | None = None, version: str | None = None) -> tuple[Record, Counter[int]]:
+    """The BDS facts of ``dossier`` and the count of element codes found but not read."""
+    from ..standards.catalogue import normalise_version
+
+    cat = E.catalogue(normalise_version(version or dossier.bds_version))
+    reader = _Reader(cat)
+    key = key or (dossier.ids[0].extension if dossier.ids and dossier.ids[0].extension else None) or dossier.bsn or "dossier"
+    return reader.record(dossier, key), reader.unread

@@ -1,0 +1,58 @@
+"""BDS facts: a dossier as BDS element numbers and values, the shape vendor mappings speak.
+
+The canonical :class:`~jgz_gateway.standards.model.Dossier` follows the HL7 message;
+a vendor export follows its own tables. Between the two sits this small, plain view:
+values keyed by BDS element number, repeated groups keyed by G-code, and activities
+(contact moments). A mapping file turns vendor rows into a :class:`Record` and back;
+:mod:`.to_dossier` and :mod:`.from_dossier` turn a record into a Dossier and back.
+
+Values are typed by the element's BDS datatype: codes are ``str`` in the BDS flavour of
+their value set ("01", not the HL7 code), quantities ``Decimal`` in the element's BDS
+unit (mm, g), counts ``int``, booleans ``bool``, dates ``datetime.date`` (or
+``datetime.datetime`` when a time is known), everything else ``str``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+
+@dataclass
+class Facts:
+    """Single-valued elements and repeated groups at one level (dossier, activity, group)."""
+
+    values: dict[int, Any] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)
+
+    def groups_of(self, groep: str) -> list[Group]:
+        return [g for g in self.groups if g.groep == groep]
+
+    def elements(self) -> Iterator[int]:
+        """Every element number filled at this level and below (with repeats)."""
+        yield from self.values
+        for g in self.groups:
+            yield from g.elements()
+
+
+@dataclass
+class Group(Facts):
+    """One occurrence of a BDS groep (``G014`` a parent, ``G076`` a vaccination...)."""
+
+    groep: str = ""
+
+
+@dataclass
+class Record:
+    """One child's dossier as BDS facts. ``key`` is the source's own id for it."""
+
+    key: str
+    facts: Facts = field(default_factory=Facts)
+    activities: list[Facts] = field(default_factory=list)
+
+    def element_counts(self) -> Counter[int]:
+        counts: Counter[int] = Counter(self.facts.elements())
+        for activity in self.activities:
+            counts.update(activity.elements())
+        return counts

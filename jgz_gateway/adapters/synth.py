@@ -1,0 +1,399 @@
+"""Synthetic, realistic, BDS-valid JGZ dossiers: deterministic for a seed and a reference date.
+
+Each child gets an age between 0 and 18 on the reference date and a life in the JGZ up to
+then: the neonatal hearing screening, contact moments following the W0188 schedule, growth
+along Dutch reference curves (length, weight, head circumference) with the child's own
+SD score, Van Wiechen items per age column, vision screening, the national vaccination
+schedule (RVP) with some refusals and reactions, parents, consents and objections,
+non-BDS free text, and one to three JGZ organisations over time.
+
+Nothing here reads the clock or a global random state: dossier ``i`` of seed ``s`` comes
+from ``random.Random(f"{s}:{i}")`` and the reference date, so any slice of a run can be
+regenerated on its own. Identity data are synthetic: BSNs come from a marked test range
+(:data:`BSN_TEST_PREFIX`) and pass the 11-proef; organisation numbers start with 9.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from array import array
+from decimal import Decimal
+from functools import cache
+from typing import Iterator
+
+from .record import Facts, Group, Record
+
+#: Synthetic BSNs are the 11-proef-valid numbers ``999xxxxxx``. The Nictiz test messages
+#: use 9999xxxxx; the wider 999 block gives enough numbers for 90,000 children.
+BSN_TEST_PREFIX = "999"
+
+GIRLS = ["Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Eva", "Liv", "Saar", "Anna",
+         "Noor", "Lotte", "Fenna", "Isa", "Lina", "Fleur", "Nina", "Amira", "Hiba", "Elif", "Maja", "Roos", "Vera"]
+BOYS = ["Noah", "Luca", "Liam", "Sem", "Lucas", "Levi", "Finn", "Daan", "Mees", "James", "Milan", "Adam", "Sam",
+        "Bram", "Jesse", "Thijs", "Mohamed", "Yusuf", "Ayoub", "Emir", "Jan", "Ruben", "Tim", "Lars", "Otis", "Jens"]
+ADULT_F = ["Linda", "Marieke", "Sanne", "Fatima", "Esra", "Anouk", "Iris", "Kim", "Nadia", "Sabine", "Femke", "Joyce"]
+ADULT_M = ["Mark", "Dennis", "Bas", "Rachid", "Mehmet", "Jeroen", "Kevin", "Sander", "Tom", "Erik", "Niels", "Vincent"]
+FAMILY = [("", "Jansen"), ("de", "Vries"), ("van den", "Berg"), ("van", "Dijk"), ("", "Bakker"), ("", "Visser"),
+          ("", "Smit"), ("", "Meijer"), ("de", "Boer"), ("", "Mulder"), ("de", "Groot"), ("", "Bos"), ("", "Vos"),
+          ("", "Peters"), ("", "Hendriks"), ("van", "Leeuwen"), ("", "Dekker"), ("", "Brouwer"), ("de", "Wit"),
+          ("", "Dijkstra"), ("", "Smits"), ("de", "Graaf"), ("van der", "Meer"), ("van der", "Linden"),
+          ("", "Kok"), ("", "Jacobs"), ("de", "Haan"), ("", "Vermeulen"), ("van den", "Heuvel"), ("van der", "Veen"),
+          ("", "El Amrani"), ("", "Yilmaz"), ("", "Kaya"), ("", "Ramdin"), ("", "Kowalski"), ("", "Haddad")]
+STREETS = ["Dorpsstraat", "Kerkstraat", "Schoolstraat", "Molenweg", "Stationsweg", "Beatrixlaan", "Julianastraat",
+           "Lindenlaan", "Eikenlaan", "Parallelweg", "Nieuwstraat", "Wilhelminastraat", "Tulpstraat", "Kastanjelaan"]
+CITIES = [("Assen", "94"), ("Zwolle", "80"), ("Apeldoorn", "73"), ("Utrecht", "35"), ("Leiden", "23"),
+          ("Tilburg", "50"), ("Groningen", "97"), ("Almere", "13"), ("Delft", "26"), ("Venlo", "59")]
+#: Fictional JGZ organisations (URA and AGB numbers in a test block starting with 9).
+ORGANISATIONS = [("90000011", "99990011", "JGZ Noord (synthetisch)"), ("90000022", "99990022", "JGZ Oost (synthetisch)"),
+                 ("90000033", "99990033", "GGD Midden (synthetisch)"), ("90000044", "99990044", "JGZ West (synthetisch)"),
+                 ("90000055", "99990055", "GGD Zuid (synthetisch)"), ("90000066", "99990066", "CJG Kust (synthetisch)")]
+PROFESSIONALS = {"01": ["A. Kramer", "S. Bouali", "M. van Rijn"], "02": ["L. de Jong", "P. Hoekstra", "E. Sahin"],
+                 "03": ["R. Tromp", "K. Lam"], "07": ["D. Pronk", "H. Vink"]}
+BIRTH_COUNTRIES = [("6030", 80), ("5022", 4), ("6043", 4), ("5007", 3), ("7028", 3), ("7009", 2), ("9003", 1),
+                   ("5010", 1), ("6029", 2)]
+REACTIONS = ["koorts (38,5) de avond na vaccinatie", "rode zwelling op de prikplaats", "veel gehuild en hangerig",
+             "bleek en slap, snel hersteld", "huiduitslag rond de prikplaats"]
+NOTES = [("R019", "Voorkeur tijdstip afspraak", ["ochtend", "middag", "na schooltijd"]),
+         ("R030", "Zwemdiploma", ["A", "A en B", "nog niet"]),
+         ("R019", "Gebruikt vitamine D", ["ja", "nee", "soms"]),
+         ("R034", "Steun uit netwerk", ["grootouders", "buren", "geen"]),
+         ("R021", "Slaapt door", ["ja", "nee, wordt 1x wakker", "wisselend"])]
+
+# Dutch reference medians (age in days → mm / g), boys and girls (close to TNO 2010 curves).
+_LENGTH = {"1": [(0, 505), (30, 545), (61, 580), (91, 610), (183, 675), (274, 720), (365, 760), (548, 825),
+                 (730, 885), (1095, 975), (1461, 1055), (2191, 1195), (2922, 1325), (3652, 1440), (4383, 1550),
+                 (5113, 1680), (5844, 1790), (6940, 1840)],
+           "2": [(0, 495), (30, 535), (61, 570), (91, 600), (183, 660), (274, 705), (365, 745), (548, 810),
+                 (730, 870), (1095, 965), (1461, 1045), (2191, 1185), (2922, 1315), (3652, 1435), (4383, 1560),
+                 (5113, 1640), (5844, 1680), (6940, 1700)]}
+_WEIGHT = {"1": [(0, 3500), (30, 4400), (61, 5500), (91, 6300), (183, 7900), (274, 9000), (365, 9900),
+                 (548, 11100), (730, 12400), (1095, 14500), (1461, 16500), (2191, 21000), (2922, 26000),
+                 (3652, 32000), (4383, 40000), (5113, 51000), (5844, 61000), (6940, 69000)],
+           "2": [(0, 3350), (30, 4200), (61, 5100), (91, 5800), (183, 7300), (274, 8400), (365, 9300),
+                 (548, 10500), (730, 11800), (1095, 14000), (1461, 16000), (2191, 20500), (2922, 25500),
+                 (3652, 32000), (4383, 41000), (5113, 50000), (5844, 55000), (6940, 58000)]}
+_HEAD = {"1": [(0, 350), (30, 375), (61, 392), (91, 405), (183, 435), (274, 452), (365, 462), (548, 478), (730, 488)],
+         "2": [(0, 343), (30, 367), (61, 383), (91, 396), (183, 424), (274, 441), (365, 451), (548, 466), (730, 477)]}
+
+# Van Wiechen items per age column (W0677), by element number.
+VAN_WIECHEN = {
+    "01": [879, 881, 883, 927, 961, 962, 964], "02": [881, 883, 884, 885, 928, 930, 962, 966],
+    "03": [884, 885, 886, 887, 930, 931, 966, 968, 970, 971], "05": [888, 889, 890, 891, 931, 932, 973, 975],
+    "07": [892, 893, 894, 896, 897, 898, 933, 934, 977, 978, 980], "08": [900, 902, 903, 935, 936, 1278, 982, 984],
+    "10": [905, 906, 907, 909, 937, 938, 986], "11": [910, 912, 913, 939, 940, 941, 989],
+    "13": [914, 916, 917, 943, 945, 947, 991], "15": [918, 920, 921, 948, 949, 950, 993, 994, 996, 998],
+    "17": [922, 923, 926, 951, 953, 954, 999, 1001, 1002],
+}
+#: Items whose value set (W0438) also has "M" (not observed / mother reports).
+_WITH_M = {886, 892, 893, 900, 905, 909, 913, 921, 927, 928, 930, 931, 932, 933, 934, 935, 936, 937, 938, 939, 940,
+           941, 943, 947, 948, 949, 950, 953, 954, 973, 980, 982, 984, 998, 1278}
+
+# The contact schedule: (age in days, W0188 code, form, discipline, what happens).
+SCHEDULE = [
+    (5, "35", "06", "07", {"ngs"}),
+    (8, "01", "06", "02", {"weight"}),
+    (14, "37", "06", "02", {"growth"}),
+    (28, "37", "03", "01", {"growth", "vw:01", "eyes", "head"}),
+    (56, "37", "03", "03", {"growth", "vw:02", "head"}),
+    (91, "37", "03", "01", {"growth", "vw:03", "head", "vacc:1"}),
+    (152, "37", "03", "03", {"growth", "head", "vacc:2"}),
+    (183, "37", "03", "01", {"growth", "vw:05", "head", "eyes"}),
+    (228, "38", "03", "02", {"growth", "head"}),
+    (274, "38", "03", "01", {"growth", "vw:07", "head"}),
+    (335, "38", "03", "03", {"growth", "vacc:3"}),
+    (426, "39", "03", "01", {"growth", "vw:10", "vacc:4"}),
+    (548, "39", "03", "02", {"growth", "vw:11"}),
+    (730, "39", "03", "01", {"growth", "vw:13"}),
+    (1095, "39", "03", "01", {"growth", "vw:15", "visus"}),
+    (1370, "39", "03", "02", {"growth", "vw:17", "visus", "vacc:5"}),
+    (2010, "40", "03", "01", {"growth", "visus"}),
+    (3290, "40", "05", "03", {"vacc:9y"}),
+    (3660, "40", "05", "03", {"vacc:hpv1"}),
+    (3850, "40", "03", "02", {"growth", "vacc:hpv2"}),
+    (4930, "41", "03", "01", {"growth"}),
+    (5115, "41", "05", "03", {"vacc:14y"}),
+]
+_VACCINES = {"1": ["11", "08"], "2": ["11", "08"], "3": ["11", "08"], "4": ["04", "28"], "5": ["01"],
+             "9y": ["02", "04"], "hpv1": ["09"], "hpv2": ["09"], "14y": ["28"]}
+
+
+def _check_digit(eight: str) -> int:
+    return sum(int(d) * w for d, w in zip(eight, range(9, 1, -1))) % 11
+
+
+@cache
+def _test_bsns() -> array:
+    """All 11-proef-valid numbers of the test range, in order."""
+    out = array("I")
+    base = int(BSN_TEST_PREFIX) * 100_000
+    for n in range(base, base + 100_000):
+        check = _check_digit(f"{n:08d}")
+        if check < 10:
+            out.append(n * 10 + check)
+    return out
+
+
+def bsn(index: int) -> str:
+    """The ``index``-th synthetic BSN (wraps after the ~90,900 numbers of the range)."""
+    numbers = _test_bsns()
+    return f"{numbers[index % len(numbers)]:09d}"
+
+
+def is_valid_bsn(value: str) -> bool:
+    """The 11-proef (with the last digit weighted -1)."""
+    if len(value) != 9 or not value.isdigit():
+        return False
+    return (sum(int(d) * w for d, w in zip(value, range(9, 1, -1))) - int(value[8])) % 11 == 0
+
+
+def _curve(points: list[tuple[int, int]], days: int) -> float:
+    if days <= points[0][0]:
+        return points[0][1]
+    for (d0, v0), (d1, v1) in zip(points, points[1:]):
+        if days <= d1:
+            return v0 + (v1 - v0) * (days - d0) / (d1 - d0)
+    return points[-1][1]
+
+
+class _Child:
+    def __init__(self, rng: random.Random, index: int, today: dt.date):
+        self.rng = rng
+        self.index = index
+        self.today = today
+        self.key = f"C{index + 1:07d}"
+        self.age = rng.randrange(0, 19 * 365)  # days, 0 to 18 years
+        self.birth = today - dt.timedelta(days=self.age)
+        self.sex = rng.choice("12") if rng.random() > 0.002 else "3"
+        self.curve_sex = self.sex if self.sex in ("1", "2") else "2"
+        self.z_length = rng.gauss(0, 1)
+        self.z_weight = 0.6 * self.z_length + 0.8 * rng.gauss(0, 1)
+        self.z_head = 0.5 * self.z_length + 0.85 * rng.gauss(0, 1)
+        self.refuses = rng.random()  # < 0.04 refuses all vaccinations, < 0.08 some
+        self.care = "01" if rng.random() > 0.05 else rng.choice(["02", "03", "03", "03"])
+        self.organisations = self.make_organisations()
+        self.contact_seq = 0
+
+    def days(self, date: dt.date) -> int:
+        return (date - self.birth).days
+
+    def make_organisations(self) -> list[tuple[tuple[str, str, str], dt.date, dt.date | None]]:
+        rng = self.rng
+        count = 1 if rng.random() < 0.8 or self.age < 200 else (2 if rng.random() < 0.9 else 3)
+        picks = rng.sample(ORGANISATIONS, count)
+        moves = sorted(rng.sample(range(60, self.age, 30), count - 1))  # at least a month apart
+        starts = [self.birth] + [self.birth + dt.timedelta(days=m) for m in moves]
+        out = []
+        for i, org in enumerate(picks):
+            end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < count else None
+            out.append((org, starts[i], end))
+        return out
+
+    def organisation_on(self, date: dt.date) -> tuple[str, str, str]:
+        for org, start, end in self.organisations:
+            if start <= date and (end is None or date <= end):
+                return org
+        return self.organisations[-1][0]
+
+    # --- the dossier --------------------------------------------------------------------
+
+    def record(self) -> Record:
+        rng = self.rng
+        f = Facts()
+        v = f.values
+        prefix, family = rng.choice(FAMILY)
+        first = rng.choice(GIRLS if self.sex == "2" else BOYS)
+        v.update({695: self.key, 696: "02", 7: bsn(self.index), 4: family, 6: first, 19: self.sex, 20: self.birth})
+        if prefix:
+            v[3] = prefix
+        if rng.random() < 0.3:
+            v[6] = f"{first} {rng.choice(GIRLS if self.sex == '2' else BOYS)}"
+            v[5] = first
+        city, pc = rng.choice(CITIES)
+        f.groups.append(Group(groep="G001", values={
+            8: "01", 11: rng.choice(STREETS), 12: rng.randrange(1, 240), 10: city, 630: "6030",
+            16: f"{pc}{rng.randrange(10, 99)} {rng.choice('ABCDEGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"}))
+        f.groups.append(Group(groep="G002", values={609: f"06{rng.randrange(10_000_000, 99_999_999)}", 610: "03"}))
+        if rng.random() < 0.4:
+            v[698] = f"{first.lower()}.{family.lower().replace(' ', '')}@example.nl"
+        f.groups += self.parents(family, prefix)
+        for (ura, agb, name), start, end in self.organisations:
+            period = Group(groep="G098", values={1457: start} | ({1458: end} if end else {}))
+            f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
+        f.groups += self.consents()
+        f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
+        f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
+        record = Record(key=self.key, facts=f, activities=self.activities())
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):  # dossier-level free text
+            rubriek, question, answers = rng.choice(NOTES)
+            f.groups.append(Group(groep="G083", values={1335: rubriek, 1332: question, 1333: rng.choice(answers)}))
+        return record
+
+    def parents(self, family: str, prefix: str) -> list[Group]:
+        rng = self.rng
+        out = []
+        roles = ["02", "01"] if rng.random() < 0.88 else (["02"] if rng.random() < 0.7 else ["01"])
+        if rng.random() < 0.05:
+            roles.append(rng.choice(["03", "04"]))
+        if rng.random() < 0.01:
+            roles = [rng.choice(["07", "08"])]
+        for i, role in enumerate(roles):
+            female = role in ("02", "04", "06", "08")
+            g = Group(groep="G014", values={62: role, 61: rng.choice(ADULT_F if female else ADULT_M)})
+            own_prefix, own_family = (prefix, family) if role == "01" or rng.random() < 0.3 else rng.choice(FAMILY)
+            g.values[657] = own_family
+            if own_prefix:
+                g.values[656] = own_prefix
+            g.values[63] = self.birth - dt.timedelta(days=rng.randrange(19 * 365, 43 * 365))
+            if rng.random() < 0.6:
+                g.values[655] = bsn(len(_test_bsns()) - 1 - (2 * self.index + i))
+            country = rng.choices([c for c, _ in BIRTH_COUNTRIES], [w for _, w in BIRTH_COUNTRIES])[0]
+            g.values[71] = country
+            if rng.random() < 0.8:
+                g.values[66] = rng.choice(["02", "03", "04", "05", "06", "06", "07", "08", "08", "09"])
+            if rng.random() < 0.8:
+                g.values[67] = "01" if rng.random() < 0.8 else "02"
+            out.append(g)
+        return out
+
+    def consents(self) -> list[Group]:
+        rng = self.rng
+        first = self.birth + dt.timedelta(days=min(self.age, rng.randrange(5, 30)))
+        source = "01" if self.age > 16 * 365 and rng.random() < 0.5 else "02"
+        out = [Group(groep="G011", values={1163: rng.random() > 0.04, 1164: source, 1349: first})]
+        if rng.random() < 0.15:
+            out.append(Group(groep="G010", values={1395: rng.random() < 0.1, 1396: source, 1397: first}))
+        if rng.random() < 0.6:
+            out.append(Group(groep="G071", values={1398: rng.random() > 0.2, 1399: source, 1400: first}))
+        if rng.random() < 0.12:
+            out.append(Group(groep="G089", values={1404: True, 1405: source, 1406: first}))
+        if rng.random() < 0.05:
+            out.append(Group(groep="G012", values={1165: True, 1166: source, 1350: first,
+                                                   1407: "Informatie aan huisarts over groei"}))
+        return out
+
+    # --- activities ---------------------------------------------------------------------
+
+    def activities(self) -> list[Facts]:
+        rng = self.rng
+        planned = []
+        for days, code, form, discipline, what in SCHEDULE:
+            if days > self.age:
+                break
+            if self.care == "03" and not any(w.startswith("vacc") for w in what):
+                continue
+            if self.care == "02" and days > 30:
+                break
+            jitter = rng.randrange(-3, 4) if days < 60 else rng.randrange(-10, 21)
+            date = self.birth + dt.timedelta(days=max(1, min(self.age, days + jitter)))
+            planned.append((date, code, form, discipline, what))
+        for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):  # contacts on indication
+            if self.age < 20:
+                break
+            days = rng.randrange(10, self.age)
+            reason = rng.choice(["09", "08", "12", "45", "43", "49", "36", "50", "39"])
+            planned.append((self.birth + dt.timedelta(days=days), "22", rng.choice(["03", "09", "06", "01"]),
+                            rng.choice(["01", "02"]), {f"reason:{reason}", "growth" if reason in ("08", "09") else ""}))
+        planned.sort(key=lambda p: p[0])
+        return [self.activity(*p) for p in planned]
+
+    def activity(self, date: dt.date, code: str, form: str, discipline: str, what: set[str]) -> Facts:
+        rng = self.rng
+        self.contact_seq += 1
+        a = Facts(values={1377: f"{self.key}-{self.contact_seq:03d}", 494: code, 724: date, 1577: form,
+                          1599: discipline, 1501: rng.choice(PROFESSIONALS.get(discipline, PROFESSIONALS["02"]))})
+        realised = rng.random() > 0.03 or code == "35"
+        a.values[1605] = "01" if realised else rng.choice(["02", "03", "07"])
+        for w in what:
+            if w.startswith("reason:"):
+                a.values[1424] = w.split(":")[1]
+        if not realised:
+            return a
+        days = self.days(date)
+        if "ngs" in what:
+            self.hearing(a)
+        if "weight" in what or "growth" in what:
+            self.growth(a, days, full="growth" in what, head="head" in what)
+        if "eyes" in what:
+            a.values.update({1379: True, 390: "1", 391: "1"})
+        if "visus" in what:
+            self.vision(a, days)
+        for w in what:
+            if w.startswith("vw:"):
+                self.van_wiechen(a, w[3:])
+            elif w.startswith("vacc:"):
+                self.vaccinate(a, w[5:], date)
+        if rng.random() < 0.08:
+            rubriek, question, answers = rng.choice(NOTES)
+            a.groups.append(Group(groep="G083", values={1335: rubriek, 1332: question, 1333: rng.choice(answers)}))
+        return a
+
+    def hearing(self, a: Facts) -> None:
+        rng = self.rng
+        a.values.update({438: True, 1331: "01" if rng.random() < 0.9 else "02"})
+        right, left = ("1" if rng.random() > 0.03 else "2"), ("1" if rng.random() > 0.03 else "2")
+        a.values.update({439: right, 441: left})
+        if "2" in (right, left):
+            a.values.update({442: "1" if rng.random() > 0.3 else "2", 444: "1" if rng.random() > 0.3 else "2"})
+            if "2" in (a.values[442], a.values[444]):
+                a.values.update({445: rng.choice("12"), 447: rng.choice("12")})
+                a.values[863] = "Verwezen naar audiologisch centrum"
+
+    def growth(self, a: Facts, days: int, full: bool, head: bool) -> None:
+        rng = self.rng
+        sex = self.curve_sex
+        drift = rng.gauss(0, 0.08)
+        weight = _curve(_WEIGHT[sex], days) * (1 + (self.z_weight + drift) * 0.11)
+        a.values[245] = Decimal(int(round(weight / 10) * 10))
+        a.values[246] = "2" if days < 730 else "1"
+        if full:
+            length = _curve(_LENGTH[sex], days) * (1 + (self.z_length + drift / 2) * 0.038)
+            a.values[235] = Decimal(int(round(length)))
+            a.values[236] = "1" if days < 730 else "2"
+            a.values[1616] = "01"
+            a.values[1614] = "01" if abs(self.z_length) < 2 else ("02" if self.z_length < 0 else "03")
+        if head and days <= 730:
+            a.values[252] = Decimal(int(round(_curve(_HEAD[sex], days) * (1 + self.z_head * 0.03))))
+
+    def vision(self, a: Facts, days: int) -> None:
+        rng = self.rng
+        good = rng.random() > 0.07
+        right = "06" if good else rng.choice(["03", "04"])
+        left = "06" if good or rng.random() < 0.5 else rng.choice(["03", "04"])
+        a.values.update({1418: right, 1419: left, 408: "1" if good else rng.choice(["2", "3"])})
+
+    def van_wiechen(self, a: Facts, column: str) -> None:
+        rng = self.rng
+        a.values[1531] = column
+        a.values[877] = "01" if rng.random() < 0.9 else rng.choice(["02", "03"])
+        for element in VAN_WIECHEN[column]:
+            r = rng.random()
+            a.values[element] = "1" if r < 0.93 else ("3" if element in _WITH_M and r < 0.96 else "2")
+        if rng.random() < 0.1:
+            a.values[1004] = "Kind was verlegen in het begin"
+
+    def vaccinate(self, a: Facts, moment: str, date: dt.date) -> None:
+        rng = self.rng
+        if moment == "1":
+            a.values[1584] = "01"
+        org = self.organisation_on(date)
+        for vaccine in _VACCINES[moment]:
+            g = Group(groep="G076", values={461: vaccine, 1409: date, 608: "01" if rng.random() < 0.9 else "03"})
+            refused = self.refuses < 0.04 or (self.refuses < 0.08 and vaccine in ("09", "04"))
+            if refused:
+                g.values[683] = "1" if self.refuses < 0.005 else "2"
+            else:
+                g.values.update({472: f"{rng.choice('ABCDEFGHKLMNPRSTX')}{rng.choice('ABCDEFGHKLMNPRSTX')}"
+                                      f"{rng.randrange(100000, 999999)}", 686: "01", 1336: org[2],
+                                 1410: rng.choice(PROFESSIONALS["03"])})
+                if rng.random() < 0.03:
+                    g.values[874] = rng.choice(REACTIONS)
+                    if rng.random() < 0.5:
+                        g.values[875] = min(self.today, date + dt.timedelta(days=rng.randrange(1, 5)))
+            a.groups.append(g)
+
+
+def generate(count: int, seed: int, today: dt.date, start: int = 0) -> Iterator[Record]:
+    """``count`` synthetic dossiers (numbers ``start`` … ``start + count - 1``) as of ``today``."""
+    for index in range(start, start + count):
+        yield _Child(random.Random(f"{seed}:{index}"), index, today).record()

@@ -1,0 +1,604 @@
+"""Build a canonical Dossier (a DOB ready to write) from BDS facts.
+
+The shapes follow the published Nictiz examples and templates: the child is
+``patient`` (template 131) with parents as ``personalRelationship``; organisations are
+``author/assignedEntity`` (template 122); consents are ``authorization/consentEvent``
+whose ``negationInd`` says no; activities are ``encounter`` with one ``rubricCluster``
+per rubriek (templates …110NN) holding element observations (…4NNNN); vaccinations are
+``substanceAdministration`` (template 116). :mod:`.from_dossier` reads the same shapes
+back, so facts → Dossier → facts is the identity for everything placed here.
+
+Elements the target BDS version cannot carry (unknown there, or without an observation
+template) are left out and counted in ``dropped``, never silently lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from ..standards import model as m
+from ..standards.catalogue import Catalogue
+from ..standards.hl7v3.codec import construct
+from . import elements as E
+from .record import Facts, Group, Record
+
+INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
+VERSIONS = tuple(INTERACTION)
+
+CS_ACT_CODE = "2.16.840.1.113883.5.4"
+CS_GBA_LAND = "2.16.840.1.113883.2.4.4.16.34"
+CS_W0188 = "2.16.840.1.113883.2.4.4.40.308"
+OID_AGB = "2.16.840.1.113883.2.4.6.1"
+TPL = m.TEMPLATE_PREFIX
+
+
+class BuildError(ValueError):
+    """The facts cannot make a valid dossier (a code outside its value set...)."""
+
+    def __init__(self, element: int | str | None, message: str):
+        super().__init__(message)
+        self.element = element
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the message needs beyond the dossier: who sends it, to whom, and when.
+
+    ``ura`` is the sending organisation (default: the dossier's newest organisation).
+    Identifier roots are built under it (…3.3.<URA>.1 messages, .2 dossiers, .3 activities).
+    """
+
+    created: dt.datetime
+    sender_application: str = "JGZGW"
+    receiver_application: str = "JGZGW"
+    uzi_system: str = "000000000"
+    ura: str | None = None
+    organisation_name: str | None = None
+
+
+# --- small builders -------------------------------------------------------------------
+
+
+def node(name: str, attrs: dict[str, str] | None = None, children: list[m.Node] | None = None,
+         text: str | None = None) -> m.Node:
+    return construct(m.Node, {"name": name, "attrs": attrs or {}, "children": children or [], "text": text})
+
+
+def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
+    """Mark verbatim nodes to follow each other, the first after ``first_after``."""
+    after = first_after
+    for n in nodes:
+        n.after = after
+        after = n.name
+    return nodes
+
+
+def ts(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y%m%d%H%M%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    raise TypeError(f"not a date: {value!r}")
+
+
+def number(value: Decimal | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    text = format(value.normalize(), "f")
+    return text
+
+
+@lru_cache(maxsize=65536)
+def _hl7_code(version: str, element: int, bds_code: str, w: str | None) -> tuple[str, str, str | None]:
+    """(code, codeSystem, displayName) of a BDS-flavour code in the element's value set."""
+    cat = E.catalogue(version)
+    w = w or E.valueset(element, cat)
+    vs = cat.valueset(w) if w else None
+    if vs is None:
+        raise BuildError(element, f"element {element}: value set {w or '?'} is unknown in BDS {version}")
+    code = E.to_hl7(vs, bds_code)
+    if code is None:
+        raise BuildError(element, f"element {element}: code {bds_code!r} is not in {w} ({vs.name}) in BDS {version}")
+    return code.code, code.code_system, code.display
+
+
+_FIELD_NAMES = {"code": "code", "codeSystem": "code_system", "displayName": "display_name",
+                "nullFlavor": "null_flavor", "xsi:type": "xsi_type"}
+
+
+@lru_cache(maxsize=65536)
+def _coded(version: str, element: int, bds_code: str, w: str | None, xsi: str | None) -> tuple[dict, dict]:
+    """(XML attributes, model fields) of a coded value; exception values become a null flavour."""
+    code, cs, display = _hl7_code(version, element, bds_code, w)
+    attrs = {"xsi:type": xsi} if xsi else {}
+    if cs == "2.16.840.1.113883.5.1008":
+        attrs["nullFlavor"] = code
+    else:
+        attrs |= {"code": code, "codeSystem": cs}
+        if display:
+            attrs["displayName"] = display
+    return attrs, {_FIELD_NAMES[k]: v for k, v in attrs.items()}
+
+
+@lru_cache(maxsize=8192)
+def _element(version: str, number: int):
+    return E.catalogue(version).element(number)
+
+
+class _Builder:
+    def __init__(self, version: str, envelope: Envelope):
+        self.version = version
+        self.cat: Catalogue = E.catalogue(version)
+        self.env = envelope
+        self.dropped: Counter[int] = Counter()
+
+    def element(self, number: int):
+        return _element(self.version, number)
+
+    # codes
+    def code(self, element: int, bds_code: str, w: str | None = None) -> tuple[str, str, str | None]:
+        """(code, codeSystem, displayName) of a BDS-flavour code in the element's value set."""
+        try:
+            return _hl7_code(self.version, element, bds_code, w)
+        except TypeError:  # an unhashable value: report it as the wrong kind of value
+            raise BuildError(element, f"element {element}: {bds_code!r} is not a code") from None
+
+    def coded_attrs(self, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> dict[str, str]:
+        """XML attributes of a coded value (a fresh dict)."""
+        try:
+            return dict(_coded(self.version, element, bds_code, w, xsi)[0])
+        except TypeError:
+            raise BuildError(element, f"element {element}: {bds_code!r} is not a code") from None
+
+    def coded(self, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> m.Coded:
+        try:
+            return construct(m.Coded, dict(_coded(self.version, element, bds_code, w, xsi)[1]))
+        except TypeError:
+            raise BuildError(element, f"element {element}: {bds_code!r} is not a code") from None
+
+    def element_code(self, element: int) -> m.Coded:
+        e = self.element(element)
+        return construct(m.Coded, {"code": str(element), "code_system": m.OID_BDS_ELEMENT, "display_name": e.name if e else None})
+
+    def element_code_node(self, element: int, name: str = "code") -> m.Node:
+        e = self.element(element)
+        attrs = {"code": str(element), "codeSystem": m.OID_BDS_ELEMENT}
+        if e and e.name:
+            attrs["displayName"] = e.name
+        return node(name, attrs)
+
+    def known(self, element: int) -> bool:
+        if self.cat.element(element) is None:
+            self.dropped[element] += 1
+            return False
+        return True
+
+    # --- the whole message ------------------------------------------------------------
+
+    def dossier(self, record: Record) -> m.Dossier:
+        f = record.facts
+        ura = self.env.ura or _newest(f, 603) or "00000000"
+        self.org_name = self.env.organisation_name or _newest(f, 1506) or "onbekend"
+        interaction = INTERACTION[self.version]
+        created = self.env.created
+        dossier_ext = str(f.values.get(695) or record.key)
+        dossier_id = m.II(root=f"{_arc(ura)}.2", extension=dossier_ext)
+        self.activity_root = f"{_arc(ura)}.3"
+        status = f.values.get(696, "02")
+        status_code = self.code(696, status)[0]
+        end = next((g.values.get(488) for g in f.groups_of("G092") if g.values.get(488)), None)
+        effective = m.Time(high=m.Time(value=ts(end or created.date())))
+        activities = [self.activity(a) for a in record.activities]
+        return m.Dossier(
+            bds_version=self.version,
+            interaction=interaction,
+            transmission=self.transmission(interaction, f.values.get(7), ura, record.key),
+            request=self.request(dossier_id, ura),
+            other_attrs={"moodCode": "EVN"},
+            ids=[dossier_id],
+            code=m.Coded(code="CPHC", code_system=CS_ACT_CODE,
+                         display_name="certified public health and general preventive medicine care"),
+            status_code=m.Coded(code=status_code),
+            effective_time=effective if status_code == "completed" else None,
+            patient=self.patient(f),
+            organisations=[self.organisation(g) for g in f.groups_of("G085")],
+            consents=[self.consent(g) for g in f.groups if g.groep in E.CONSENTS],
+            non_bds=[self.non_bds(g) for g in f.groups_of("G083")],
+            activities=activities,
+            care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
+        )
+
+    def transmission(self, interaction: str, bsn: str | None, ura: str, key: str) -> m.Transmission:
+        env = self.env
+        author = node("authorOrPerformer", {"typeCode": "AUT"}, [node("participant", None, [
+            node("AssignedDevice", None, [
+                node("id", {"root": m.OID_UZI_SYSTEM, "extension": env.uzi_system}),
+                node("Organization", None, [node("id", {"extension": ura, "root": m.OID_URA}),
+                                            node("name", text=self.org_name)]),
+            ])])])
+        return m.Transmission(
+            interaction=interaction,
+            id=m.II(root=f"{_arc(ura)}.1", extension=f"{key}-{env.created:%Y%m%d%H%M%S}"),
+            creation_time=m.Time(value=env.created.strftime("%Y%m%d%H%M%S")),
+            version_code=m.Coded(code="NICTIZEd2005-Okt"),
+            interaction_id=m.II(root="2.16.840.1.113883.1.6", extension=interaction),
+            profile_ids=[m.II(root="2.16.840.1.113883.2.4.3.11.1", extension="810")],
+            processing_code=m.Coded(code="P"),
+            processing_mode_code=m.Coded(code="T"),
+            accept_ack_code=m.Coded(code="AL"),
+            attention_lines=[m.AttentionLine(
+                key_word_text=m.Value(code="PATID", code_system="2.16.840.1.113883.2.4.15.1", text="Patient.id"),
+                value=m.II(root=m.OID_BSN, extension=bsn, other_attrs={"xsi:type": "II"}))],
+            receivers=[m.Device(ids=[m.II(root=m.OID_AORTA_APP, extension=env.receiver_application)])],
+            senders=[m.Device(ids=[m.II(root=m.OID_AORTA_APP, extension=env.sender_application)])],
+            control_act_attrs={"classCode": "CACT", "moodCode": "EVN"},
+            control_act_extra=[author],
+        )
+
+    def request(self, dossier_id: m.II, ura: str) -> m.CareProvisionRequest:
+        return m.CareProvisionRequest(
+            template_ids=[TPL + "10000"],
+            ids=[dossier_id],
+            code=m.Coded(code="CPHC", code_system=CS_ACT_CODE,
+                         display_name="certified public health and general preventive medicine care"),
+            status_code=m.Coded(code="active"),
+            authors=[m.Organization(
+                template_ids=[TPL + "122"], ids=[m.II(root=m.OID_URA, extension=ura)],
+                other_attrs={"classCode": "ASSIGNED"},
+                link_extra=[node("time", {"value": self.env.created.strftime("%Y%m%d")})])],
+        )
+
+    # --- the child ----------------------------------------------------------------------
+
+    def patient(self, f: Facts) -> m.Patient:
+        v = f.values
+        names = []
+        official = []
+        if v.get(6):
+            official.append(node("given", None, text=v[6]))
+        if v.get(3):
+            official.append(node("prefix", {"qualifier": "VV BR"}, text=v[3]))
+        if v.get(4):
+            official.append(node("family", {"qualifier": "BR"}, text=v[4]))
+        if official:
+            names.append(node("name", {"use": "OR"}, official))
+        if v.get(5):
+            names.append(node("name", {"use": "L"}, [node("given", {"qualifier": "CL"}, text=v[5])]))
+        person = m.Person(
+            names=names,
+            gender=self.coded(19, v[19], xsi="CV") if 19 in v else None,
+            birth_time=m.Time(value=ts(v[20])) if 20 in v else None,
+            extra=chain([self.parent(g) for g in f.groups_of("G014")], "birthTime"),
+        )
+        return m.Patient(
+            template_ids=[TPL + "131"],
+            other_attrs={"classCode": "PAT"},
+            link_attrs={"typeCode": "SBJ"},
+            ids=[m.II(root=m.OID_BSN, extension=v.get(7))],
+            addresses=[self.address(g) for g in f.groups_of("G001")],
+            telecoms=[self.phone(g) for g in f.groups_of("G002")]
+            + ([node("telecom", {"value": "mailto:" + quote(v[698], safe="@.+-_~!$&'*=")})] if v.get(698) else []),
+            status_code=m.Coded(code="active"),
+            person=person,
+        )
+
+    def address(self, g: Group) -> m.Node:
+        v = g.values
+        attrs = {"use": self.code(8, v[8])[0]} if 8 in v else {}
+        parts = [node(tag, None, text=str(v[n])) for n, tag in
+                 ((11, "streetName"), (12, "houseNumber"), (16, "postalCode"), (10, "city")) if n in v]
+        if 630 in v:
+            parts.append(self.country(630, v[630]))
+        return node("addr", attrs, parts)
+
+    def country(self, element: int, code: str) -> m.Node:
+        """``country`` with the code and, as the schematron wants, its name as text."""
+        code, cs, display = self.code(element, code)
+        return node("country", {"code": code, "codeSystem": cs}, text=display or code)
+
+    def phone(self, g: Group) -> m.Node:
+        v = g.values
+        attrs = {"use": self.code(610, v[610])[0]} if 610 in v else {}
+        return node("telecom", attrs | {"value": "tel:" + quote(str(v.get(609, "")), safe="+-.()")})
+
+    def parent(self, g: Group) -> m.Node:
+        v = g.values
+        holder = []
+        if v.get(655):
+            holder.append(node("id", {"extension": v[655], "root": m.OID_BSN}))
+        parts = [node(tag, attrs, text=v[n]) for n, tag, attrs in
+                 ((61, "given", None), (656, "prefix", {"qualifier": "VV"}), (657, "family", None)) if v.get(n)]
+        holder.append(node("name", {"use": "OR"}, parts or [node("family", {"nullFlavor": "UNK"})]))
+        holder.append(node("birthTime", {"value": ts(v[63])} if 63 in v else {"nullFlavor": "UNK"}))
+        if 66 in v:
+            holder.append(node("educationLevelCode", self.coded_attrs(66, v[66])))
+        if 67 in v:
+            holder.append(node("asEmployee", {"classCode": "EMP"}, [
+                node("occupationCode", self.coded_attrs(67, v[67]), [node("originalText", text=self.code(67, v[67])[2])]),
+                node("employerOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE", "nullFlavor": "NI",
+                                              "xsi:nil": "true"})]))
+        if 71 in v:
+            holder.append(node("birthPlace", None, [node("addr", None, [
+                self.country(71, v[71])])]))
+        code = self.coded_attrs(62, v[62]) if 62 in v else {"nullFlavor": "UNK"}
+        return node("personalRelationship", {"classCode": "PRS"}, [
+            node("code", code), node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
+
+    # --- organisations, consents, care status, non-BDS ---------------------------------
+
+    def organisation(self, g: Group) -> m.Organization:
+        v = dict(g.values)
+        for period in g.groups_of("G098"):
+            v |= period.values
+        ids = []
+        if v.get(603):
+            ids.append(m.II(root=m.OID_URA, extension=v[603]))
+        if v.get(1529):
+            ids.append(m.II(root=OID_AGB, extension=v[1529]))
+        if not ids:
+            ids.append(m.II(null_flavor="NI"))
+        if 1457 in v or 1458 in v:
+            bounds = [node(tag, {"value": ts(v[n])}) for n, tag in ((1457, "low"), (1458, "high")) if n in v]
+            time = node("time", {"xsi:type": "IVL_TS"}, bounds)
+        else:
+            time = node("time", {"nullFlavor": "UNK"})
+        extra = []
+        if v.get(1506):
+            extra.append(node("assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
+                              [node("name", text=v[1506])]))
+        return m.Organization(template_ids=[TPL + "122"], ids=ids, other_attrs={"classCode": "ASSIGNED"},
+                              link_attrs={"typeCode": "AUT"}, link_extra=[time], extra=chain(extra, "id"))
+
+    def consent(self, g: Group) -> m.Consent:
+        yes_no, source, date = E.CONSENTS[g.groep]
+        v = g.values
+        if yes_no not in v:
+            raise BuildError(yes_no, f"{g.groep} without element {yes_no} (yes/no)")
+        author = []
+        if date in v:
+            author.append(node("time", {"value": ts(v[date])}))
+        party = [node("code", self.coded_attrs(source, v[source], xsi="CV"))] if source in v else [
+            node("code", {"xsi:type": "CV", "nullFlavor": "UNK"})]
+        party.append(node("agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
+                          [node("name", {"nullFlavor": "NI"})]))
+        author.append(node("responsibleParty", {"classCode": "CON"}, party))
+        extra = [node("author", {"typeCode": "AUT"}, author)]
+        if g.groep == "G012" and v.get(1407):
+            extra.append(node("subjectOf", None, [node("annotation", None, [
+                self.element_code_node(1407), node("value", {"xsi:type": "ST"}, text=v[1407])])]))
+        return m.Consent(
+            element=yes_no, code=self.element_code(yes_no), negation_ind="false" if v[yes_no] else "true",
+            other_attrs={"classCode": "CONS", "moodCode": "EVN"},
+            link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"},
+            extra=chain(extra, "code"))
+
+    def care_status(self, g: Group) -> m.CareStatus:
+        element, date = (1197, 1330) if g.groep == "G093" else (487, 488)
+        v = g.values
+        reason = None
+        if element in v:
+            code, cs, display = self.code(element, v[element])
+            reason = m.Coded(code=code, code_system=cs, display_name=display)
+        return m.CareStatus(
+            element=element, code=self.element_code(element),
+            effective_time=m.Time(value=ts(v[date])) if date in v else None,
+            reason_code=reason, other_attrs={"classCode": "STC", "moodCode": "EVN"},
+            link_attrs={"typeCode": "SUBJ", "contextConductionInd": "false"})
+
+    def non_bds(self, g: Group) -> m.NonBdsItem:
+        v = g.values
+        extra = []
+        if v.get(1335):
+            rubriek = self.cat.rubriek(v[1335])
+            attrs = {"code": v[1335], "codeSystem": m.OID_BDS_RUBRIEK}
+            if rubriek and rubriek.name:
+                attrs["displayName"] = rubriek.name
+            extra.append(node("pertainsTo", {"typeCode": "PERT"}, [
+                node("categoryInBDS", {"classCode": "CLUSTER", "moodCode": "DEF"}, [node("code", attrs)])]))
+        return m.NonBdsItem(
+            template_ids=[TPL + "10028"],
+            code=m.Coded(null_flavor="OTH", original_text=v.get(1332)),
+            text=v.get(1333),
+            other_attrs={"classCode": "OBS", "moodCode": "EVN"},
+            link_attrs={"typeCode": "COMP"},
+            extra=chain(extra, "text"))
+
+    # --- activities ---------------------------------------------------------------------
+
+    def activity(self, a: Facts) -> m.Activity:
+        v = a.values
+        if 724 not in v:
+            raise BuildError(724, "activity without a date (724)")
+        ident = v.get(1377)
+        status = "aborted" if v.get(1605, "01") not in ("01",) else "completed"
+        code = self.coded(494, v[494]) if 494 in v else m.Coded(null_flavor="OTH")
+        extra = []
+        if 1599 in v or v.get(1501):
+            entity = [node("id", {"nullFlavor": "NI"})]
+            if 1599 in v:
+                entity.append(node("code", self.coded_attrs(1599, v[1599])))
+            if v.get(1501):
+                entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
+                                   [node("name", text=v[1501])]))
+            extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
+        reasons = []
+        if 1424 in v:
+            reasons.append(self.coded(1424, v[1424]))
+        return m.Activity(
+            other_attrs={"classCode": "ENC", "moodCode": "EVN"},
+            link_attrs={"typeCode": "COMP"},
+            ids=[m.II(root=self.activity_root, extension=str(ident) if ident is not None else None,
+                      null_flavor=None if ident is not None else "NI")],
+            code=code,
+            status_code=m.Coded(code=status),
+            effective_time=m.Time(value=ts(v[724])),
+            reason_codes=reasons,
+            rubrieken=self.rubrieken(a),
+            non_bds=[self.non_bds(g) for g in a.groups_of("G083")],
+            vaccinations=[self.vaccination(g) for g in a.groups_of("G076")],
+            extra=chain(extra, "reasonCode" if reasons else "effectiveTime"),
+        )
+
+    def rubrieken(self, a: Facts) -> list[m.Rubriek]:
+        """One rubricCluster per rubriek: R018 first, then in code order; elements in number order."""
+        by_rubriek: dict[str, list[tuple[int, m.Observation | m.Group]]] = {}
+        methods = {E.METHOD_OF[n]: val for n, val in a.values.items() if n in E.METHOD_OF}
+        for n in sorted(a.values):
+            if n in E.ACTIVITY or n in E.METHOD_OF:
+                continue
+            e = self.element(n)
+            if not E.observation(e):
+                self.dropped[n] += 1
+                continue
+            obs = self.observation(n, a.values[n], methods.get(n))
+            by_rubriek.setdefault(e.rubriek, []).append((n, obs))
+        for g in a.groups:
+            if g.groep in ("G076", "G083"):
+                continue
+            built = self.group(g)
+            if built is not None:
+                rubriek, group = built
+                by_rubriek.setdefault(rubriek, []).append((min(g.values or [0]), group))
+        out = []
+        for code in sorted(by_rubriek, key=lambda r: (r != "R018", r)):
+            r = self.cat.rubriek(code)
+            items = [item for _, item in by_rubriek[code]]
+            out.append(m.Rubriek(
+                rubriek=code, template_ids=[r.template_id] if r and r.template_id else [],
+                code=m.Coded(code=code, code_system=m.OID_BDS_RUBRIEK, display_name=r.name if r else None),
+                other_attrs={"classCode": "CLUSTER", "moodCode": "EVN"}, items=items))
+        return out
+
+    def group(self, g: Group) -> tuple[str, m.Group] | None:
+        items: list[Any] = []
+        rubriek = None
+        for n in sorted(g.values):
+            e = self.element(n)
+            if not E.observation(e):
+                self.dropped[n] += 1
+                continue
+            rubriek = rubriek or e.rubriek
+            items.append(self.observation(n, g.values[n]))
+        for sub in g.groups:
+            built = self.group(sub)
+            if built:
+                rubriek = rubriek or built[0]
+                items.append(built[1])
+        if not items or rubriek is None:
+            return None
+        gg = self.cat.groep(g.groep)
+        return rubriek, m.Group(groep=g.groep, code=m.Coded(code=g.groep, code_system=m.OID_BDS_GROEP,
+                                                            display_name=gg.name if gg else None), items=items)
+
+    def observation(self, n: int, value: Any, method: str | None = None) -> m.Observation:
+        e = self.element(n)
+        t = e.hl7_type
+        try:
+            if t == "PQ":
+                fields = {"xsi_type": "PQ", "value": number(value), "unit": e.unit}
+            elif t == "BL":
+                fields = {"xsi_type": "BL", "value": "true" if value else "false"}
+            elif t == "ST":
+                fields = {"xsi_type": "ST", "text": str(value)}
+            elif t == "INT":
+                fields = {"xsi_type": "INT", "value": str(int(value))}
+            elif t == "TS":
+                fields = {"xsi_type": "TS", "value": ts(value)}
+            else:
+                fields = dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1])
+        except (TypeError, ValueError, AttributeError):
+            raise BuildError(n, f"element {n}: {value!r} is not a {t} value") from None
+        meth = None
+        if method is not None and "methodCode" in e.bindings:
+            meth = self.coded(n, method, e.bindings["methodCode"])
+        return construct(m.Observation, {
+            "element": n, "template_ids": [e.template_id], "code": self.element_code(n), "negation_ind": "false",
+            "value": construct(m.Value, fields), "method": meth,
+            "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
+
+    def vaccination(self, g: Group) -> m.Vaccination:
+        v = g.values
+        if 1409 not in v:
+            raise BuildError(1409, "vaccination (G076) without a date (1409)")
+        medicine = [node("code", self.coded_attrs(461, v[461]) if 461 in v else {"nullFlavor": "UNK"})]
+        if v.get(472):
+            medicine.append(node("lotNumberText", text=v[472]))
+        extra = [node("consumable", {"typeCode": "CSM"}, [node("medication", {"classCode": "ADMM"}, [
+            node("administrableMedicine", {"classCode": "MMAT", "determinerCode": "KIND"}, medicine)])])]
+        if v.get(1336) or v.get(1410):
+            entity = [node("templateId", {"root": TPL + "124"})]
+            if v.get(1410):
+                entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
+                                   [node("name", text=v[1410])]))
+            org = [node("id", {"nullFlavor": "NI"})] + ([node("name", text=v[1336])] if v.get(1336) else [])
+            entity.append(node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, org))
+            extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
+        if 686 in v:
+            extra.append(node("reason", {"typeCode": "RSON"}, [node("vaccinationReason", {"classCode": "OBS", "moodCode": "EVN"}, [
+                self.element_code_node(686), node("value", self.coded_attrs(686, v[686], xsi="CV"))])]))
+        if v.get(874):
+            reaction = [self.element_code_node(874), node("value", {"xsi:type": "ST"}, text=v[874])]
+            if 875 in v:
+                reaction.append(node("subjectOf", {"typeCode": "SUBJ"}, [
+                    node("informationControlActEvent", {"classCode": "INFO", "moodCode": "EVN"},
+                         [self.element_code_node(875), node("effectiveTime", {"value": ts(v[875])})])]))
+            extra.append(node("causeOf2", {"typeCode": "CAUS"}, [node("adverseReaction", {"classCode": "OBS", "moodCode": "EVN"}, reaction)]))
+        if 683 in v:
+            extra.append(node("authorization", {"typeCode": "AUTH"}, [
+                node("consentEvent", {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true"}, [
+                    node("code", {"code": "IMMUNIZ", "codeSystem": CS_ACT_CODE, "displayName": "Immunization"}),
+                    node("reasonOf", {"typeCode": "RSON"}, [node("observationEvent", {"classCode": "OBS", "moodCode": "EVN"}, [
+                        self.element_code_node(683), node("value", self.coded_attrs(683, v[683], xsi="CV"))])])])]))
+        for n in (608, 872, 1589):
+            if n not in v:
+                continue
+            if n == 608:
+                value = node("value", self.coded_attrs(608, v[608], xsi="CV"))
+            elif n == 872:
+                value = node("value", {"xsi:type": "ST"}, text=v[872])
+            else:
+                value = node("value", {"xsi:type": "BL", "value": "true" if v[1589] else "false"})
+            extra.append(node("component", {"typeCode": "COMP"}, [
+                node("vaccinationObservation", {"classCode": "OBS", "moodCode": "EVN"}, [self.element_code_node(n), value])]))
+        return m.Vaccination(
+            template_ids=[TPL + "116"], negation_ind="true" if 683 in v else "false",
+            code=m.Coded(code="IMMUNIZ", code_system=CS_ACT_CODE, display_name="Immunization"),
+            effective_time=m.Time(value=ts(v[1409])),
+            other_attrs={"classCode": "SBADM", "moodCode": "EVN"},
+            extra=chain(extra, "effectiveTime"))
+
+
+def _arc(ura: str) -> str:
+    """The organisation's OID arc under the URA root (an OID node has no leading zeros)."""
+    return f"{m.OID_URA}.{int(ura)}" if ura.isdigit() else f"{m.OID_URA}.0"
+
+
+def _newest(f: Facts, element: int) -> str | None:
+    """An element of the organisation with the latest start (the one sending the dossier)."""
+    orgs = [g for g in f.groups_of("G085") if g.values.get(element)]
+    if not orgs:
+        return None
+
+    def start(g: Group):
+        for p in g.groups_of("G098"):
+            if 1457 in p.values:
+                return p.values[1457]
+        return dt.date.min
+
+    return max(orgs, key=start).values[element]
+
+
+def build(record: Record, version: str, envelope: Envelope) -> tuple[m.Dossier, Counter[int]]:
+    """The dossier for ``record`` in BDS ``version`` (4.1.3 → NL03, 4.2.0 → NL04) and what was dropped."""
+    if version not in INTERACTION:
+        raise BuildError(None, f"cannot write BDS {version}; choose one of {', '.join(VERSIONS)}")
+    b = _Builder(version, envelope)
+    dossier = b.dossier(record)
+    return dossier, b.dropped
