@@ -15,8 +15,6 @@ What it does, so that loading at run time is a plain ``json.loads``:
 * copies only the value sets the rules name (concepts, deprecated concepts, exceptions);
 * reads the DTr1 rule ids, severities and texts from ``datatype-rules.md`` and the UCUM
   warnings from ``ucum-units.csv``;
-* adds the BDS 4.2.0 W0647 element list (the only published 4.2.0 content of a value set
-  the rules use), for the NL04 profile.
 """
 
 from __future__ import annotations
@@ -38,9 +36,7 @@ OUT = ROOT / "jgz_gateway" / "standards" / "data" / "rules"
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 TPL_PREFIX = "2.16.840.1.113883.2.4.6.10.100."
 NULLFLAVOR_CS = "2.16.840.1.113883.5.1008"
-W0647 = "2.16.840.1.113883.2.4.3.11.60.100.11.2.647"
 COMMIT_SCH = "0eb2a71244023180e9491520b80d6662efc89370"
-COMMIT_LISTS = "7b054d26e02744427dd90e90fa96eaf1e549ebd8"
 SEVERITY = {"error": "e", "warning": "w", "info": "i"}
 LEXICAL = ("cs", "st", "bl", "set_cs", "ts")  # attribute datatypes of kind=datatype rows
 
@@ -486,15 +482,6 @@ def build(ref: Path) -> dict:
         if bad:
             raise SystemExit(f"{key}: exception outside NullFlavor: {bad}")
 
-    # BDS 4.2.0: the W0647 element list is published (reference/bds/codelists); it is the
-    # newer version of the W0647 set the rules name, used only by the NL04 profile.
-    nl04 = {}
-    w0647 = [k for k in valuesets if k.startswith(W0647 + "@")]
-    with open(ref / "codelists" / "bds-4.2.0_W0647_HL7.csv", encoding="utf-8", newline="") as fh:
-        pairs = [[row["code"], row["codeSystem"]] for row in csv.DictReader(fh)]
-    for key in w0647:
-        nl04[key] = pairs
-
     with open(rules_dir / "ucum-units.csv", encoding="utf-8", newline="") as fh:
         ucum = {row["unit"]: row["message"] for row in csv.DictReader(fh)}
 
@@ -505,7 +492,6 @@ def build(ref: Path) -> dict:
         "steps": steps.table,
         "contexts": contexts,
         "valuesets": valuesets,
-        "nl04_valuesets": nl04,
         "ucum": ucum,
         "dtr1": read_dtr1(rules_dir / "datatype-rules.md"),
     }
@@ -538,16 +524,12 @@ and holds the value-set exports (reference/bds/valuesets-4.1.3/voc/). This file 
 * the DTr1 datatype rule ids, severities and texts of datatype-rules.md;
 * the 26 UCUM units of ucum-units.csv for which the "valid UCUM unit" warning fires
   (from include/voc-UCUM.xml, DECOR-ucum (c) Kai U. Heitmann, GPL v3; UCUM (c) Regenstrief
-  Institute);
-* for the NL04 profile only: the BDS 4.2.0 W0647 element list, extracted from the
-  <valueSet> embedded in Nictiz's conversion XSLT
-  hl7_2_hl7/jeugdgezondheidszorg/dossieroverdracht-413-vs-420/*.xsl of the same repository,
-  commit {commit_lists} (reference/bds/codelists/bds-4.2.0_W0647_HL7.csv).
+  Institute).
 
 Licence
 -------
 The repository has no licence file; these are public Nictiz artefacts (see
-reference/README.md). The conversion XSLTs state LGPL 2.1 or later in their headers.
+reference/README.md).
 
 Derivation for the interactions without a published schematron
 --------------------------------------------------------------
@@ -560,13 +542,12 @@ REPC_IN902120NL04 (BDS 4.2.0): no schematron is public. The engine applies the N
   interaction-list facts of NL03 are assumed: active, trust level Laag, no BSN or
   context-code attentionLine switch);
 * payload and template rules apply unchanged;
-* value sets: BDS 4.2.0 contents are not published except W0639/W0646/W0647. Of these
-  the rules use W0647 (metaData categoryInBDS), which is extended with its 4.2.0 list.
-  A code outside any other 4.1.3 BDS W-domain value set
-  (2.16.840.1.113883.2.4.3.11.60.100.11.2.*) is not an error: every error that holds
-  only because some coded element's code is not in such a 4.1.3 value set (that is,
-  that disappears when those value-set tests accept any code) is reported as a
-  warning with the same rule id;
+* value sets: BDS 4.2.0 contents are not published (W0639/W0646/W0647 excepted, which
+  the rules use only in metaData categoryInBDS). A code outside a 4.1.3 BDS W-domain
+  value set (2.16.840.1.113883.2.4.3.11.60.100.11.2.*) is never an error: every error
+  that holds only because some coded element's code is not in such a 4.1.3 value set
+  (that is, that disappears when those value-set tests accept any code) is reported as
+  a warning with the same rule id;
 * the BDS 4.2.0 dataset's rubriek and groep cardinalities are not published either
   (the 4.2.0 change-request messages repeat element 80 within one G019 group, which
   the 4.1.3 rubric template 11012 allows once): a rubriek or groep holding a BDS
@@ -576,8 +557,10 @@ REPC_IN902120NL04 (BDS 4.2.0): no schematron is public. The engine applies the N
 
 REPC_IN902120NL (BDS 3.2): no schematron is public here. The engine applies the DTr1
 datatype rules with their own severity, and the template rules whose contexts match
-(wrapper contexts with the interaction name substituted), but every template-row error
-becomes a warning: those rules define BDS 4.x, not the 3.2 message.
+(wrapper contexts with the interaction name substituted, trigger event REPC_TE902100NL),
+but every template-row error becomes a warning: those rules define the BDS 4.x message,
+not the 3.2 one, so only the HL7 datatype rules, which do not depend on the BDS
+version, can reject a 3.2 message here.
 """
 
 
@@ -594,7 +577,6 @@ def main(argv=None) -> int:
     (OUT / "PROVENANCE").write_text(
         PROVENANCE.format(
             commit_sch=COMMIT_SCH,
-            commit_lists=COMMIT_LISTS,
             rows=f"{rows:,}",
             contexts=f"{len(data['contexts']):,}",
             patterns=len(data["patterns"]),

@@ -383,13 +383,16 @@ def test_nl04_repeated_element_in_group():
         assert [(f.severity, f.rule, f.element) for f in found] == [(severity, "rubricCluster12", "G019")]
 
 
-def test_nl04_w0647_uses_its_420_list():
-    """W0647 is the one value set the rules use whose BDS 4.2.0 content is published."""
-    rules = templates._ruleset(True, False)
-    w0647 = next(k for k in rules.vs.pairs if k.startswith("2.16.840.1.113883.2.4.3.11.60.100.11.2.647@"))
-    assert ("1650", "2.16.840.1.113883.2.4.4.40.267") in rules.vs.pairs[w0647]
-    assert ("1650", "2.16.840.1.113883.2.4.4.40.267") not in templates._ruleset(False, False).vs.pairs[w0647]
-    assert not rules.vs.unknown_in_nl04(w0647)
+def test_nl04_second_pass_accepts_any_code_only_in_bds_value_sets():
+    """BDS W-domain sets (unpublished in 4.2.0) accept any code; HL7 and other sets stay strict."""
+    lenient, strict = templates._ruleset(True), templates._ruleset(False)
+    w0114 = "2.16.840.1.113883.2.4.3.11.60.100.11.2.114@2012-05-21T012654"
+    role_codes = "2.16.840.1.113883.2.4.3.11.60.1.11.2@2020-04-01T000000"
+    assert lenient.any_code_accepted([w0114]) and not strict.any_code_accepted([w0114])
+    assert not lenient.any_code_accepted([role_codes])
+    code = etree.fromstring('<value code="99" codeSystem="2.16.840.1.113883.2.4.4.40.8"/>')
+    assert lenient.sc.vs_pred(w0114)(code) and not strict.sc.vs_pred(w0114)(code)
+    assert not lenient.sc.vs_pred(role_codes)(code)
 
 
 def test_unknown_interaction_is_a_caller_error():
@@ -402,9 +405,9 @@ def test_unknown_interaction_is_a_caller_error():
 
 def synthetic(contexts: list, steps: list, valuesets: dict | None = None) -> templates.RuleSet:
     """A RuleSet over hand-written rules (rows: [id, severity, message, never, times, op])."""
-    data = {"valuesets": valuesets or {}, "nl04_valuesets": {}, "ucum": {"iU": "UCUM-error: iU"},
+    data = {"valuesets": valuesets or {}, "ucum": {"iU": "UCUM-error: iU"},
             "dtr1": templates._data()["dtr1"], "steps": steps, "contexts": contexts}
-    return templates.RuleSet(data, False, False)
+    return templates.RuleSet(data)
 
 
 def run_rows(rules, xml: str, compiled: bool = True) -> list[str]:
@@ -601,7 +604,7 @@ def test_shipped_rules_are_what_the_importer_builds():
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "nl04-second-pass"])
 def test_every_context_compiles_and_agrees_with_closures(lenient):
     """All 4,241 contexts, most of which no reference message reaches, on bare elements."""
-    rules = templates.RuleSet(templates._data(), lenient, lenient)
+    rules = templates.RuleSet(templates._data(), lenient)
     facts = templates.PROFILES["REPC_IN902120NL03"].facts
     contexts = rules.root_contexts + [c for c in _contexts(rules)]
     assert len(contexts) == 4241

@@ -111,23 +111,21 @@ def is_hl7_type(el, type_name: str) -> bool:
 class ValueSets:
     """Value sets as frozensets, from the compiled rule file.
 
-    ``extra`` adds published BDS 4.2.0 concepts to a value set (NL04: W0647). In the NL04
-    profile's second pass, W-domain sets whose 4.2.0 content is unknown accept any code
-    (see templates.py).
+    In the NL04 profile's second pass the BDS W-domain sets, whose 4.2.0 content is not
+    published, accept any code (see templates.py).
     """
 
     W_DOMAIN = "2.16.840.1.113883.2.4.3.11.60.100.11.2."
 
-    def __init__(self, data: dict, extra: dict | None = None):
+    def __init__(self, data: dict):
         self.pairs: dict[str, frozenset] = {}
         self.joined: dict[str, frozenset] = {}
         self.deprecated: dict[str, frozenset] = {}
         self.exceptions: dict[str, frozenset] = {}
         self.codes: dict[str, frozenset] = {}
         self.names: dict[str, str] = {}
-        self.extended = frozenset(extra or ())
         for key, vs in data.items():
-            concepts = [tuple(p) for p in vs["c"]] + [tuple(p) for p in (extra or {}).get(key, ())]
+            concepts = [tuple(p) for p in vs["c"]]
             self.pairs[key] = frozenset(concepts)
             self.joined[key] = frozenset((c or "") + (s or "") for c, s in concepts)
             self.codes[key] = frozenset(c for c, _ in concepts)
@@ -138,9 +136,6 @@ class ValueSets:
     def is_w_domain(self, key: str) -> bool:
         return key.startswith(self.W_DOMAIN)
 
-    def unknown_in_nl04(self, key: str) -> bool:
-        """A BDS W-domain value set whose BDS 4.2.0 content is not published (all but W0647)."""
-        return key.startswith(self.W_DOMAIN) and key not in self.extended
 
 
 class StepCompiler:
@@ -254,7 +249,7 @@ class StepCompiler:
         """``[vs=KEY]``: concept (code and code system joined, as the schematron compares) or exception null flavor."""
         joined = self.vs.joined.get(key, frozenset())
         exceptions = self.vs.exceptions.get(key, frozenset())
-        lenient = self.lenient and self.vs.unknown_in_nl04(key)
+        lenient = self.lenient and self.vs.is_w_domain(key)
 
         def pred(el) -> bool:
             code = el.get("code")

@@ -19,7 +19,7 @@ Interactions (see ``data/rules/PROVENANCE``):
 * ``REPC_IN902120NL03``: the published rules as they are.
 * ``REPC_IN902120NL04`` (BDS 4.2.0, no public schematron): the wrapper rules apply to the
   NL04 root (interaction and trigger event names substituted); template rules apply
-  unchanged; W0647 is extended with its published 4.2.0 list; and any error that holds
+  unchanged; and any error that holds
   only because a code is outside a 4.1.3 BDS W-domain value set is reported as a
   warning. That is decided by a second pass in which those value-set tests accept any
   code: errors of the first pass that the second pass does not repeat are demoted. A
@@ -77,7 +77,6 @@ class Facts:
 @dataclass(frozen=True)
 class Profile:
     facts: Facts
-    nl04_valuesets: bool = False  # W0647 extended with the BDS 4.2.0 list
     demote_w_domain: bool = False  # NL04: out-of-4.1.3-value-set errors become warnings
     repeatable_elements: bool = False  # NL04: an element above its 4.1.3 maximum in a rubriek/groep warns
     templates_as_warnings: bool = False  # NL: only DTr1 errors stay errors
@@ -86,7 +85,7 @@ class Profile:
 PROFILES = {
     "REPC_IN902120NL03": Profile(Facts("REPC_IN902120NL03", "REPC_TE902100NL03")),
     "REPC_IN902120NL04": Profile(Facts("REPC_IN902120NL04", "REPC_TE902100NL04"),
-                                 nl04_valuesets=True, demote_w_domain=True, repeatable_elements=True),
+                                 demote_w_domain=True, repeatable_elements=True),
     "REPC_IN902120NL": Profile(Facts("REPC_IN902120NL", "REPC_TE902100NL"), templates_as_warnings=True),
 }
 
@@ -110,9 +109,9 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
 
 
 def _check(root, profile: Profile) -> list[Finding]:
-    hits = _ruleset(profile.nl04_valuesets, False).run(root, profile.facts)
+    hits = _ruleset(False).run(root, profile.facts)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
-        again = Counter(h.key for h in _ruleset(True, True).run(root, profile.facts) if h.severity == "e")
+        again = Counter(h.key for h in _ruleset(True).run(root, profile.facts) if h.severity == "e")
         for h in hits:
             if h.severity == "e":
                 if again[h.key] > 0:
@@ -144,9 +143,9 @@ def _data() -> dict:
     return json.loads(gzip.decompress(raw))
 
 
-@lru_cache(maxsize=4)
-def _ruleset(nl04_valuesets: bool, lenient: bool) -> "RuleSet":
-    return RuleSet(_data(), nl04_valuesets, lenient)
+@lru_cache(maxsize=2)
+def _ruleset(lenient: bool) -> "RuleSet":
+    return RuleSet(_data(), lenient)
 
 
 _LABEL = re.compile(r"^\(([^)]*)\)")
@@ -273,8 +272,8 @@ def _regex(pattern: str) -> re.Pattern:
 class RuleSet:
     """The compiled rules for one value-set mode; immutable, shared by all runs."""
 
-    def __init__(self, data: dict, nl04_valuesets: bool, lenient: bool):
-        self.vs = ValueSets(data["valuesets"], data["nl04_valuesets"] if nl04_valuesets else None)
+    def __init__(self, data: dict, lenient: bool = False):
+        self.vs = ValueSets(data["valuesets"])
         self.lenient = lenient
         self.ucum = data["ucum"]
         self.dtr1 = {key: (sev, text) for key, (sev, _family, text) in data["dtr1"].items()}
@@ -407,7 +406,7 @@ class RuleSet:
 
     def any_code_accepted(self, keys) -> bool:
         """NL04 second pass: a W-domain set whose BDS 4.2.0 content is unknown accepts any code."""
-        return self.lenient and any(self.vs.unknown_in_nl04(k) for k in keys)
+        return self.lenient and any(self.vs.is_w_domain(k) for k in keys)
 
     def null_flavors(self, key, extra) -> frozenset:
         return self.vs.exceptions.get(key, frozenset()) | frozenset(extra)
