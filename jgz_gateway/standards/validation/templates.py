@@ -145,7 +145,7 @@ def _data() -> dict:
 
 @lru_cache(maxsize=2)
 def _ruleset(lenient: bool) -> "RuleSet":
-    return RuleSet(_data(), lenient)
+    return RuleSet(_data(), True, _ruleset(False)) if lenient else RuleSet(_data())
 
 
 _LABEL = re.compile(r"^\(([^)]*)\)")
@@ -272,7 +272,9 @@ def _regex(pattern: str) -> re.Pattern:
 class RuleSet:
     """The compiled rules for one value-set mode; immutable, shared by all runs."""
 
-    def __init__(self, data: dict, lenient: bool = False):
+    def __init__(self, data: dict, lenient: bool = False, strict: "RuleSet | None" = None):
+        """``strict``: the strict rules, whose contexts a lenient set reuses where no row
+        depends on a BDS W-domain value set (then both modes check them alike)."""
         self.vs = ValueSets(data["valuesets"])
         self.lenient = lenient
         self.ucum = data["ucum"]
@@ -286,14 +288,39 @@ class RuleSet:
         self.compiler = ContextCompiler(self)
         nodes: dict[tuple, _Node] = {}
         orders: Counter = Counter()
-        for pattern, path, rows in data["contexts"]:
-            ctx = Context(self, pattern, orders[pattern], tuple(path), rows)
+        self.contexts: list[Context] = []
+        for i, (pattern, path, rows) in enumerate(data["contexts"]):
+            if strict is not None and not self._uses_w_domain(rows):
+                ctx = strict.contexts[i]
+            else:
+                ctx = Context(self, pattern, orders[pattern], tuple(path), rows)
+            self.contexts.append(ctx)
             orders[pattern] += 1
             if not path:
                 self.root_contexts.append(ctx)
                 continue
             node = self._node(nodes, tuple(path))
             node.ends.append(ctx)
+
+    def _uses_w_domain(self, rows: list) -> bool:
+        """Some row names a BDS W-domain value set, in its value or in a counted step."""
+        for row in rows:
+            op = row[5]
+            if op[0] in ("vs", "vsdep") and any(self.vs.is_w_domain(k) for k in op[1]):
+                return True
+            if op[0] in ("card", "choice") and any(self._step_uses_w_domain(s) for s in
+                                                   (op[1] if op[0] == "choice" else [op[1]])):
+                return True
+        return False
+
+    def _step_uses_w_domain(self, step: int) -> bool:
+        for group in self.sc.steps[step][1]:
+            for alt in group:
+                if alt[0] == "vs" and self.vs.is_w_domain(alt[1]):
+                    return True
+                if alt[0] == "ch" and self._step_uses_w_domain(alt[1]):
+                    return True
+        return False
 
     # -- trie
 
