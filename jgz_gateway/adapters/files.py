@@ -1,0 +1,43 @@
+"""Small file helpers: nothing written is ever half-written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import DestinationError
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DestinationError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def destination_dir(path: str | Path) -> Path:
+    """``path`` as an existing, writable directory (created when missing)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DestinationError(f"{path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DestinationError(f"{path}: cannot create directory: {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise DestinationError(f"{path}: directory is not writable")
+    return path
+
+
+def source_dir(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_dir():
+        from .errors import SourceError
+
+        raise SourceError(str(path), None, "is not a directory" if path.exists() else "does not exist")
+    return path

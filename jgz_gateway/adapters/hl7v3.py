@@ -1,0 +1,163 @@
+"""``hl7v3``: dossieroverdrachtberichten (DOB) as XML files, one per dossier.
+
+Reads every supported interaction (REPC_IN902120NL for BDS 3.2, NL03 for 4.0–4.1.3, NL04
+for 4.2.0) through the lossless reader; writes NL03 (``bds="4.1.3"``) or NL04
+(``bds="4.2.0"``, the default). Every message it writes is validated first (schema,
+Nictiz template and datatype rules, BDS rules); one with errors is refused, never written.
+A dossier in another BDS version is rebuilt from its BDS facts, and the elements the
+target version cannot carry are reported as dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..standards.model import Dossier
+from . import elements as E
+from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .errors import InvalidOutput, SourceError
+from .files import atomic_write, destination_dir
+from .to_dossier import INTERACTION, VERSIONS, BuildError, Envelope
+
+NAME = "hl7v3"
+VERSION = "1.0"
+
+
+def describe() -> Description:
+    return Description(
+        name=NAME, version=VERSION,
+        formats=("HL7v3 DOB XML (REPC_IN902120NL, NL03, NL04), one file per dossier",),
+        bds_versions=("3.2.6", "4.0.2", "4.1.3", "4.2.0"),
+        summary="Dossieroverdrachtbericht: reads every supported version; writes NL03 (4.1.3) or NL04 (4.2.0), validated")
+
+
+def coverage(**options: Any) -> Coverage:
+    version = _version(options)
+    cat = E.catalogue(version)
+    return Coverage(fills=frozenset(e.number for e in cat.elements() if E.levels(e.number, cat)), drops=frozenset())
+
+
+def _version(options: dict[str, Any]) -> str:
+    from ..standards.catalogue import normalise_version
+
+    version = normalise_version(options.get("bds") or VERSIONS[-1])
+    if version not in INTERACTION:
+        raise SourceError("--bds", None, f"BDS {version} cannot be written; choose one of {', '.join(VERSIONS)}")
+    return version
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def units(source: str | Path, **options: Any) -> Iterator[Unit]:
+    """One unit per ``*.xml`` file (a directory, sorted by name) or the one file given."""
+    path = Path(source)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.glob("*.xml") if p.is_file())
+    else:
+        raise SourceError(str(path), None, "does not exist")
+    for f in files:
+        yield Unit(key=f.stem, origin=str(f), payload=str(f))
+
+
+def load(unit: Unit, **options: Any) -> Loaded:
+    from ..standards.hl7v3 import MessageError, read_message
+    from ..standards.xmlsafe import MAX_BYTES, XmlRejected
+
+    path = Path(unit.payload)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SourceError(str(path), None, f"larger than {MAX_BYTES:,} bytes", unit.key)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
+    try:
+        dossier = read_message(data)
+    except XmlRejected as exc:
+        where = f"{path} line {exc.line}" if exc.line else str(path)
+        raise SourceError(where, None, f"{exc.rule}: {exc.message}", unit.key) from None
+    except MessageError as exc:
+        raise SourceError(str(path), exc.xpath, f"{exc.rule}: {exc.message}", unit.key) from None
+    return Loaded(key=unit.key, dossier=dossier)
+
+
+def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
+    for unit in units(source, **options):
+        yield load(unit, **options).dossier
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+class Hl7Writer:
+    """Writes ``<key>.xml`` per dossier after validating it; a re-run skips files already there."""
+
+    def __init__(self, destination: str | Path, **options: Any):
+        self.folder = destination_dir(destination)
+        self.version = _version(options)
+        self.interaction = INTERACTION[self.version]
+        self.envelope: Envelope | None = options.get("envelope")
+        self.pretty = bool(options.get("pretty", True))
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{safe_name(key)}.xml"
+
+    def done(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def render(self, key: str, dossier: Dossier) -> Rendered:
+        from ..standards.hl7v3 import write_message
+        from ..standards.validation import validate_bytes
+
+        dropped: Counter[str] = Counter()
+        if dossier.bds_version != self.version or dossier.interaction != self.interaction:
+            dossier, dropped = self._rebuild(key, dossier)
+        data = write_message(dossier, self.interaction, pretty=self.pretty)
+        report = validate_bytes(data, key)
+        if not report.valid:
+            raise InvalidOutput(key, report.findings)
+        return Rendered(key, data, dropped)
+
+    def _rebuild(self, key: str, dossier: Dossier) -> tuple[Dossier, Counter[str]]:
+        """Another BDS version: rebuild from the dossier's BDS facts in this writer's version."""
+        from .from_dossier import extract, parse_ts
+        from .to_dossier import build
+
+        record, unread = extract(dossier, key)
+        envelope = self.envelope
+        if envelope is None:
+            created = parse_ts(dossier.transmission.creation_time.value) if dossier.transmission.creation_time else None
+            if not isinstance(created, dt.datetime):
+                created = dt.datetime.combine(created, dt.time()) if isinstance(created, dt.date) else dt.datetime(2000, 1, 1)
+            t = dossier.transmission
+            envelope = Envelope(created=created, sender_application=t.sender_application or "JGZGW",
+                                receiver_application=t.receiver_application or "JGZGW")
+        try:
+            built, dropped = build(record, self.version, envelope)
+        except BuildError as exc:
+            raise SourceError(f"record {key}", f"element {exc.element}" if exc.element else None, exc.message) from None
+        counts: Counter[str] = Counter({f"element {n}": c for n, c in (dropped + unread).items()})
+        return built, counts
+
+    def commit(self, rendered: Rendered) -> None:
+        atomic_write(self.path(rendered.key), rendered.payload)
+
+    def close(self, complete: bool = True) -> None:
+        pass
+
+
+def writer(destination: str | Path, **options: Any) -> Hl7Writer:
+    return Hl7Writer(destination, **options)
+
+
+def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
+    """Validate and write each dossier as ``<dossier number>.xml`` in ``destination``."""
+    w = writer(destination, **options)
+    for dossier in dossiers:
+        w.commit(w.render(dossier_key(dossier), dossier))
+    w.close()

@@ -1,0 +1,204 @@
+"""``json-export``: a generic vendor export with one nested JSON document per client.
+
+Not any real vendor's format: an example of a package that exports through a JSON API,
+driven entirely by ``mappings/json-export.toml``. A table of the mapping is a list of
+objects in the document (``path``); an activity's detail tables are lists inside each
+activity object. Fields are dotted paths inside an object (``name.family``). A key the
+mapping neither maps nor declares unmapped is an error naming the file and the path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..standards.model import Dossier
+from . import declarative
+from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .errors import SourceError
+from .files import atomic_write, destination_dir
+from .mapping import Mapping, Table
+from .rows import Bundle, Row, get
+
+NAME = "json-export"
+VERSION = "1.0"
+
+
+def describe() -> Description:
+    return Description(
+        name=NAME, version=VERSION, formats=("JSON, one nested document per client",), bds_versions=("4.1.3", "4.2.0"),
+        summary="Generic vendor export (example format, not a real vendor's): one document per client with "
+                "parents, organisations, consents and contacts holding measurements, vaccinations and notes")
+
+
+def coverage(**options: Any) -> Coverage:
+    return declarative.coverage(declarative.mapping_for(NAME, options))
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def units(source: str | Path, **options: Any) -> Iterator[Unit]:
+    """One unit per ``*.json`` file (a directory, sorted by name) or the one file given."""
+    mapping = declarative.mapping_for(NAME, options)
+    path = Path(source)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+    else:
+        raise SourceError(str(path), None, "does not exist")
+    client = mapping.client
+    for f in files:
+        try:
+            doc = json.loads(f.read_bytes())
+        except OSError as exc:
+            yield Unit(f.stem, str(f), SourceError(str(f), None, f"cannot read: {exc.strerror}", f.stem))
+            continue
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = f"{f.name} line {exc.lineno}" if hasattr(exc, "lineno") else f.name
+            yield Unit(f.stem, str(f), SourceError(where, None, f"not valid JSON: {getattr(exc, 'msg', exc)}", f.stem))
+            continue
+        obj = doc.get(client.source) if isinstance(doc, dict) else None
+        key = get(obj, client.key, True) if isinstance(obj, dict) else None
+        if key is None or not str(key).strip():
+            yield Unit(f.stem, str(f), SourceError(f"{f.name} {client.source}", client.key,
+                                                   "missing: the document has no client key", f.stem))
+            continue
+        yield Unit(str(key).strip(), f.name, doc)
+
+
+def _check_keys(obj: dict, allowed: set[str], where: str, key: str, mapping: Mapping, table: Table,
+                prefix: str = "") -> None:
+    for k, v in obj.items():
+        path = f"{prefix}{k}"
+        if path in allowed:
+            continue
+        if isinstance(v, dict) and any(a.startswith(path + ".") for a in allowed):
+            _check_keys(v, allowed, where, key, mapping, table, path + ".")
+            continue
+        raise SourceError(where, path, f"is neither mapped nor declared unmapped in {Path(mapping.path).name} "
+                          f"(tables.{table.name})", key)
+
+
+def _rows(mapping: Mapping, table: Table, items: Any, where: str, key: str, link: str | None = None,
+          children: tuple[str, ...] = ()) -> list[Row]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise SourceError(where, None, f"expected a list of objects for tables.{table.name}", key)
+    allowed = {f.name for f in table.all_fields()} | set(table.unmapped) | set(children)
+    allowed |= {c for c in (table.key, table.by, table.value) if c}
+    rows = []
+    for i, obj in enumerate(items):
+        at = f"{where}[{i}]"
+        if not isinstance(obj, dict):
+            raise SourceError(at, None, "expected an object", key)
+        _check_keys(obj, allowed, at, key, mapping, table)
+        rows.append(Row(obj, at, link))
+    return rows
+
+
+def bundle_of(mapping: Mapping, doc: dict, name: str, key: str) -> Bundle:
+    """A client's document as rows per table, details linked to their activity's key."""
+    client = mapping.client
+    if not isinstance(doc, dict):
+        raise SourceError(name, None, "expected a JSON object", key)
+    top = {t.source for t in mapping.tables.values() if t.role != "detail"}
+    for k in doc:
+        if k not in top:
+            raise SourceError(name, k, f"is not a table of {Path(mapping.path).name}", key)
+    bundle: Bundle = {client.name: _rows(mapping, client, [doc[client.source]], f"{name} {client.source}", key)}
+    details = [t for t in mapping.tables.values() if t.role == "detail"]
+    for table in mapping.tables.values():
+        if table.role == "dossier":
+            bundle[table.name] = _rows(mapping, table, doc.get(table.source), f"{name} {table.source}", key)
+        elif table.role == "activity":
+            mine = tuple(d.source for d in details if d.parent == table.name)
+            rows = _rows(mapping, table, doc.get(table.source), f"{name} {table.source}", key, children=mine)
+            bundle[table.name] = rows
+            for row in rows:
+                link = get(row.data, table.key, True)
+                link = None if link is None else str(link).strip()
+                for d in details:
+                    if d.parent == table.name:
+                        bundle.setdefault(d.name, []).extend(
+                            _rows(mapping, d, row.data.get(d.source), f"{row.where}.{d.source}", key, link))
+    return bundle
+
+
+def load(unit: Unit, **options: Any) -> Loaded:
+    if isinstance(unit.payload, SourceError):
+        raise unit.payload
+    mapping = declarative.mapping_for(NAME, options)
+    bundle = bundle_of(mapping, unit.payload, unit.origin, unit.key)
+    return declarative.to_dossier(mapping, unit.key, bundle, unit.origin, options)
+
+
+def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
+    for unit in units(source, **options):
+        yield load(unit, **options).dossier
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def document(mapping: Mapping, bundle: Bundle) -> dict:
+    """One client's rows as the nested document (empty lists left out)."""
+    doc: dict[str, Any] = {}
+    for table in mapping.tables.values():
+        rows = bundle.get(table.name, [])
+        if table.role == "client" and rows:
+            doc[table.source] = rows[0].data
+        elif table.role == "dossier" and rows:
+            doc[table.source] = [r.data for r in rows]
+        elif table.role == "activity" and rows:
+            doc[table.source] = [r.data for r in rows]
+            by_key = {r.link: r.data for r in rows}
+            for detail in mapping.tables.values():
+                if detail.role == "detail" and detail.parent == table.name:
+                    for r in bundle.get(detail.name, []):
+                        by_key[r.link].setdefault(detail.source, []).append(r.data)
+    return doc
+
+
+class JsonWriter:
+    """Writes ``<key>.json`` per dossier; a re-run skips files already there."""
+
+    def __init__(self, destination: str | Path, **options: Any):
+        self.mapping = declarative.mapping_for(NAME, options)
+        self.folder = destination_dir(destination)
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{safe_name(key)}.json"
+
+    def done(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def render_bundle(self, key: str, bundle: Bundle) -> bytes:
+        return json.dumps(document(self.mapping, bundle), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+    def render(self, key: str, dossier: Dossier) -> Rendered:
+        from collections import Counter
+
+        bundle, dropped = declarative.to_bundle(self.mapping, key, dossier)
+        return Rendered(key, self.render_bundle(key, bundle), Counter({f"element {n}": c for n, c in dropped.items()}))
+
+    def commit(self, rendered: Rendered) -> None:
+        atomic_write(self.path(rendered.key), rendered.payload)
+
+    def close(self, complete: bool = True) -> None:
+        pass
+
+
+def writer(destination: str | Path, **options: Any) -> JsonWriter:
+    return JsonWriter(destination, **options)
+
+
+def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
+    """Write each dossier as ``<dossier number>.json`` in ``destination``."""
+    w = writer(destination, **options)
+    for dossier in dossiers:
+        w.commit(w.render(dossier_key(dossier), dossier))
+    w.close()

@@ -1,0 +1,350 @@
+"""Vendor rows ↔ BDS facts, following a mapping: the engine behind every declarative adapter.
+
+A :class:`Bundle` is one dossier's rows, table by table, as a format reader found them
+(CSV lines, JSON objects). ``to_record`` turns a bundle into a :class:`~.record.Record`;
+``from_record`` does the reverse. The elements a row maps are grouped as the BDS
+groups them (a parent's fields make one G014 occurrence), so mapping files only name
+element numbers and the structure comes from the catalogue.
+
+Both directions count what they leave out: vendor fields declared unmapped that hold a
+value (``table.field``), and record elements no table maps (by element number).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SourceError
+from .mapping import Mapping, Table
+from .record import Facts, Group, Record
+from .values import Field, ValueProblem
+
+
+@dataclass
+class Row:
+    """One vendor row: its fields, where it was read, and the activity key it belongs to."""
+
+    data: dict[str, Any]
+    where: str = ""
+    link: str | None = None
+
+
+Bundle = dict[str, list[Row]]
+
+
+def get(data: dict[str, Any], name: str, nested: bool) -> Any:
+    if not nested:
+        return data.get(name)
+    value: Any = data
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def put(data: dict[str, Any], name: str, value: Any, nested: bool) -> None:
+    if not nested:
+        data[name] = value
+        return
+    parts = name.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _Groups:
+    """The groep chain of each element (top groep first), from the mapping's catalogue."""
+
+    def __init__(self, mapping: Mapping):
+        from . import elements as E
+
+        self.cat = E.catalogue(mapping.bds)
+        self._chains: dict[int, tuple[str, ...]] = {}
+
+    def chain(self, element: int) -> tuple[str, ...]:
+        found = self._chains.get(element)
+        if found is None:
+            e = self.cat.element(element)
+            chain: list[str] = []
+            g = self.cat.groep(e.groep) if e and e.groep else None
+            while g is not None:
+                chain.insert(0, g.code)
+                g = self.cat.groep(g.parent) if g.parent else None
+            found = self._chains[element] = tuple(chain)
+        return found
+
+
+# --- vendor → BDS ----------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, mapping: Mapping, key: str):
+        self.m = mapping
+        self.key = key
+        self.nested = mapping.kind == "json"
+        self.groups = _Groups(mapping)
+        self.dropped: Counter[str] = Counter()
+
+    def fields_of(self, table: Table, row: Row) -> list[Field]:
+        if not table.by:
+            return list(table.fields)
+        kind = get(row.data, table.by, self.nested)
+        if _empty(kind):
+            raise SourceError(row.where, table.by, "is empty; it says which kind of row this is", self.key)
+        kind = str(kind).strip()
+        if kind not in table.kinds:
+            known = ", ".join(list(table.kinds)[:15])
+            raise SourceError(row.where, table.by, f"{kind!r} is not a kind this mapping knows (known: {known})",
+                              self.key)
+        return list(table.fields) + list(table.kinds[kind])
+
+    def row_facts(self, table: Table, row: Row) -> Facts:
+        """The row's values, its groep elements made into one occurrence per groep."""
+        out = Facts()
+        occurrences: dict[str, Group] = {}
+        for f in self.fields_of(table, row):
+            raw = get(row.data, f.name, self.nested)
+            if _empty(raw):
+                continue
+            try:
+                value = f.parse(raw)
+            except ValueProblem as exc:
+                raise SourceError(row.where, f.name, str(exc), self.key) from None
+            chain = self.groups.chain(f.element)
+            if not chain:
+                out.values[f.element] = value
+                continue
+            target: Facts = out
+            path = ""
+            for groep in chain:
+                path += "/" + groep
+                g = occurrences.get(path)
+                if g is None:
+                    g = occurrences[path] = Group(groep=groep)
+                    target.groups.append(g)
+                target = g
+            target.values[f.element] = value
+        for col in table.unmapped:
+            if not _empty(get(row.data, col, self.nested)):
+                self.dropped[f"{table.name}.{col}"] += 1
+        return out
+
+    def merge(self, into: Facts, facts: Facts, row: Row, what: str) -> None:
+        for n, value in facts.values.items():
+            if n in into.values and into.values[n] != value:
+                raise SourceError(row.where, None, f"element {n} is given twice for {what} "
+                                  f"({into.values[n]!r} and {value!r})", self.key)
+            into.values[n] = value
+        into.groups += facts.groups
+
+    def record(self, bundle: Bundle) -> Record:
+        m = self.m
+        client = m.client
+        rows = bundle.get(client.name, [])
+        if len(rows) != 1:
+            where = rows[1].where if len(rows) > 1 else client.source
+            raise SourceError(where, client.key, f"expected one {client.name} row for this client, found {len(rows)}",
+                              self.key)
+        record = Record(key=self.key, facts=self.row_facts(client, rows[0]))
+        activities: dict[str, Facts] = {}
+        for table in m.tables.values():
+            if table.role == "activity":
+                for row in bundle.get(table.name, []):
+                    key = get(row.data, table.key, self.nested)
+                    if _empty(key):
+                        raise SourceError(row.where, table.key, "the activity has no key", self.key)
+                    key = str(key).strip()
+                    if (table.name, key) in activities:
+                        raise SourceError(row.where, table.key, f"activity {key!r} appears twice", self.key)
+                    facts = self.row_facts(table, row)
+                    activities[(table.name, key)] = facts
+                    record.activities.append(facts)
+        for table in m.tables.values():
+            if table.role == "dossier":
+                for row in bundle.get(table.name, []):
+                    self.merge(record.facts, self.row_facts(table, row), row, "the dossier")
+            elif table.role == "detail":
+                for row in bundle.get(table.name, []):
+                    facts = self.row_facts(table, row)
+                    if _empty(row.link):
+                        if not table.optional:
+                            raise SourceError(row.where, table.link, "is empty; the row must belong to an activity",
+                                              self.key)
+                        self.merge(record.facts, facts, row, "the dossier")
+                        continue
+                    activity = activities.get((table.parent, str(row.link).strip()))
+                    if activity is None:
+                        raise SourceError(row.where, table.link, f"there is no {table.parent} row {row.link!r} for "
+                                          "this client", self.key)
+                    self.merge(activity, facts, row, f"activity {row.link!r}")
+        return record
+
+
+def to_record(mapping: Mapping, key: str, bundle: Bundle) -> tuple[Record, Counter[str]]:
+    """The record of one dossier's rows, and the count of unmapped vendor fields that held a value."""
+    reader = _Reader(mapping, key)
+    return reader.record(bundle), reader.dropped
+
+
+# --- BDS → vendor ----------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, mapping: Mapping, record: Record):
+        self.m = mapping
+        self.record = record
+        self.nested = mapping.kind == "json"
+        self.groups = _Groups(mapping)
+        self.used_values: set[tuple[int, int]] = set()  # (id(facts), element)
+        self.used_groups: set[int] = set()
+        self.bundle: Bundle = {name: [] for name in mapping.tables}
+
+    def render(self, table: Table, f: Field, value: Any) -> Any:
+        try:
+            return f.render(value)
+        except ValueProblem as exc:
+            raise SourceError(f"{self.m.name} table {table.name}", f.name, str(exc), self.record.key) from None
+
+    def lookup(self, facts: Facts, chain: tuple[str, ...], element: int, picked: dict[str, Group]) -> tuple[Facts, Any] | None:
+        """The value of ``element`` below ``facts`` along its groep chain (first occurrences)."""
+        target = facts
+        path = ""
+        for groep in chain:
+            path += "/" + groep
+            g = picked.get(path)
+            if g is None:
+                g = next((x for x in target.groups_of(groep) if id(x) not in self.used_groups), None)
+                if g is None:
+                    return None
+                picked[path] = g
+            target = g
+        if element not in target.values:
+            return None
+        return target, target.values[element]
+
+    def fill(self, table: Table, fields: list[Field], facts: Facts, data: dict[str, Any],
+             picked: dict[str, Group] | None = None) -> bool:
+        """Render ``fields`` from ``facts`` into ``data``; True when any had a value."""
+        picked = {} if picked is None else picked
+        any_value = False
+        for f in fields:
+            found = self.lookup(facts, self.groups.chain(f.element), f.element, picked)
+            if found is None:
+                continue
+            owner, value = found
+            put(data, f.name, self.render(table, f, value), self.nested)
+            self.used_values.add((id(owner), f.element))
+            any_value = True
+        for g in picked.values():
+            self.used_groups.add(id(g))
+        return any_value
+
+    def base(self, table: Table, link: str | None, index: int) -> Row:
+        data: dict[str, Any] = {}
+        if table.client and not self.nested:
+            data[table.client] = self.record.key
+        if table.link and link is not None and not self.nested:
+            data[table.link] = link
+        if table.key and table.role in ("dossier", "detail"):
+            put(data, table.key, f"{link or self.record.key}.{index}", self.nested)
+        return Row(data=data, link=link)
+
+    def rows_for(self, table: Table, facts: Facts, link: str | None) -> None:
+        """Rows of a dossier/detail table for the occurrences (or single elements) in ``facts``."""
+        out = self.bundle[table.name]
+        start = len(out)
+        plain = list(table.fields)
+        if plain:
+            groep = self.groups.chain(plain[0].element)[0]
+            for g in facts.groups_of(groep):
+                if id(g) in self.used_groups:
+                    continue
+                row = self.base(table, link, len(out) - start + 1)
+                self.fill(table, plain, _Holder(g), row.data)
+                out.append(row)
+        for kind, fs in table.kinds.items():
+            chain = self.groups.chain(fs[0].element)
+            if not chain:  # one element per row
+                f = fs[0]
+                if f.element in facts.values and (id(facts), f.element) not in self.used_values:
+                    row = self.base(table, link, len(out) - start + 1)
+                    put(row.data, table.by, kind, self.nested)
+                    self.fill(table, [f], facts, row.data)
+                    out.append(row)
+                continue
+            for g in facts.groups_of(chain[0]):
+                if id(g) in self.used_groups:
+                    continue
+                row = self.base(table, link, len(out) - start + 1)
+                put(row.data, table.by, kind, self.nested)
+                self.fill(table, list(fs), _Holder(g), row.data)
+                out.append(row)
+
+    def activity_key(self, table: Table, facts: Facts) -> str | None:
+        key_field = next(f for f in table.fields if f.name == table.key)
+        return self.render(table, key_field, facts.values[1377]) if 1377 in facts.values else None
+
+    def bundle_of(self) -> Bundle:
+        m = self.m
+        record = self.record
+        client = m.client
+        row = Row(data={})
+        put(row.data, client.key, record.key, self.nested)
+        self.fill(client, list(client.fields), record.facts, row.data)
+        self.bundle[client.name].append(row)
+        for table in m.tables.values():
+            if table.role == "dossier" or (table.role == "detail" and table.optional):
+                self.rows_for(table, record.facts, None)
+        activity_tables = [t for t in m.tables.values() if t.role == "activity"]
+        for facts in record.activities:
+            if not activity_tables:
+                break
+            table = activity_tables[0]
+            arow = Row(data={})
+            if table.client and not self.nested:
+                arow.data[table.client] = record.key
+            self.fill(table, list(table.fields), facts, arow.data)
+            link = self.activity_key(table, facts)
+            arow.link = link
+            self.bundle[table.name].append(arow)
+            for detail in m.tables.values():
+                if detail.role == "detail" and detail.parent == table.name:
+                    self.rows_for(detail, facts, link)
+        return self.bundle
+
+    def dropped(self) -> Counter[int]:
+        out: Counter[int] = Counter()
+
+        def walk(facts: Facts, used: bool) -> None:
+            for n in facts.values:
+                if not used or (id(facts), n) not in self.used_values:
+                    out[n] += 1
+            for g in facts.groups:
+                walk(g, used and id(g) in self.used_groups)
+
+        walk(self.record.facts, True)
+        for a in self.record.activities:
+            walk(a, True)
+        return out
+
+
+class _Holder(Facts):
+    """Facts wrapper that presents one group occurrence as the top of a lookup."""
+
+    def __init__(self, group: Group):
+        super().__init__(values={}, groups=[group])
+
+
+def from_record(mapping: Mapping, record: Record) -> tuple[Bundle, Counter[int]]:
+    """The vendor rows of a record, table by table, and the count of elements no table maps."""
+    writer = _Writer(mapping, record)
+    bundle = writer.bundle_of()
+    return bundle, writer.dropped()
+
