@@ -35,6 +35,7 @@ ADA = REFERENCE / "ada" / "hl7"
 BASE = NL03 / "DOB-3.0.0_JGZ-base_hl7.xml"
 TEST = ADA / "DOB-3.0.0-test-hl7.xml"
 R041 = NL03 / "DOB-3.0.0-CR_test_JGZ-rubriek_R041_hl7.xml"
+R047 = NL03 / "DOB-3.0.0-CR_test_JGZ-rubriek_R047_hl7.xml"
 CAARLS = ADA / "DOB-3.0.0-qual-versturen-XXX_Caarls-hl7.xml"
 CPE = "/hl7:REPC_IN902120NL03/hl7:ControlActProcess/hl7:subject/hl7:CareProvisionRequest/hl7:sequelTo/hl7:careProvisionEvent"
 
@@ -295,6 +296,9 @@ FAULTS = [
     ("range-pq", TEST, None, lambda r: obs(r, 238).find(H + "value").set("value", "12000"), [(W, "obsElement0238", "TC05677")]),
     ("string-length", TEST, None, lambda r: setattr(xp(r, "//hl7:patient/hl7:addr/hl7:postalCode")[0], "text", "9999XA"),
      [(E, "AdresJeugdige", "TC04113")]),
+    ("other-text-81", R047, None, lambda r: setattr(xp(r, "//*[@nullFlavor='OTH']/hl7:originalText")[0], "text", "x" * 81),
+     [(W, "VersturenDossieroverdrachtverzoek-payload", "TC00601")]),
+    ("other-text-80", R047, None, lambda r: setattr(xp(r, "//*[@nullFlavor='OTH']/hl7:originalText")[0], "text", "x" * 80), []),
     ("status-warning", BASE, None, lambda r: xp(r, "//hl7:careProvisionEvent/hl7:statusCode")[0].set("code", "active"),
      [(W, "careProvisionDossier", "TC00650")]),
     # wrapper

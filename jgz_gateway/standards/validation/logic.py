@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lxml import etree
+
 from .paths import H, has_child_elements, own_text, string_value, xpath_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -351,13 +353,14 @@ def empty_text_node(el, run):
     return False  # requires an empty text node, which XML data never has (README)
 
 
+_OTH_TEXTS = etree.XPath(".//*[@nullFlavor='OTH']/h:originalText", namespaces={"h": "urn:hl7-org:v3"})
+
+
 def oth_text_length(el, run, limit):
-    for x in el.iterdescendants():
-        if isinstance(x.tag, str) and x.get("nullFlavor") == "OTH":
-            for o in _kids(x, "originalText"):
-                n = len(string_value(o))
-                if n > limit:
-                    return {"…": [str(n)]}
+    for o in _OTH_TEXTS(el):
+        n = len(string_value(o))
+        if n > limit:
+            return {"…": [str(n)]}
     return False
 
 
@@ -468,4 +471,5 @@ def code_vs_parent_child(el, run, codes, name, mode):
 
 HANDLERS = {name.rstrip("_"): fn for name, fn in globals().items()
             if callable(fn) and getattr(fn, "__module__", None) == __name__ and not name.startswith("_")
+            and not isinstance(fn, etree.XPath)
             and name not in ("author_entities", "overseer_persons")}
