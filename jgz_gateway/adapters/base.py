@@ -16,8 +16,9 @@ uses to run the expensive part in worker processes and to resume::
     writer(destination, **options) -> Writer       # done(key) / render (worker) / commit / close
 
 Options every shipped adapter understands: ``mapping`` (a mapping file, declarative
-adapters), ``bds`` (the BDS version dossiers are built in) and ``envelope`` (an
-:class:`~.to_dossier.Envelope` for the message wrapper).
+adapters), ``bds`` (the BDS version dossiers are built in), ``envelope`` (an
+:class:`~.to_dossier.Envelope` for the message wrapper) and, for ``writer``,
+``render_only`` (a worker's copy that renders but never touches the destination).
 """
 
 from __future__ import annotations
@@ -68,11 +69,16 @@ class Unit:
 
 @dataclass
 class Loaded:
-    """A unit made into a dossier, with the vendor fields it dropped (``table.field`` → count)."""
+    """A unit made into a dossier: the BDS elements it holds, and what the source held but dropped.
+
+    ``dropped`` counts vendor fields deliberately not mapped that held a value
+    (``table.field``) and elements the dossier's BDS version cannot carry (``element N``).
+    """
 
     key: str
     dossier: Dossier
     dropped: Counter[str] = field(default_factory=Counter)
+    elements: Counter[int] = field(default_factory=Counter)
 
 
 @dataclass

@@ -206,6 +206,17 @@ def _drain(streams, heads, name):
         heads[name] = next(streams[name], None)
 
 
+def count(source: str | Path, **options: Any) -> int | None:
+    """About how many dossiers ``source`` holds (lines of the client file), for progress bars."""
+    mapping = declarative.mapping_for(NAME, options)
+    path = Path(source) / mapping.client.source
+    try:
+        with open(path, "rb") as fh:
+            return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
+    except OSError:
+        return None
+
+
 def load(unit: Unit, **options: Any) -> Loaded:
     if isinstance(unit.payload, SourceError):
         raise unit.payload
@@ -226,11 +237,13 @@ class CsvWriter:
 
     def __init__(self, destination: str | Path, **options: Any):
         self.mapping = declarative.mapping_for(NAME, options)
-        self.folder = destination_dir(destination)
         self.tables = list(self.mapping.tables.values())
-        self.journal_path = self.folder / JOURNAL
         self.finished: set[str] = set()
         self.files: dict[str, Any] = {}
+        if options.get("render_only"):  # a worker's copy: renders, never touches the files
+            return
+        self.folder = destination_dir(destination)
+        self.journal_path = self.folder / JOURNAL
         self._open()
 
     def _final(self, table: Table) -> Path:

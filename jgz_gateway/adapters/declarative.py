@@ -65,7 +65,7 @@ def to_dossier(mapping: Mapping, key: str, bundle: Bundle, origin: str, options:
         raise SourceError(origin, field, exc.message, key) from None
     for n, count in dropped.items():
         dropped_fields[f"element {n}"] += count
-    return Loaded(key=key, dossier=dossier, dropped=dropped_fields)
+    return Loaded(key=key, dossier=dossier, dropped=dropped_fields, elements=record.element_counts())
 
 
 def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Counter[int]]:

@@ -65,6 +65,12 @@ def units(source: str | Path, **options: Any) -> Iterator[Unit]:
         yield Unit(key=f.stem, origin=str(f), payload=str(f))
 
 
+def count(source: str | Path, **options: Any) -> int | None:
+    """How many dossiers ``source`` holds (files), for progress bars."""
+    path = Path(source)
+    return 1 if path.is_file() else sum(1 for _ in path.glob("*.xml")) if path.is_dir() else None
+
+
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards.hl7v3 import MessageError, read_message
     from ..standards.xmlsafe import MAX_BYTES, XmlRejected
@@ -83,7 +89,10 @@ def load(unit: Unit, **options: Any) -> Loaded:
         raise SourceError(where, None, f"{exc.rule}: {exc.message}", unit.key) from None
     except MessageError as exc:
         raise SourceError(str(path), exc.xpath, f"{exc.rule}: {exc.message}", unit.key) from None
-    return Loaded(key=unit.key, dossier=dossier)
+    from .from_dossier import extract
+
+    record, unread = extract(dossier, unit.key)
+    return Loaded(key=unit.key, dossier=dossier, elements=record.element_counts() + unread)
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
@@ -98,7 +107,7 @@ class Hl7Writer:
     """Writes ``<key>.xml`` per dossier after validating it; a re-run skips files already there."""
 
     def __init__(self, destination: str | Path, **options: Any):
-        self.folder = destination_dir(destination)
+        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
         self.version = _version(options)
         self.interaction = INTERACTION[self.version]
         self.envelope: Envelope | None = options.get("envelope")

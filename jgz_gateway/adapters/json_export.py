@@ -128,6 +128,12 @@ def bundle_of(mapping: Mapping, doc: dict, name: str, key: str) -> Bundle:
     return bundle
 
 
+def count(source: str | Path, **options: Any) -> int | None:
+    """How many dossiers ``source`` holds (files), for progress bars."""
+    path = Path(source)
+    return 1 if path.is_file() else sum(1 for _ in path.glob("*.json")) if path.is_dir() else None
+
+
 def load(unit: Unit, **options: Any) -> Loaded:
     if isinstance(unit.payload, SourceError):
         raise unit.payload
@@ -168,7 +174,7 @@ class JsonWriter:
 
     def __init__(self, destination: str | Path, **options: Any):
         self.mapping = declarative.mapping_for(NAME, options)
-        self.folder = destination_dir(destination)
+        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
 
     def path(self, key: str) -> Path:
         return self.folder / f"{safe_name(key)}.json"

@@ -20,6 +20,7 @@ from . import messages  # noqa: E402,F401  (registers parse/build/validate)
 from . import bds  # noqa: E402,F401
 from . import transfer  # noqa: E402,F401  (certs, orgs, send, transfers, serve, audit)
 from . import convert  # noqa: E402,F401  (convert, fhir)
+from . import adapters  # noqa: E402,F401  (adapters, synth, migrate)
 
 
 
