@@ -649,3 +649,25 @@ def _contexts(rules):
         todo.extend(n for entries in node.children.values() for _, n in entries)
         todo.extend(n for _, n in node.wild)
         todo.extend(n for by_pair in node.slots.values() for nodes in by_pair.values() for n in nodes)
+
+
+def test_family_shortcut_equals_full_chain():
+    """datatypes.family_check skips checks an ordinary element cannot fail; it must agree."""
+    rng = random.Random(7)
+    elements = [e for path in (TEST, R041, R047, CAARLS) for e in load(path).iter() if isinstance(e.tag, str)]
+    odd = []
+    for e in rng.sample(elements, 400):
+        e = copy.deepcopy(e)
+        e.set(rng.choice(["nullFlavor", "code", "qualifier", "value"]), rng.choice(["NI", "OTH", "x", ""]))
+        if rng.random() < 0.3:
+            etree.SubElement(e, H + rng.choice(["qualifier", "translation", "originalText", "low"]))
+        odd.append(e)
+    for family in datatypes.FAMILIES:
+        chain, shortcut = datatypes.family_checks(family), datatypes.family_check(family)
+        for el in elements[::7] + odd:
+            full: list = []
+            for c in chain:
+                c(el, full)
+            short: list = []
+            shortcut(el, short)
+            assert sorted(short) == sorted(full), (family, etree.tostring(el)[:200])

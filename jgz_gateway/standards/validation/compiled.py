@@ -120,11 +120,10 @@ class ContextCompiler:
             src.line(1, f"if g(NF) is None and g('unit') != {src.const(args[0])}:")
             self._hit(src, 2, row)
         elif kind == "dt":
-            fns = [src.const(f, "f") for f in self.rules._family(args[0])]
+            f = src.const(self.rules._family(args[0]))
             r = src.const(row, "r")
             src.line(1, "out = []")
-            for f in fns:
-                src.line(1, f"{f}(el, out)")
+            src.line(1, f"{f}(el, out)")
             src.line(1, "if out:")
             src.line(2, f"run.datatype_hits({r}, el, out)")
         elif kind == "vs":

@@ -784,6 +784,10 @@ FAMILIES: dict[str, tuple[str | None, Callable | None]] = {
 }
 
 
+# Checks that find nothing on an element without nullFlavor and without child nodes.
+_SILENT_ON_PLAIN = frozenset({check_any, check_ce})
+
+
 def family_checks(family: str) -> tuple[Callable, ...]:
     """The checks of a family and its ancestors, base family first."""
     chain = []
@@ -794,6 +798,27 @@ def family_checks(family: str) -> tuple[Callable, ...]:
             chain.append(check)
         name = parent
     return tuple(reversed(chain))
+
+
+def family_check(family: str) -> Callable:
+    """One function for the whole family; skips the checks an ordinary element cannot fail."""
+    full = family_checks(family)
+    light = tuple(c for c in full if c not in _SILENT_ON_PLAIN)
+    if len(light) == len(full):
+        if len(full) == 1:
+            return full[0]
+
+        def chain(el, out: list) -> None:
+            for c in full:
+                c(el, out)
+
+        return chain
+
+    def check(el, out: list) -> None:
+        for c in (light if el.get(NF) is None and not len(el) else full):
+            c(el, out)
+
+    return check
 
 
 def check_family(el, checks: tuple[Callable, ...]) -> list[str]:

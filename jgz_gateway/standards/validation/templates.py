@@ -366,9 +366,9 @@ class RuleSet:
 
     # -- rows
 
-    def _family(self, name: str) -> tuple:
+    def _family(self, name: str) -> Callable:
         if name not in self.families:
-            self.families[name] = datatypes.family_checks(name)
+            self.families[name] = datatypes.family_check(name)
         return self.families[name]
 
     def _compile(self, op: list) -> Callable:
@@ -480,12 +480,11 @@ class RuleSet:
         return check
 
     def _op_dt(self, family):
-        checks = self._family(family)
+        family_check = self._family(family)
 
         def check(el, run):
             out: list[str] = []
-            for c in checks:
-                c(el, out)
+            family_check(el, out)
             return out
 
         return check
