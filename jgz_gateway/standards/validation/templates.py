@@ -559,11 +559,27 @@ class RuleSet:
                     counted = slots[parent] = Counter()
                 ctag = c.tag
                 counted.update((ctag, t, r) for t, r in pairs)
-        by_name = dict(self.by_name)
-        if facts.name != WRAPPER:  # the wrapper rules open on this interaction's root instead
-            by_name[H + facts.name] = by_name.pop(H + WRAPPER, ())
-        by_tpl, by_child_tpl = self.by_tpl, self.by_child_tpl
-        any_name = by_name.get(None, ())
+        # Where contexts start: every first step is found through an index, before the walk.
+        starts: dict = {}
+        for el, roots in tpl_of.items():
+            for r in roots:
+                for key in ((el.tag, r), (None, r)):
+                    found = self.by_tpl.get(key)
+                    if found:
+                        starts.setdefault(el, []).extend(found)
+        for el, pairs in child_tpl.items():
+            for pair in pairs:
+                found = self.by_child_tpl.get(pair)
+                if found:
+                    starts.setdefault(el, []).extend(found)
+        for tag, found in self.by_name.items():
+            if tag is None:
+                continue
+            if tag == H + WRAPPER:  # the wrapper rules open on this interaction's root
+                tag = H + facts.name
+            for el in root.iter(tag):
+                starts.setdefault(el, []).extend(found)
+        any_name = self.by_name.get(None, ())
         states_of: dict = {}
         parent_states = states_of.get
         visit, apply = run.visit, run.apply
@@ -590,7 +606,7 @@ class RuleSet:
                         for pred, nxt in node.wild:
                             if pred is None or pred(el):
                                 states.append(nxt)
-            lst = by_name.get(tag)
+            lst = starts.get(el)
             if lst:
                 for pred, nxt in lst:
                     if pred is None or pred(el):
@@ -598,23 +614,6 @@ class RuleSet:
             for pred, nxt in any_name:
                 if pred is None or pred(el):
                     states.append(nxt)
-            roots = tpl_of.get(el)
-            if roots:
-                for r in roots:
-                    for key in ((tag, r), (None, r)):
-                        lst = by_tpl.get(key)
-                        if lst:
-                            for pred, nxt in lst:
-                                if pred is None or pred(el):
-                                    states.append(nxt)
-            pairs = child_tpl.get(el)
-            if pairs:
-                for pair in pairs:
-                    lst = by_child_tpl.get(pair)
-                    if lst:
-                        for pred, nxt in lst:
-                            if pred is None or pred(el):
-                                states.append(nxt)
             if states:
                 states_of[el] = states
                 if len(states) == 1 and len(states[0].ends) == 1:
