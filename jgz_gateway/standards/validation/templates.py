@@ -9,21 +9,26 @@ reproduces the schematron's verdicts:
   only by the first context, in file order, that matches it; patterns are independent;
 * contexts are paths whose first step opens a template wherever it occurs; the trie of
   all contexts is walked top-down once, starting states found through an index on
-  (element name, templateId root), so no XPath is evaluated per element;
+  (element name, templateId root), so no XPath is evaluated per element; each context's
+  rows run as one generated function (``compiled.py``), the closures here being the
+  reference semantics;
 * a finding carries the rule label the reference tooling reports (the text in
   parentheses at the start of the message, or the DTr1 id), the row's own severity, and
-  the row id at the start of its message ("TC05653 (obsElement0235): ...").
+  the row id at the start of its message ("TC05653 (obsElement0235): ..."); ``element``
+  is the BDS element of the context (element template 4NNNN), else its rubriek or groep.
 
 Interactions (see ``data/rules/PROVENANCE``):
 
 * ``REPC_IN902120NL03``: the published rules as they are.
 * ``REPC_IN902120NL04`` (BDS 4.2.0, no public schematron): the wrapper rules apply to the
-  NL04 root (interaction and trigger event names substituted); template rules apply
-  unchanged; and any error that holds
-  only because a code is outside a 4.1.3 BDS W-domain value set is reported as a
-  warning. That is decided by a second pass in which those value-set tests accept any
-  code: errors of the first pass that the second pass does not repeat are demoted. A
-  message that a 4.2.0 schematron with larger value sets accepts is never rejected.
+  NL04 root (interaction and trigger event REPC_TE902100NL04 substituted); payload and
+  template rules apply unchanged, with two exceptions for what BDS 4.2.0 changed but did
+  not publish. A code outside a 4.1.3 BDS W-domain value set is never an error: a second
+  pass, in which those value-set tests accept any code, decides which errors hold only
+  because of such a code, and those are reported as warnings (same rule id). And a
+  rubriek or groep holding a BDS element more often than its 4.1.3 maximum is a warning
+  (the 4.2.0 change requests repeat element 80 within one G019). A message that a 4.2.0
+  schematron with larger value sets accepts is thus never rejected.
 * ``REPC_IN902120NL`` (BDS 3.2): the same rules (wrapper name substituted), but only the
   DTr1 datatype rules keep their severity; template-row errors are warnings, because
   those templates define BDS 4.x, not 3.2.
