@@ -1,0 +1,905 @@
+"""An ADA instance of the DOB v03 as a REPC_IN902120NL03 message tree.
+
+The message follows the shape Nictiz's own ADA-to-HL7 conversion gives the qualification
+instances (``reference/ada/hl7/``): rubrieken of an activity become rubricClusters of its
+encounter, each element an observation with its template, BDS code and typed value, and
+the rubrieken with a structure of their own (dossier, child, organisations, consents,
+documents, care status, activity, vaccinations, conclusions) their templates' elements.
+An element the gateway cannot place is reported (``skipped``), never dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from lxml import etree
+
+from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
+from ..xmlsafe import HL7_NS, XSI_NS
+from . import dates
+from .dataset import Concept, dataset, rubriek_code
+
+H = "{" + HL7_NS + "}"
+XSI_TYPE = "{" + XSI_NS + "}type"
+NULL_FLAVOR_CS = "2.16.840.1.113883.5.1008"
+ROLE_CS = "2.16.840.1.113883.5.111"
+REQUESTER_CS = "2.16.840.1.113883.2.4.4.40.411"  # W0659 Verzoeker activiteit
+INTERACTION = "REPC_IN902120NL03"
+URA = "2.16.528.1.1007.3.3"
+TPL = "2.16.840.1.113883.2.4.6.10.100."
+#: W0620 Interventie → the act that carries it (conclusion/indication/reasonOf).
+INTERVENTION_ACT = {"1": "informIntent", "2": "informIntent", "8": "informIntent", "3": "observationIntent",
+                    "5": "registrationIntent", "6": "referral"}
+#: ADA datatype → HL7 value type, for elements without an observation template of their own.
+ADA_TYPES = {"code": "CV", "string": "ST", "text": "ST", "boolean": "BL", "datetime": "TS", "quantity": "PQ",
+             "count": "INT", "ordinal": "CO"}
+ACT_CLASS = {"informIntent": ("OBS", "EVN"), "registrationIntent": ("REG", "INT"), "observationIntent": ("OBS", "INT"),
+             "referral": ("PCPR", "RQO"), "actIntent": ("ACT", "INT")}
+
+
+#: Child order of an encounter and of an observation (REPC_MT902000NL03), for parts added late.
+ENCOUNTER_ORDER = ("templateId", "id", "code", "statusCode", "effectiveTime", "reasonCode", "performer", "author",
+                   "consultant", "escort", "inFulfillmentOf", "pertinentInformation", "component1", "component2",
+                   "component3", "component4", "component5", "subjectOf", "subjectOf1", "subjectOf2")
+VACCINATION_ORDER = ("templateId", "id", "code", "effectiveTime", "consumable", "performer", "location", "reason",
+                     "causeOf1", "causeOf2", "authorization", "limitation", "component", "subjectOf")
+OBSERVATION_ORDER = ("templateId", "id", "code", "text", "statusCode", "effectiveTime", "value", "interpretationCode",
+                     "methodCode", "targetSiteCode", "subject", "performer", "author", "location", "referenceRange",
+                     "component")
+
+
+def in_order(parent: etree._Element, order: tuple[str, ...]) -> None:
+    """Sort children into schema order (stable: repeated elements keep their order)."""
+    rank = {name: i for i, name in enumerate(order)}
+    kids = list(parent)
+    kids.sort(key=lambda c: rank.get(etree.QName(c).localname, len(order)) if isinstance(c.tag, str) else len(order))
+    parent[:] = kids
+
+
+class AdaError(ValueError):
+    """The XML is not an ADA instance of the DOB v03; ``xpath`` says where."""
+
+    def __init__(self, message: str, xpath: str = "/", element: str | None = None):
+        super().__init__(f"{xpath}: {message}" + (f" (BDS {element})" if element else ""))
+        self.message, self.xpath, self.element = message, xpath, element
+
+
+@dataclass
+class Envelope:
+    """What a DOB carries that an ADA instance does not: the message around the dossier.
+
+    All of it is generated (message id, creation time, application ids, the sending
+    system and organisation); the defaults are placeholders a sender replaces.
+    """
+
+    message_id: tuple[str, str] | None = None  # (root, extension); default from the sender's URA and the time
+    creation_time: str | None = None  # HL7 TS; default: the reference date, midnight
+    sender_application: str = "{$applicationId}"
+    receiver_application: str = "{$receiverId}"
+    device_uzi: str = "{$deviceId}"
+    organisation_ura: str = "{$orgId}"
+    organisation_name: str | None = None
+
+
+@dataclass
+class Reading:
+    """The message tree, plus every ADA element the gateway could not place."""
+
+    root: etree._Element
+    skipped: list[tuple[str, str, str | None]] = field(default_factory=list)  # (xpath, name, BDS code)
+
+
+def el(parent: etree._Element | None, name: str, attrs: dict | None = None, text: str | None = None) -> etree._Element:
+    tag = H + name
+    node = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
+    for k, v in (attrs or {}).items():
+        if v is not None:
+            node.set(XSI_TYPE if k == "xsi:type" else k, v)
+    if text is not None:
+        node.text = text
+    return node
+
+
+class Reader:
+    def __init__(self, data_el: etree._Element, today: date, envelope: Envelope):
+        self.ada = data_el
+        self.ds = dataset()
+        self.cat = get_catalogue("4.0.2")  # names: the DOB v03 messages carry the 4.0 names
+        self.tpl = get_catalogue("4.1.3")  # templates and value types of the DOB v03
+        self.today = today
+        self.env = envelope
+        self.skipped: list[tuple[str, str, str | None]] = []
+        self.birth = self._birth()
+        # rubriek instances by id; references are matched without regard to case, as the
+        # published instances write them (r026_04723_1 → R026_04723_1)
+        self.ids = {r.get("id").casefold(): r for r in data_el if isinstance(r.tag, str) and r.get("id")}
+
+    # --- small helpers --------------------------------------------------------------------
+
+    def where(self, node: etree._Element) -> str:
+        return node.getroottree().getpath(node)
+
+    def skip(self, node: etree._Element, concept: Concept | None = None) -> None:
+        self.skipped.append((self.where(node), etree.QName(node).localname, concept.code if concept else None))
+
+    def date(self, node: etree._Element | None, attr: str = "value") -> str | None:
+        if node is None or not node.get(attr):
+            return None
+        try:
+            return dates.resolve(node.get(attr), self.today, self.birth)
+        except dates.DateError as exc:
+            raise AdaError(str(exc), self.where(node)) from None
+
+    def _birth(self) -> date | None:
+        node = next((n for n in self.ada.iter() if isinstance(n.tag, str) and n.get("id") == "DOB"), None)
+        if node is None:
+            node = self.ada.find("r003_persoonsgegevens/geboortedatum")
+        if node is None or not node.get("value"):
+            return None
+        try:
+            return dates.as_date(dates.resolve(node.get("value"), self.today, None))
+        except (dates.DateError, ValueError) as exc:
+            raise AdaError(f"birth date: {exc}", node.getroottree().getpath(node)) from None
+
+    def name(self, code: str, cs: str = ELEMENT_CS) -> str | None:
+        return self.cat.display_name(code, cs) or self.tpl.display_name(code, cs)
+
+    def bds_code(self, parent, tag: str, code: str, cs: str, extra: dict | None = None):
+        return el(parent, tag, {"code": code, "codeSystem": cs, "displayName": self.name(code, cs), **(extra or {})})
+
+    @staticmethod
+    def first(node, name):
+        return node.find(name) if node is not None else None
+
+    @staticmethod
+    def val(node, attr="value"):
+        return node.get(attr) if node is not None else None
+
+    def coded(self, parent, tag: str, ada: etree._Element, xsi: str | None = "CV") -> etree._Element:
+        """ADA code attributes as an HL7 coded element; other/unknown become nullFlavor."""
+        attrs = {"xsi:type": xsi} if xsi else {}
+        cs, code = ada.get("codeSystem"), ada.get("code")
+        if ada.get("nullFlavor"):
+            node = el(parent, tag, attrs | {"nullFlavor": ada.get("nullFlavor")})
+        elif cs == NULL_FLAVOR_CS:
+            node = el(parent, tag, attrs | {"nullFlavor": code})
+        else:
+            node = el(parent, tag, attrs | {"code": code, "codeSystem": cs, "displayName": ada.get("displayName"),
+                                            "codeSystemName": ada.get("codeSystemName"),
+                                            "codeSystemVersion": ada.get("codeSystemVersion")})
+        if ada.get("originalText"):
+            el(node, "originalText", text=ada.get("originalText"))
+        return node
+
+    def ident(self, parent, tag: str, ada: etree._Element) -> etree._Element:
+        if ada.get("nullFlavor"):
+            return el(parent, tag, {"nullFlavor": ada.get("nullFlavor")})
+        return el(parent, tag, {"extension": ada.get("value"), "root": ada.get("root")})
+
+    # --- the message ---------------------------------------------------------------------------
+
+    def build(self) -> etree._Element:
+        env = self.env
+        stamp = env.creation_time or self.today.strftime("%Y%m%d") + "000000"
+        root = etree.Element(H + INTERACTION, nsmap={None: HL7_NS, "xsi": XSI_NS})
+        mid = env.message_id or (f"{URA}.{env.organisation_ura}.1", stamp)
+        el(root, "id", {"extension": mid[1], "root": mid[0]})
+        el(root, "creationTime", {"value": stamp})
+        el(root, "versionCode", {"code": "NICTIZEd2005-Okt"})
+        el(root, "interactionId", {"extension": INTERACTION, "root": "2.16.840.1.113883.1.6"})
+        el(root, "profileId", {"extension": "810", "root": "2.16.840.1.113883.2.4.3.11.1"})
+        for name, code in (("processingCode", "P"), ("processingModeCode", "T"), ("acceptAckCode", "AL")):
+            el(root, name, {"code": code})
+        bsn = self.ada.find("r003_persoonsgegevens/bsn")
+        line = el(root, "attentionLine")
+        el(line, "keyWordText", {"code": "PATID", "codeSystem": "2.16.840.1.113883.2.4.15.1"}, "Patient.id")
+        el(line, "value", {"xsi:type": "II", "extension": self.val(bsn), "root": self.val(bsn, "root") or "2.16.840.1.113883.2.4.6.3"})
+        for name, app in (("receiver", env.receiver_application), ("sender", env.sender_application)):
+            el(el(el(root, name), "device"), "id", {"extension": app, "root": "2.16.840.1.113883.2.4.6.6"})
+        cap = el(root, "ControlActProcess", {"classCode": "CACT", "moodCode": "EVN"})
+        device = el(el(el(cap, "authorOrPerformer", {"typeCode": "AUT"}), "participant"), "AssignedDevice")
+        el(device, "id", {"root": "2.16.528.1.1007.3.2", "extension": env.device_uzi})
+        org = el(device, "Organization")
+        el(org, "id", {"extension": env.organisation_ura, "root": URA})
+        if env.organisation_name:
+            el(org, "name", text=env.organisation_name)
+        request = el(el(cap, "subject"), "CareProvisionRequest")
+        el(request, "templateId", {"root": TPL + "10000"})
+        dossier_id = self.ada.find("r002_dossierinformatie/dossiernummer")
+        if dossier_id is None:
+            raise AdaError("r002_dossierinformatie/dossiernummer is required", self.where(self.ada), "695")
+        self.ident(request, "id", dossier_id)
+        el(request, "code", {"code": "CPHC", "codeSystem": "2.16.840.1.113883.5.4",
+                             "displayName": "certified public health and general preventive medicine care"})
+        el(request, "statusCode", {"code": "active"})
+        author = el(request, "author")
+        el(author, "time", {"value": stamp[:8]})
+        entity = el(author, "assignedEntity", {"classCode": "ASSIGNED"})
+        el(entity, "templateId", {"root": TPL + "122"})
+        el(entity, "id", {"root": URA, "extension": env.organisation_ura})
+        event = el(el(request, "sequelTo"), "careProvisionEvent", {"moodCode": "EVN"})
+        self.dossier(event, dossier_id, stamp)
+        return root
+
+    def dossier(self, event, dossier_id, stamp) -> None:
+        self.ident(event, "id", dossier_id)
+        el(event, "code", {"codeSystem": "2.16.840.1.113883.5.4", "code": "CPHC",
+                           "displayName": "certified public health and general preventive medicine care"})
+        status = self.ada.find("r002_dossierinformatie/dossier_status")
+        el(event, "statusCode", {"code": self.val(status, "code") or "completed"})
+        el(el(event, "effectiveTime"), "high", {"value": stamp})
+        handled = {"r002_dossierinformatie"}
+        self.patient(el(event, "subject", {"typeCode": "SBJ"}))
+        handled |= {"r003_persoonsgegevens"}
+        for r005 in self.ada.findall("r005_betrokken_jgzorganisaties"):
+            self.organisations(event, r005)
+        handled.add("r005_betrokken_jgzorganisaties")
+        for r009 in self.ada.findall("r009_externe_documenten"):
+            for group in r009.findall("groep_g072_toegevoegd_bestand"):
+                self.document(event, group)
+        for r010 in self.ada.findall("r010_informatie_over_werkwijze_jgz"):
+            self.consents(event, r010)
+        for number, rubriek in ((476, "r010_informatie_over_werkwijze_jgz"), (1167, "r009_externe_documenten")):
+            for r in self.ada.findall(rubriek):
+                concept = self.ds.rubriek(rubriek_code(rubriek)).element(number)
+                for item in r.findall(concept.name):
+                    info = el(event, "pertinentInformation", {"typeCode": "PERT"} if number == 476 else None)
+                    self.observation(info, item, concept, tag="annotationObsEvent", negation=False)
+        for r010 in self.ada.findall("r010_informatie_over_werkwijze_jgz"):
+            for group in r010.findall("groep_g088_afschrift_jgzdossier_verstrekt"):
+                self.copy_given(event, group)
+        handled |= {"r009_externe_documenten", "r010_informatie_over_werkwijze_jgz"}
+        for r051 in self.ada.findall("r051_nietgespecificeerde_gegevens"):
+            for group in r051:
+                self.non_bds(event, group)
+        handled.add("r051_nietgespecificeerde_gegevens")
+        links = self.links()
+        linked = {id(r) for rubrieken in links.values() for r in rubrieken}
+        for activity in self.ada.findall("r018_activiteit"):
+            self.activity(event, activity, links[activity])
+        handled.add("r018_activiteit")
+        for r050 in self.ada.findall("r050_zorggegevens"):
+            self.care(event, r050)
+        handled.add("r050_zorggegevens")
+        for node in self.ada:
+            if not isinstance(node.tag, str) or node.tag in handled or id(node) in linked:
+                continue
+            self.skip(node, self.ds.rubriek(rubriek_code(node.tag) or ""))
+
+    # --- the child ------------------------------------------------------------------------------
+
+    def patient(self, subject) -> None:
+        r003 = self.ada.find("r003_persoonsgegevens")
+        patient = el(subject, "patient", {"classCode": "PAT"})
+        el(patient, "templateId", {"root": TPL + "131"})
+        if r003 is None:
+            return
+        find = r003.find
+        if find("bsn") is not None:
+            self.ident(patient, "id", find("bsn"))
+        for g001 in r003.findall("groep_g001_adres_client"):
+            self.address(patient, g001)
+        for g002 in r003.findall("groep_g002_telefoonnummer_client"):
+            number = self.val(g002.find("telefoonnummer"))
+            if number:
+                use = self.val(g002.find("soort_telefoonnummer"), "code")
+                el(patient, "telecom", {"use": use, "value": number if ":" in number else f"tel:{number}"})
+        for mail in r003.findall("email_client"):
+            address = self.val(mail)
+            if address:
+                el(patient, "telecom", {"value": address if address.startswith("mailto:") else f"mailto:{address}"})
+        el(patient, "statusCode", {"code": "active"})
+        person = el(patient, "patientPerson")
+        official = [("given", find("voornaam"), None), ("prefix", find("voorvoegsel_geslachtsnaam"), "VV BR"),
+                    ("family", find("geslachtsnaam"), "BR")]
+        used = [("given", find("roepnaam"), "CL"), ("prefix", find("voorvoegsel_achternaam"), "VV BR"),
+                ("family", find("achternaam"), "BR")]
+        for use, parts in (("OR", official), ("L", used)):
+            present = [(tag, node, q) for tag, node, q in parts if self.val(node)]
+            if present:
+                name = el(person, "name", {"use": use})
+                for tag, node, qualifier in present:
+                    el(name, tag, {"qualifier": qualifier}, node.get("value"))
+        if find("geslacht") is not None:
+            self.coded(person, "administrativeGenderCode", find("geslacht"))
+        if self.date(find("geboortedatum")):
+            el(person, "birthTime", {"value": self.date(find("geboortedatum"))})
+        death = find("datum_overlijden")
+        if death is not None:
+            el(person, "deceasedInd", {"value": "true"})
+            el(person, "deceasedTime", {"value": self.date(death)} if death.get("value") else {"nullFlavor": death.get("nullFlavor")})
+        if find("nationaliteit") is not None:
+            nation = el(el(person, "asCitizen", {"classCode": "CIT"}), "politicalNation",
+                        {"classCode": "NAT", "determinerCode": "INSTANCE"})
+            self.coded(nation, "code", find("nationaliteit"))
+        place, country = find("geboorteplaats"), find("geboorteland")
+        if place is not None or country is not None:
+            addr = el(el(person, "birthPlace"), "addr")
+            if self.val(place):
+                el(addr, "county", text=place.get("value"))
+            if country is not None:
+                el(addr, "country", {"code": country.get("code"), "codeSystem": country.get("codeSystem")},
+                   country.get("displayName"))
+        for name in ("land_vanwaar_ingeschreven", "datum_vestiging_in_nederland", "datum_vertrek_uit_nederland"):
+            concept = self.ds.rubriek("R003").child(name)
+            for node in r003.findall(name):
+                wrapper = el(patient, "subjectOf1", {"typeCode": "SBJ"})
+                self.observation(wrapper, node, concept, tag="administrativeObservation", template=False, negation=False)
+        known = {"bsn", "groep_g001_adres_client", "groep_g002_telefoonnummer_client", "email_client", "voornaam",
+                 "voorvoegsel_geslachtsnaam", "geslachtsnaam", "roepnaam", "voorvoegsel_achternaam", "achternaam",
+                 "geslacht", "geboortedatum", "datum_overlijden", "nationaliteit", "geboorteplaats", "geboorteland",
+                 "land_vanwaar_ingeschreven", "datum_vestiging_in_nederland", "datum_vertrek_uit_nederland"}
+        r003_concept = self.ds.rubriek("R003")
+        for node in r003:
+            if isinstance(node.tag, str) and node.tag not in known:
+                self.skip(node, r003_concept.child(node.tag))
+
+    def address(self, patient, g001) -> None:
+        f = g001.find
+        addr = el(patient, "addr", {"use": self.val(f("soort_adres"), "code")})
+        if self.val(f("straatnaam")):
+            el(addr, "streetName", text=f("straatnaam").get("value"))
+        if self.val(f("huisnummer")):
+            el(addr, "houseNumber", text=f("huisnummer").get("value"))
+        suffix = " ".join(v for v in (self.val(f("huisletter")), self.val(f("huisnummertoevoeging"))) if v)
+        if suffix:
+            el(addr, "buildingNumberSuffix", text=suffix)
+        locator = f("aanduiding_bij_huisnummer")
+        if locator is not None and locator.get("code"):
+            el(addr, "additionalLocator", text={"1": "by", "2": "to"}.get(locator.get("code"), locator.get("code")))
+        postcode = self.val(f("postcode"))
+        if postcode:
+            compact = postcode.replace(" ", "")
+            el(addr, "postalCode", text=f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else postcode)
+        county = f("gemeente")
+        if county is not None and (county.get("code") or county.get("displayName")):
+            el(addr, "county", {"code": county.get("code"), "codeSystem": county.get("codeSystem")}, county.get("displayName"))
+        if self.val(f("woonplaats")):
+            el(addr, "city", text=f("woonplaats").get("value"))
+        country = f("land")
+        if country is not None:
+            el(addr, "country", {"code": country.get("code"), "codeSystem": country.get("codeSystem")}, country.get("displayName"))
+        if self.val(f("locatiebeschrijving")):
+            el(addr, "desc", text=f("locatiebeschrijving").get("value"))
+        period = f("groep_g096_periode_geldigheid_adres_client")
+        if period is not None:
+            usable = el(addr, "useablePeriod")
+            for tag, name in (("low", "startdatum_geldigheid_adres_client"), ("high", "einddatum_geldigheid_adres_client")):
+                if self.date(period.find(name)):
+                    el(usable, tag, {"value": self.date(period.find(name))})
+
+    # --- organisations, documents, consents, care ----------------------------------------------
+
+    def organisations(self, event, r005) -> None:
+        for g085 in r005.findall("groep_g085_uitvoerende_jgzorganisatie"):
+            author = el(event, "author", {"typeCode": "AUT"})
+            period = g085.find("groep_g098_periode_geldigheid_uitvoerende_jgzorganisatie")
+            if period is not None:
+                time = el(author, "time", {"xsi:type": "IVL_TS"})
+                for tag, name in (("low", "startdatum_geldigheid_uitvoerende_jgzorganisatie"),
+                                  ("high", "einddatum_geldigheid_uitvoerende_jgzorganisatie")):
+                    if self.date(period.find(name)):
+                        el(time, tag, {"value": self.date(period.find(name))})
+            else:
+                el(author, "time", {"nullFlavor": "UNK"})
+            entity = el(author, "assignedEntity", {"classCode": "ASSIGNED"})
+            el(entity, "templateId", {"root": TPL + "122"})
+            for name in ("uitvoerende_jgzorganisatie_ura", "uitvoerende_jgzorganisatie_agb"):
+                for node in g085.findall(name):
+                    self.ident(entity, "id", node)
+            if self.val(g085.find("uitvoerende_jgzorganisatie_naam")):
+                org = el(entity, "assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
+                el(org, "name", text=g085.find("uitvoerende_jgzorganisatie_naam").get("value"))
+        for node in r005:
+            if isinstance(node.tag, str) and node.tag != "groep_g085_uitvoerende_jgzorganisatie":
+                self.skip(node, self.ds.rubriek("R005").child(node.tag))
+
+    def document(self, event, g072) -> None:
+        f = g072.find
+        doc = el(el(event, "appendage", {"typeCode": "APND"}), "document", {"classCode": "DOC", "moodCode": "EVN"})
+        kind = f("soort_toegevoegd_bestand")
+        if kind is not None:
+            self.coded(doc, "code", kind, xsi=None)
+        text = el(doc, "text", {"mediaType": self.val(f("bestand_mimetype")), "representation": "B64"},
+                  self.val(f("bestand")))
+        if self.val(f("bestandsnaam")):
+            el(text, "reference", {"value": "file:///" + f("bestandsnaam").get("value")})
+        if self.date(f("datum_bestand")):
+            el(doc, "effectiveTime", {"value": self.date(f("datum_bestand"))})
+        if self.val(f("afzender_bestand")):
+            person = el(el(el(doc, "author", {"typeCode": "AUT"}), "assignedEntity", {"classCode": "ASSIGNED"}),
+                        "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"})
+            el(person, "name", text=f("afzender_bestand").get("value"))
+
+    CONSENTS = {  # groep: (consent element, bron, datum, naam bron, annotation element)
+        "groep_g011_toestemming_overdracht_dossier_binnen_jgz": ("toestemming_overdracht_dossier_binnen_jgz", 1163),
+        "groep_g010_bezwaar_overdracht_dossier_binnen_jgz": ("bezwaar_overdracht_dossier_binnen_jgz", 1395),
+        "groep_g071_toestemming_aanmelding_lsp": ("toestemming_aanmelding_lsp", 1398),
+        "groep_g012_toestemming_info_aan_derden": ("toestemming_verstrekking_informatie_aan_derden", 1165),
+        "groep_g089_bezwaar_wetenschappelijk_onderzoek": ("bezwaar_wetenschappelijk_onderzoek", 1404),
+        "groep_g115_toestemming_gegevensuitwisseling_rvp": ("toestemming_gegevensuitwisseling_rvp", 1533),
+    }
+
+    def consents(self, event, r010) -> None:
+        """Consents and objections: the element's truth is the consent's negationInd
+        (an objection that holds negates the consent, as Nictiz's conversion writes it)."""
+        for group in r010:
+            if not isinstance(group.tag, str) or group.tag not in self.CONSENTS:
+                if isinstance(group.tag, str) and group.tag not in ("informatie_verstrekt_over_werkwijze_jgz",
+                                                                     "groep_g088_afschrift_jgzdossier_verstrekt"):
+                    self.skip(group, self.ds.rubriek("R010").child(group.tag))
+                continue
+            name, number = self.CONSENTS[group.tag]
+            answer = group.find(name)
+            objection = name.startswith("bezwaar")
+            holds = self.val(answer) == "true"
+            negated = holds if objection else not holds
+            consent = el(el(event, "authorization", {"typeCode": "AUTH", "contextConductionInd": "false"}),
+                         "consentEvent", {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true" if negated else "false"})
+            self.bds_code(consent, "code", str(number), ELEMENT_CS)
+            children = {etree.QName(c).localname: c for c in group if isinstance(c.tag, str)}
+            end = next((c for n, c in children.items() if n.startswith("einddatum")), None)
+            if self.date(end):
+                el(el(consent, "effectiveTime"), "high", {"value": self.date(end)})
+            author = el(consent, "author", {"typeCode": "AUT"})
+            when = next((c for n, c in children.items() if n.startswith("datum")), None)
+            if self.date(when):
+                el(author, "time", {"value": self.date(when)})
+            party = el(author, "responsibleParty", {"classCode": "CON"})
+            source = next((c for n, c in children.items() if n.startswith("bron")), None)
+            if source is not None:
+                self.coded(party, "code", source)
+            person = el(party, "agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"})
+            naam = next((c for n, c in children.items() if n.startswith("naam_bron")), None)
+            el(person, "name", text=naam.get("value")) if self.val(naam) else el(person, "name", {"nullFlavor": "NI"})
+            staff = next((c for n, c in children.items() if n.startswith("naam_jgzmedewerker")), None)
+            org_ids = [c for n, c in children.items() if n.startswith("jgzorganisatie_ura") or n.startswith("jgzorganisatie_agb")]
+            org_name = next((c for n, c in children.items() if n.startswith("jgzorganisatie_naam")), None)
+            if staff is not None or org_ids or org_name is not None:
+                entity = el(el(consent, "consultant", {"typeCode": "CON"}), "assignedEntity1", {"classCode": "ASSIGNED"})
+                if self.val(staff):
+                    person = el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"})
+                    el(person, "name", text=staff.get("value"))
+                if org_ids or self.val(org_name):
+                    org = el(entity, "representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
+                    for node in org_ids:
+                        self.ident(org, "id", node)
+                    if not org_ids:
+                        el(org, "id", {"nullFlavor": "NI"})
+                    if self.val(org_name):
+                        el(org, "name", text=org_name.get("value"))
+            way = next((c for n, c in children.items() if n.startswith("toestemmingswijze")), None)
+            note = next((c for n, c in children.items() if n.startswith("toelichting")), None)
+            if way is not None:
+                annotation = el(el(consent, "subjectOf", {"typeCode": "SUBJ"}), "annotation")
+                self.bds_code(annotation, "code", "1541", ELEMENT_CS)
+                self.coded(annotation, "value", way)
+            if self.val(note):
+                annotation = el(el(consent, "subjectOf"), "annotation")
+                concept = self.ds.rubriek("R010").child(group.tag).child(note.tag)
+                self.bds_code(annotation, "code", concept.code, ELEMENT_CS)
+                el(annotation, "value", {"xsi:type": "ST"}, note.get("value"))
+
+    def copy_given(self, event, g088) -> None:
+        """G088 Afschrift JGZ-dossier verstrekt: an informationControlActEvent (component6)."""
+        act = el(el(event, "component6", {"typeCode": "COMP"}), "informationControlActEvent",
+                 {"classCode": "INFO", "moodCode": "EVN", "negationInd": "false"})
+        self.bds_code(act, "code", "G088", GROEP_CS)
+        note = g088.find("toelichting_verstrekking_afschrift_jgzdossier")
+        if self.val(note):
+            el(act, "text", {"xsi:type": "ST"}, note.get("value"))
+        if self.date(g088.find("datum_verstrekking_afschrift_jgzdossier")):
+            el(act, "effectiveTime", {"value": self.date(g088.find("datum_verstrekking_afschrift_jgzdossier"))})
+        to = g088.find("afschrift_jgzdossier_verstrekt_aan")
+        if to is not None:
+            recipient = el(act, "informationRecipient", {"typeCode": "IRCP"})
+            if to.get("code") == "ONESELF":
+                el(recipient, "patient", {"classCode": "PAT"})
+            else:
+                rel = el(recipient, "personalRelationship", {"classCode": "PRS"})
+                self.coded(rel, "code", to)
+                el(rel, "relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})
+
+    def care(self, event, r050) -> None:
+        for group, number, code_name, date_name in (
+            ("groep_g093_status_in_zorg", "1197", "status_in_zorg", "datum_start_zorg"),
+            ("groep_g092_zorgbeeindiging", "487", "zorgbeeindiging", "datum_zorgbeeindiging"),
+        ):
+            for g in r050.findall(group):
+                status = el(el(event, "subjectOf", {"typeCode": "SUBJ", "contextConductionInd": "false"}), "careStatus",
+                            {"classCode": "STC", "moodCode": "EVN"})
+                self.bds_code(status, "code", number, ELEMENT_CS)
+                if self.date(g.find(date_name)):
+                    el(status, "effectiveTime", {"value": self.date(g.find(date_name))})
+                if g.find(code_name) is not None:
+                    self.coded(status, "reasonCode", g.find(code_name), xsi=None)
+        for node in r050:
+            if isinstance(node.tag, str) and node.tag not in ("groep_g093_status_in_zorg", "groep_g092_zorgbeeindiging"):
+                self.skip(node, self.ds.rubriek("R050").child(node.tag))
+
+    def non_bds(self, holder, g083) -> None:
+        """R051/G083: a free question (1332) and answer (1333) for the rubriek (1335)."""
+        item = el(el(holder, "component1", {"typeCode": "COMP"}), "nonBDSData", {"classCode": "OBS", "moodCode": "EVN"})
+        el(item, "templateId", {"root": TPL + "10028"})
+        code = el(item, "code", {"nullFlavor": "OTH"})
+        el(code, "originalText", text=self.val(g083.find("element")))
+        el(item, "text", text=self.val(g083.find("waarde")))
+        rubriek = g083.find("rubriek_id")
+        if rubriek is not None and rubriek.get("code"):
+            el(el(el(item, "pertainsTo"), "categoryInBDS"), "code",
+               {"code": rubriek.get("code"), "codeSystem": RUBRIEK_CS, "displayName": self.name(rubriek.get("code"), RUBRIEK_CS)})
+
+    # --- activities ----------------------------------------------------------------------------
+
+    def links(self) -> dict:
+        """The rubriek instances of each activity: its gekoppeldeActiviteit references
+        (matched without regard to case); a rubriek no activity references belongs to the
+        activity its ADA comment names ("activiteit-<activiteit_id>")."""
+        activities = self.ada.findall("r018_activiteit")
+        links = {a: [self.ids[r.get("value").casefold()] for r in a.findall("gekoppeldeActiviteit")
+                     if (r.get("value") or "").casefold() in self.ids] for a in activities}
+        referenced = {id(r) for rs in links.values() for r in rs}
+        by_comment = {f"activiteit-{self.val(a.find('activiteit_id'))}": a for a in activities}
+        for node in self.ada:
+            if not isinstance(node.tag, str) or id(node) in referenced or node.tag in self.DOSSIER_RUBRIEKEN:
+                continue
+            owner = by_comment.get(node.get("comment") or "")
+            if owner is not None:
+                links[owner].append(node)
+        return links
+
+    DOSSIER_RUBRIEKEN = {"r002_dossierinformatie", "r003_persoonsgegevens", "r005_betrokken_jgzorganisaties",
+                         "r006_huisarts", "r007_andere_betrokken_organisatieshulpverleners", "r008_voor_of_buitenschoolse_voorzieningenschool",
+                         "r009_externe_documenten", "r010_informatie_over_werkwijze_jgz", "r011_gezinssamenstelling",
+                         "r050_zorggegevens", "r051_nietgespecificeerde_gegevens", "r018_activiteit"}
+
+    def activity(self, event, act, linked) -> None:
+        f = act.find
+        status = self.val(f("status_activiteit"), "code")
+        mood, state = ("EVN", "completed") if status in (None, "01") else ("EVN", "aborted") if status == "02" else ("INT", "cancelled")
+        enc = el(el(event, "component7", {"typeCode": "COMP"}), "encounter", {"classCode": "ENC", "moodCode": mood})
+        self.ident(enc, "id", f("activiteit_id")) if f("activiteit_id") is not None else el(enc, "id", {"nullFlavor": "NI"})
+        kind = f("soort_activiteit")
+        if kind is not None:
+            self.coded(enc, "code", kind, xsi=None)
+        el(enc, "statusCode", {"code": state})
+        if self.date(f("datum_activiteit")):
+            el(enc, "effectiveTime", {"value": self.date(f("datum_activiteit"))})
+        for indication in act.findall("indicatie_activiteit"):
+            self.coded(enc, "reasonCode", indication, xsi=None)
+        ids = [f(n) for n in ("uitvoerende_activiteit_uzi", "uitvoerende_activiteit_big", "uitvoerende_activiteit_agb") if f(n) is not None]
+        discipline, name = f("uitvoerende_activiteit_discipline"), f("uitvoerende_activiteit_naam")
+        if ids or discipline is not None or name is not None:
+            entity = el(el(enc, "performer", {"typeCode": "PRF"}), "assignedEntity", {"classCode": "ASSIGNED"})
+            for node in ids:
+                self.ident(entity, "id", node)
+            if not ids:
+                el(entity, "id", {"nullFlavor": "NI"})
+            if discipline is not None:
+                self.coded(entity, "code", discipline, xsi=None)
+            if self.val(name):
+                el(el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name", text=name.get("value"))
+        requester = f("verzoeker_activiteit")
+        if requester is not None and (requester.get("nullFlavor") or requester.get("codeSystem") == NULL_FLAVOR_CS):
+            # a requester outside W0659 is the activity's own author (nullFlavor OTH, original text)
+            self.coded(el(el(enc, "author", {"typeCode": "AUT"}), "assignedEntity1", {"classCode": "ASSIGNED"}),
+                       "code", requester, xsi=None)
+            requester = None
+        for r013 in (r for r in linked if r.tag == "r013_bedreigingen_uit_de_directe_omgeving"):
+            function, naam = r013.find("contact_ivm_meldcode_met_functie"), r013.find("contact_ivm_meldcode_met_naam")
+            if function is not None or naam is not None:
+                entity = el(el(enc, "consultant", {"typeCode": "CON"}), "assignedEntity", {"classCode": "ASSIGNED"})
+                if function is not None:
+                    self.coded(entity, "code", function, xsi=None)
+                if self.val(naam):
+                    el(el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name",
+                       text=naam.get("value"))
+        for escort in act.findall("begeleider"):
+            party = el(el(enc, "escort", {"typeCode": "ESC"}), "responsibleParty", {"classCode": "ASSIGNED"})
+            self.coded(party, "code", escort, xsi=None)
+            el(party, "agentPerson", {"nullFlavor": "NI"})
+        if requester is not None:
+            planned = el(el(enc, "inFulfillmentOf", {"typeCode": "FLFS"}), "encounter", {"classCode": "ENC", "moodCode": "INT"})
+            el(planned, "id", {"nullFlavor": "NI"})
+            if kind is not None:
+                self.coded(planned, "code", kind, xsi=None)
+            el(planned, "statusCode", {"code": "completed"})
+            self.requester(el(planned, "author", {"typeCode": "AUT"}), requester)
+        r018 = self.ds.rubriek("R018")
+        info = el(enc, "pertinentInformation", {"typeCode": "PERT"})
+        cluster = self.cluster_head(info, "R018")
+        for name in ("vorm_activiteit", "status_activiteit"):
+            for node in act.findall(name):
+                self.observation(el(cluster, "component"), node, r018.child(name))
+        for rubriek in linked:
+            self.rubriek(enc, rubriek)
+        in_order(enc, ENCOUNTER_ORDER)
+
+    def requester(self, author, ada) -> None:
+        """1423 Verzoeker activiteit (W0659, code system …40.411): the child, a parent, or an organisation."""
+        code = ada.get("code")
+        ada = etree.Element("verzoeker", {k: v for k, v in ada.attrib.items() if k != "codeSystem"},
+                            codeSystem=REQUESTER_CS)
+        if code == "03":
+            el(author, "patient", {"classCode": "PAT"})
+        elif code == "02":
+            rel = el(author, "personalRelationship", {"classCode": "PRS"})
+            self.coded(rel, "code", ada, xsi=None)
+            el(rel, "relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})
+        else:
+            self.coded(el(author, "assignedEntity1", {"classCode": "ASSIGNED"}), "code", ada, xsi=None)
+
+    def rubriek(self, enc, node) -> None:
+        code = rubriek_code(node.tag)
+        concept = self.ds.rubriek(code)
+        if concept is None:
+            self.skip(node)
+            return
+        if code == "R047":
+            self.conclusion(enc, node, concept)
+            return
+        items = []
+        for child in node:
+            if not isinstance(child.tag, str):
+                continue
+            sub = concept.child(child.tag)
+            if sub is None:
+                raise AdaError(f"{child.tag} is not part of {node.tag}", self.where(child))
+            if code == "R041" and child.tag == "groep_g076_vaccinatie":
+                self.vaccination(enc, child, sub)
+            elif code == "R013" and child.tag in ("contact_ivm_meldcode_met_functie", "contact_ivm_meldcode_met_naam"):
+                continue  # the activity's consultant
+            else:
+                items.append((child, sub))
+        if not items:
+            return
+        cluster = self.cluster_head(el(enc, "pertinentInformation"), code)
+        self.fill(cluster, items)
+
+    def cluster_head(self, info, code: str):
+        cluster = el(info, "rubricCluster", {"classCode": "CLUSTER", "moodCode": "EVN"})
+        rubriek = self.tpl.rubriek(code)
+        el(cluster, "templateId", {"root": rubriek.template_id if rubriek and rubriek.template_id else TPL + "110" + code[2:]})
+        self.bds_code(cluster, "code", code, RUBRIEK_CS)
+        return cluster
+
+    def fill(self, cluster, items) -> None:
+        """Observations and groups of a cluster. An element that the template of a sibling
+        carries (its methodCode, targetSiteCode, family member, performer, location: the
+        template binds the element's W-domain there) goes into that sibling's observation,
+        and a date without a template of its own becomes its effectiveTime. When only the
+        carried elements are there, the carrier is written with an unknown (NI) value."""
+        present = {sub.number: child for child, sub in items if sub.kind == "element"}
+        plan = self.plan(items[0][1].parent, present) if items else {}
+        carried = {n for paths in plan.values() for n in paths.values()}
+        written = set()
+        for child, sub in items:
+            if sub.kind == "groep":
+                group = el(el(cluster, "component"), "groupCluster")
+                self.bds_code(group, "code", sub.code, GROEP_CS)
+                self.fill(group, [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str) and sub.child(c.tag)])
+                continue
+            if sub.number in carried:
+                carrier = next(c for c, paths in plan.items() if sub.number in paths.values())
+                if carrier in present or carrier in written:
+                    continue
+                written.add(carrier)  # the carrier itself is absent: an observation with an unknown value
+                concept = sub.parent.element(carrier)
+                obs = self.observation(el(cluster, "component"), None, concept)
+            else:
+                obs = self.observation(el(cluster, "component"), child, sub)
+                carrier = sub.number
+            if obs is not None:
+                for path, number in plan.get(carrier, {}).items():
+                    self.attach(obs, path, present[number])
+                in_order(obs, OBSERVATION_ORDER)
+
+    def plan(self, parent: Concept, present: dict) -> dict[int, dict[str, int]]:
+        """carrier element → {HL7 path: carried element} for the carried elements present."""
+        plan: dict[int, dict[str, int]] = {}
+        siblings = [c for c in parent.children if c.kind == "element"]
+        claimed: set[int] = set()
+        for i, sibling in enumerate(siblings):
+            element = self.tpl.element(sibling.number)
+            if element is None or not element.template_id:
+                continue
+            paths = {}
+            for path, w in element.bindings.items():
+                if path == "value":
+                    continue
+                # the nearest following sibling with that W-domain (two templates may share one:
+                # Lengte biologische moeder/vader both bind W0256 as methodCode); when every
+                # candidate is taken, the carriers share it (G044: Methode meting goes with both
+                # Geruis intensiteit and Geruis timing, as Nictiz's conversion writes it)
+                order = siblings[i + 1:] + siblings[:i]
+                candidates = [o for o in order if o.number in present and (info := self.tpl.element(o.number)) is not None
+                              and not info.template_id and info.valueset == w]
+                free = [o for o in candidates if o.number not in claimed]
+                chosen = (free or candidates)[:1]
+                for other in chosen:
+                    paths[path] = other.number
+                    claimed.add(other.number)
+            if paths:
+                plan[sibling.number] = paths
+        if len(plan) == 1:
+            (carrier, paths), = plan.items()
+            for other in siblings:
+                info = self.tpl.element(other.number)
+                if (other.number in present and other.datatype == "datetime" and info is not None
+                        and not info.template_id and other.number not in paths.values()):
+                    paths["effectiveTime"] = other.number
+        return plan
+
+    def attach(self, obs, path: str, source) -> None:
+        steps = path.split("/")
+        if path == "effectiveTime":
+            el(obs, "effectiveTime", {"value": self.date(source)})
+        elif steps[0] == "performer":
+            entity = el(el(obs, "performer", {"typeCode": "PRF"}), "assignedEntity", {"classCode": "ASSIGNED"})
+            self.coded(entity, "code", source, xsi=None)
+        elif steps[0] == "location":
+            place = el(el(obs, "location", {"typeCode": "LOC"}), "serviceDeliveryLocation")
+            self.coded(place, "code", source, xsi=None)
+        elif steps[0] == "subject":
+            rel = el(el(obs, "subject", {"typeCode": "SBJ"}), "personalRelationship", {"classCode": "PRS"})
+            self.coded(rel, "code", source, xsi=None)
+            el(rel, "relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})
+        else:
+            self.coded(obs, steps[-1], source, xsi=None)
+
+    def observation(self, parent, node, concept: Concept, *, tag: str = "observation", template: bool = True,
+                    negation: bool = True):
+        element = self.tpl.element(concept.number)
+        foreign = self.ds.foreign.get(concept.number)
+        if foreign is not None:  # coded outside the BDS (SNOMED blood pressure): no templateId, no BDS code
+            obs = el(parent, tag, {"classCode": "OBS", "moodCode": "EVN", "negationInd": "false"})
+            el(obs, "code", {"code": foreign["code"], "codeSystem": foreign["codeSystem"]})
+            if node is None:
+                el(obs, "value", {"xsi:type": foreign.get("type", "PQ"), "nullFlavor": "NI"})
+            else:
+                self.value(obs, node, foreign.get("type", "PQ"))
+            return obs
+        kind = (element.hl7_type if element is not None else None) or (None if template else ADA_TYPES.get(concept.datatype))
+        if kind is None:
+            if node is not None:
+                self.skip(node, concept)
+            if len(parent) == 0 and parent.getparent() is not None:
+                parent.getparent().remove(parent)
+            return None
+        attrs = {"classCode": "OBS", "moodCode": "EVN"}
+        if negation:
+            attrs["negationInd"] = "false"
+        obs = el(parent, tag, attrs)
+        if template and element is not None and element.template_id:
+            el(obs, "templateId", {"root": element.template_id})
+        self.bds_code(obs, "code", str(concept.number), ELEMENT_CS)
+        if node is None:
+            el(obs, "value", {"xsi:type": kind, "nullFlavor": "NI"})
+        else:
+            self.value(obs, node, kind)
+        return obs
+
+    def value(self, obs, node, kind: str) -> None:
+        if node.get("nullFlavor") and kind not in ("CV", "CE", "CD", "CO"):
+            el(obs, "value", {"xsi:type": kind, "nullFlavor": node.get("nullFlavor")})
+        elif kind in ("CV", "CE", "CD", "CO"):
+            self.coded(obs, "value", node, xsi=kind)
+        elif kind == "PQ":
+            el(obs, "value", {"xsi:type": "PQ", "value": node.get("value"), "unit": node.get("unit")})
+        elif kind == "TS":
+            el(obs, "value", {"xsi:type": "TS", "value": self.date(node)})
+        elif kind in ("BL", "INT", "REAL"):
+            el(obs, "value", {"xsi:type": kind, "value": node.get("value")})
+        else:
+            el(obs, "value", {"xsi:type": kind}, node.get("value"))
+
+    # --- vaccinations and conclusions --------------------------------------------------------------
+
+    def vaccination(self, enc, g076, concept) -> None:
+        f = g076.find
+        refusal = f("bezwaar")
+        sa = el(el(enc, "component3"), "substanceAdministration",
+                {"classCode": "SBADM", "moodCode": "EVN", "negationInd": "true" if refusal is not None else "false"})
+        el(sa, "templateId", {"root": TPL + "116"})
+        el(sa, "code", {"code": "IMMUNIZ", "codeSystem": "2.16.840.1.113883.5.4", "displayName": "Immunization"})
+        if self.date(f("datum_vaccinatie")):
+            el(sa, "effectiveTime", {"value": self.date(f("datum_vaccinatie"))})
+        medicine = el(el(el(sa, "consumable", {"typeCode": "CSM"}), "medication", {"classCode": "ADMM"}),
+                      "administrableMedicine", {"classCode": "MMAT", "determinerCode": "KIND"})
+        if f("soort_vaccinatie") is not None:
+            self.coded(medicine, "code", f("soort_vaccinatie"), xsi=None)
+        if self.val(f("partijnummer")):
+            el(medicine, "lotNumberText", text=f("partijnummer").get("value"))
+        # the performer (template 124) is always there; its organisation may be unknown
+        person, org, place = f("naam_uitvoerende_persoon"), f("uitvoerende_instantie_vaccinatie"), f("locatie_uitvoerende_organisatie")
+        entity = el(el(sa, "performer", {"typeCode": "PRF"}), "assignedEntity", {"classCode": "ASSIGNED"})
+        el(entity, "templateId", {"root": TPL + "124"})
+        if self.val(person):
+            el(el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name", text=person.get("value"))
+        organisation = el(entity, "representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
+        el(organisation, "id", {"nullFlavor": "NI"})
+        if self.val(org):
+            el(organisation, "name", text=org.get("value"))
+        if self.val(place):
+            part = el(el(organisation, "organizationContains", {"classCode": "PART"}), "partOrganization",
+                      {"classCode": "ORG", "determinerCode": "INSTANCE"})
+            el(part, "id", {"nullFlavor": "NA"})
+            el(part, "name", text=place.get("value"))
+        if f("reden_van_enting") is not None:
+            reason = el(el(sa, "reason", {"typeCode": "RSON"}), "vaccinationReason", {"classCode": "OBS", "moodCode": "EVN"})
+            self.bds_code(reason, "code", "686", ELEMENT_CS)
+            self.coded(reason, "value", f("reden_van_enting"))
+        period, symptoms = f("groep_g111_periode_reactie"), f("verschijnselen")
+        reported = [f(n) for n in ("reactie_gemeld_aan_bevoegde_instantie_datum", "reactie_gemeld_aan_bevoegde_instantie_door_uzi",
+                                   "reactie_gemeld_aan_bevoegde_instantie_door_big", "reactie_gemeld_aan_bevoegde_instantie_door_agb")]
+        if period is not None or symptoms is not None or any(r is not None for r in reported):
+            reaction = el(el(sa, "causeOf2", {"typeCode": "CAUS"}), "adverseReaction", {"classCode": "OBS", "moodCode": "EVN"})
+            self.bds_code(reaction, "code", "874", ELEMENT_CS)
+            if period is not None:
+                time = el(reaction, "effectiveTime", {"xsi:type": "IVL_TS"})
+                for tag, name in (("low", "startdatum_reactie"), ("high", "einddatum_reactie")):
+                    if self.date(period.find(name)):
+                        el(time, tag, {"value": self.date(period.find(name))})
+            if self.val(symptoms):
+                el(reaction, "value", {"xsi:type": "ST"}, symptoms.get("value"))
+            if any(r is not None for r in reported):
+                info = el(el(reaction, "subjectOf", {"typeCode": "SUBJ"}), "informationControlActEvent",
+                          {"classCode": "INFO", "moodCode": "EVN"})
+                self.bds_code(info, "code", "875", ELEMENT_CS)
+                if self.date(reported[0]):
+                    el(info, "effectiveTime", {"value": self.date(reported[0])})
+                ids = [r for r in reported[1:] if r is not None]
+                if ids:
+                    who = el(el(info, "performer", {"typeCode": "PRF"}), "assignedPerson", {"classCode": "ASSIGNED"})
+                    for node in ids:
+                        self.ident(who, "id", node)
+        for name in ("type_oproepkaart", "toelichting_afwijkende_plaats_vaccinatie", "vaccinatie_door_rivm_afgekeurd"):
+            node = f(name)
+            if node is not None:
+                wrapper = el(sa, "component", {"typeCode": "COMP"})
+                self.observation(wrapper, node, concept.child(name), tag="vaccinationObservation", template=False, negation=False)
+        if refusal is not None:  # a refusal: the consent to vaccinate is negated, for the reason 683
+            consent = el(el(sa, "authorization", {"typeCode": "AUTH"}), "consentEvent",
+                         {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true"})
+            el(consent, "code", {"code": "IMMUNIZ", "codeSystem": "2.16.840.1.113883.5.4", "displayName": "Immunization"})
+            reason = el(el(consent, "reasonOf", {"typeCode": "RSON"}), "observationEvent", {"classCode": "OBS", "moodCode": "EVN"})
+            self.bds_code(reason, "code", "683", ELEMENT_CS)
+            self.coded(reason, "value", refusal)
+        in_order(sa, VACCINATION_ORDER)
+
+    def conclusion(self, enc, r047, concept) -> None:
+        f = r047.find
+        conclusie = f("conclusie")
+        groups = r047.findall("groep_g058_indicatie_en_interventie")
+        if self.val(conclusie) or groups:
+            act = el(el(enc, "subjectOf1"), "conclusion", {"classCode": "OBS", "moodCode": "EVN"})
+            self.bds_code(act, "code", "482", ELEMENT_CS)
+            if self.val(conclusie):
+                el(act, "text", text=conclusie.get("value"))
+            for g in groups:
+                indication = el(el(act, "component", {"typeCode": "COMP"}), "indication", {"classCode": "OBS", "moodCode": "EVN"})
+                self.bds_code(indication, "code", "485", ELEMENT_CS)
+                if g.find("indicatie") is not None:
+                    self.coded(indication, "value", g.find("indicatie"))
+                for intervention in g.findall("interventie"):
+                    kind = INTERVENTION_ACT.get(intervention.get("code"), "actIntent")
+                    cls, mood = ACT_CLASS[kind]
+                    intent = el(el(indication, "reasonOf", {"typeCode": "RSON"}), kind, {"classCode": cls, "moodCode": mood})
+                    self.coded(intent, "code", intervention, xsi=None)
+                    if kind == "referral" and g.find("verwijzing_naar") is not None:
+                        entity = el(el(intent, "performer"), "assignedEntity", {"classCode": "ASSIGNED"})
+                        self.coded(entity, "code", g.find("verwijzing_naar"), xsi=None)
+        note = f("notitieblad")
+        if self.val(note):
+            annotation = el(el(enc, "subjectOf2"), "annotation")
+            self.bds_code(annotation, "code", "493", ELEMENT_CS)
+            el(annotation, "value", {"xsi:type": "ST"}, note.get("value"))
+        for node in r047:
+            if isinstance(node.tag, str) and node.tag not in ("conclusie", "groep_g058_indicatie_en_interventie", "notitieblad"):
+                self.skip(node, concept.child(node.tag))
+
+
+def read_tree(data_el: etree._Element, today: date, envelope: Envelope) -> Reading:
+    reader = Reader(data_el, today, envelope)
+    return Reading(reader.build(), reader.skipped)

@@ -1,0 +1,386 @@
+"""A FHIR Bundle in the gateway's view (see :mod:`.view`) back into the canonical model.
+
+The inverse of the view for everything it maps: the Bundle from the rebuilt dossier
+equals the Bundle read. Message details the view does not carry (wrapper ids, template
+ids, performers of activities...) are not invented; the dossier is as complete as the
+Bundle is.
+"""
+
+from __future__ import annotations
+
+from .. import model as m
+from . import terms as t
+
+
+class FhirError(ValueError):
+    """The JSON is not a Bundle this gateway can read; ``where`` locates the problem."""
+
+    def __init__(self, message: str, where: str = "Bundle"):
+        super().__init__(f"{where}: {message}")
+        self.where = where
+
+
+def node(name: str, attrs: dict | None = None, *children: m.Node, text: str | None = None) -> m.Node:
+    return m.Node(name=name, attrs={k: v for k, v in (attrs or {}).items() if v is not None},
+                  children=list(children), text=text)
+
+
+def read_bundle(bundle: dict) -> m.Dossier:
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise FhirError("expected a FHIR Bundle (resourceType 'Bundle')", "$")
+    entries = bundle.get("entry") or []
+    by_url: dict[str, dict] = {}
+    kinds: dict[str, list[tuple[str, dict]]] = {}
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or "resourceType" not in res:
+            raise FhirError("entry without a resource", f"Bundle.entry[{i}]")
+        url = entry.get("fullUrl") or f"{res['resourceType']}/{res.get('id')}"
+        by_url[url] = res
+        kinds.setdefault(res["resourceType"], []).append((url, res))
+    tag = next((c for c in (bundle.get("meta") or {}).get("tag", []) if c.get("system") == t.DOB_TRANSACTION), {})
+    interaction = tag.get("code") or "REPC_IN902120NL04"
+    version = (tag.get("display") or "BDS 4.2.0").removeprefix("BDS ").strip()
+    d = m.Dossier(bds_version=version, interaction=interaction, transmission=m.Transmission(interaction=interaction))
+    ident = bundle.get("identifier")
+    if ident:
+        d.ids = [m.II(root=t.oid(ident.get("system")), extension=ident.get("value"))]
+    patients = kinds.get("Patient", [])
+    if len(patients) != 1:
+        raise FhirError(f"expected exactly one Patient, found {len(patients)}")
+    d.patient = _patient(patients[0][1], [r for _, r in kinds.get("RelatedPerson", [])])
+    d.organisations = [_organisation(r) for _, r in kinds.get("Organization", [])]
+    members = {ref["reference"] for _, r in kinds.get("Observation", []) for ref in r.get("hasMember", [])}
+    encounters: dict[str, m.Activity] = {}
+    for url, res in kinds.get("Encounter", []):
+        encounters[url] = _activity(res)
+        d.activities.append(encounters[url])
+    observations = kinds.get("Observation", [])
+    parts: dict[str, list[dict]] = {}
+    for url, res in observations:
+        for ref in res.get("partOf", []):
+            parts.setdefault(ref.get("reference"), []).append(res)
+    for url, res in observations:
+        if url in members or res.get("partOf"):
+            continue
+        rubrieken = _categories(res, t.BDS_RUBRIEK)
+        encounter = (res.get("encounter") or {}).get("reference")
+        if "R051" in rubrieken:
+            item = _non_bds(res, [r for r in rubrieken if r != "R051"])
+            (encounters[encounter].non_bds if encounter in encounters else d.non_bds).append(item)
+        elif encounter in encounters:
+            _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
+        elif "R050" in rubrieken:
+            d.care_statuses.append(_care_status(res))
+        elif "R003" in rubrieken:
+            d.patient.extra.append(node("subjectOf1", {"typeCode": "SBJ"}, _administrative(res, "administrativeObservation")))
+        elif rubrieken:
+            d.extra.append(node("pertinentInformation", None, _administrative(res, "annotationObsEvent")))
+        else:
+            raise FhirError("an Observation without encounter needs a rubriek (category)", f"Observation/{res.get('id')}")
+    for url, res in kinds.get("Immunization", []):
+        encounter = (res.get("encounter") or {}).get("reference")
+        if encounter not in encounters:
+            raise FhirError("Immunization without the Encounter of its activity", f"Immunization/{res.get('id')}")
+        encounters[encounter].vaccinations.append(_vaccination(res, parts.get(url, [])))
+    for _, res in kinds.get("Consent", []):
+        d.consents.append(_consent(res))
+    for _, res in kinds.get("DocumentReference", []):
+        d.attachments.append(_attachment(res))
+    return d
+
+
+# --- people and organisations --------------------------------------------------------------
+
+
+def _name(name: dict) -> m.Node:
+    use = t.NAME_USE_BACK.get(name.get("use", ""))
+    children = [node("given", text=g) for g in name.get("given", [])]
+    ext = {e["url"]: e.get("valueString") for e in (name.get("_family") or {}).get("extension", [])}
+    if t.OWN_PREFIX in ext:
+        children.append(node("prefix", text=ext[t.OWN_PREFIX]))
+    if t.OWN_NAME in ext or name.get("family"):
+        children.append(node("family", text=ext.get(t.OWN_NAME) or name.get("family")))
+    return node("name", {"use": use}, *children, text=None if children else name.get("text"))
+
+
+def _address(address: dict) -> m.Node:
+    children = [node("streetAddressLine", text=line) for line in address.get("line", [])]
+    for key in ("postalCode", "city", "country"):
+        if address.get(key):
+            children.append(node(key, text=address[key]))
+    return node("addr", {"use": "H" if address.get("use") == "home" else None}, *children)
+
+
+def _telecom(tel: dict) -> m.Node:
+    scheme = {"phone": "tel", "email": "mailto", "fax": "fax"}.get(tel.get("system"), "other")
+    return node("telecom", {"value": f"{scheme}:{tel.get('value')}"})
+
+
+def _ii(ident: dict) -> m.II:
+    return m.II(root=t.oid(ident.get("system")), extension=ident.get("value"))
+
+
+def _coded(concept: dict | None) -> m.Coded | None:
+    if not concept:
+        return None
+    coding = next(iter(concept.get("coding") or []), None)
+    if coding and coding.get("system") == t.NULL_FLAVOR:
+        return m.Coded(null_flavor=coding.get("code"), original_text=concept.get("text"))
+    if coding:
+        return m.Coded(code=coding.get("code"), code_system=t.oid(coding.get("system")),
+                       display_name=coding.get("display"), original_text=concept.get("text"))
+    return m.Coded(null_flavor="OTH", original_text=concept.get("text"))
+
+
+def _code_node(name: str, concept: dict | None, extra: dict | None = None) -> m.Node:
+    c = _coded(concept) or m.Coded(null_flavor="UNK")
+    children = [node("originalText", text=c.original_text)] if c.original_text else []
+    return node(name, {**(extra or {}), "code": c.code, "codeSystem": c.code_system, "displayName": c.display_name,
+                       "nullFlavor": c.null_flavor}, *children)
+
+
+def _patient(res: dict, related: list[dict]) -> m.Patient:
+    person = m.Person(names=[_name(n) for n in res.get("name", [])])
+    if res.get("gender") in t.GENDER_BACK:
+        code = t.GENDER_BACK[res["gender"]]
+        person.gender = m.Coded(null_flavor=code) if code == "UNK" else m.Coded(code=code, code_system="2.16.840.1.113883.5.1")
+    if res.get("birthDate"):
+        person.birth_time = m.Time(value=t.hl7_date(res["birthDate"]))
+    if "deceasedBoolean" in res:
+        person.extra.append(node("deceasedInd", {"value": "true" if res["deceasedBoolean"] else "false"}))
+    for ext in res.get("extension", []):
+        if ext.get("url") == t.NATIONALITY:
+            code = next((e.get("valueCodeableConcept") for e in ext.get("extension", []) if e.get("url") == "code"), None)
+            person.extra.append(node("asCitizen", None, node("politicalNation", None, _code_node("code", code))))
+    for rel in related:
+        person.extra.append(_relation(rel))
+    return m.Patient(ids=[_ii(i) for i in res.get("identifier", [])], person=person,
+                     addresses=[_address(a) for a in res.get("address", [])],
+                     telecoms=[_telecom(x) for x in res.get("telecom", [])])
+
+
+def _relation(res: dict) -> m.Node:
+    children = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in res.get("identifier", [])]
+    for rel in res.get("relationship", [])[:1]:
+        children.append(_code_node("code", rel))
+    children += [_address(a) for a in res.get("address", [])] + [_telecom(x) for x in res.get("telecom", [])]
+    holder = [_name(n) for n in res.get("name", [])]
+    if res.get("gender") in t.GENDER_BACK:
+        holder.append(node("administrativeGenderCode", {"code": t.GENDER_BACK[res["gender"]]}))
+    if res.get("birthDate"):
+        holder.append(node("birthTime", {"value": t.hl7_date(res["birthDate"])}))
+    children.append(node("relationshipHolder", None, *holder))
+    return node("personalRelationship", None, *children)
+
+
+def _organisation(res: dict) -> m.Organization:
+    org = m.Organization(ids=[_ii(i) for i in res.get("identifier", [])])
+    if res.get("name"):
+        org.extra.append(node("assignedOrganization", None, node("name", text=res["name"])))
+    return org
+
+
+# --- activities and observations ----------------------------------------------------------
+
+_STATUS_BACK = {"finished": ("EVN", "completed"), "cancelled": ("EVN", "cancelled"), "in-progress": ("EVN", "active"),
+                "planned": ("INT", "new")}
+
+
+def _activity(res: dict) -> m.Activity:
+    mood, status = _STATUS_BACK.get(res.get("status"), ("EVN", None))
+    act = m.Activity(ids=[_ii(i) for i in res.get("identifier", [])], other_attrs={"moodCode": mood})
+    if status:
+        act.status_code = m.Coded(code=status)
+    if res.get("type"):
+        act.code = _coded(res["type"][0])
+    start = (res.get("period") or {}).get("start")
+    if start:
+        act.effective_time = m.Time(value=t.hl7_date(start))
+    act.reason_codes = [_coded(r) for r in res.get("reasonCode", [])]
+    return act
+
+
+def _categories(res: dict, system: str) -> list[str]:
+    return [c.get("code") for cat in res.get("category", []) for c in cat.get("coding", []) if c.get("system") == system]
+
+
+def _element(res: dict) -> tuple[int | None, m.Coded | None]:
+    for c in (res.get("code") or {}).get("coding", []):
+        if c.get("system") == t.BDS_ELEMENT:
+            code = c.get("code") or ""
+            return (int(code) if code.isdigit() else None,
+                    m.Coded(code=code, code_system=m.OID_BDS_ELEMENT, display_name=c.get("display")))
+    return None, _coded(res.get("code"))
+
+
+def _growth(res: dict):
+    loinc = {c.get("code") for c in (res.get("code") or {}).get("coding", []) if c.get("system") == t.LOINC}
+    return next((g for g in t.GROWTH.values() if g[1] in loinc), None)
+
+
+def _value(res: dict, growth=None) -> m.Value | None:
+    if "valueQuantity" in res:
+        q = res["valueQuantity"]
+        number = float(q.get("value")) / (growth[4] if growth else 1)
+        unit = {"cm": "mm"}.get(q.get("code"), q.get("code")) if growth else q.get("code")
+        rounded = round(number, 6)
+        text = str(int(rounded)) if rounded == int(rounded) else repr(rounded)
+        return m.Value(xsi_type="PQ", value=text, unit=unit)
+    if "valueBoolean" in res:
+        return m.Value(xsi_type="BL", value="true" if res["valueBoolean"] else "false")
+    if "valueInteger" in res:
+        return m.Value(xsi_type="INT", value=str(res["valueInteger"]))
+    if "valueDateTime" in res:
+        return m.Value(xsi_type="TS", value=t.hl7_date(res["valueDateTime"]))
+    if "valueString" in res:
+        return m.Value(xsi_type="ST", text=res["valueString"])
+    if "valueCodeableConcept" in res:
+        c = _coded(res["valueCodeableConcept"])
+        return m.Value(xsi_type="CV", code=c.code, code_system=c.code_system, display_name=c.display_name,
+                       null_flavor=c.null_flavor, original_text=c.original_text)
+    if "dataAbsentReason" in res:
+        nf = next((c.get("code") for c in res["dataAbsentReason"].get("coding", []) if c.get("system") == t.NULL_FLAVOR), "UNK")
+        return m.Value(null_flavor=nf)
+    return None
+
+
+def _observation(res: dict, encounter_date: str | None) -> m.Observation:
+    element, code = _element(res)
+    obs = m.Observation(element=element, code=code, value=_value(res, _growth(res)))
+    when = res.get("effectiveDateTime")
+    if when and when != encounter_date:
+        obs.effective_time = m.Time(value=t.hl7_date(when))
+    if res.get("method"):
+        obs.method = _coded(res["method"])
+    if res.get("bodySite"):
+        obs.target_site = _coded(res["bodySite"])
+    return obs
+
+
+def _item(res: dict, by_url: dict, date: str | None):
+    groep = _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP)
+    if groep:
+        group = m.Group(groep=groep[0], code=m.Coded(code=groep[0], code_system=m.OID_BDS_GROEP))
+        for ref in res.get("hasMember", []):
+            member = by_url.get(ref.get("reference"))
+            if member is None:
+                raise FhirError(f"hasMember {ref.get('reference')} is not in the Bundle", f"Observation/{res.get('id')}")
+            group.items.append(_item(member, by_url, date))
+        return group
+    return _observation(res, date)
+
+
+def _place(act: m.Activity, res: dict, rubriek: str | None, by_url: dict) -> None:
+    date = t.fhir_date(act.effective_time.value) if act.effective_time else None
+    if not act.rubrieken or act.rubrieken[-1].rubriek != rubriek:
+        act.rubrieken.append(m.Rubriek(rubriek=rubriek, code=m.Coded(code=rubriek, code_system=m.OID_BDS_RUBRIEK)))
+    act.rubrieken[-1].items.append(_item(res, by_url, date))
+
+
+def _care_status(res: dict) -> m.CareStatus:
+    element, code = _element(res)
+    status = m.CareStatus(element=element, code=code, reason_code=_coded(res.get("valueCodeableConcept")))
+    if res.get("effectiveDateTime"):
+        status.effective_time = m.Time(value=t.hl7_date(res["effectiveDateTime"]))
+    return status
+
+
+def _administrative(res: dict, name: str) -> m.Node:
+    element, _ = _element(res)
+    value = _value(res)
+    children = [node("code", {"code": str(element), "codeSystem": m.OID_BDS_ELEMENT})]
+    if value is not None:
+        attrs = {"xsi:type": value.xsi_type, "value": value.value, "unit": value.unit, "code": value.code,
+                 "codeSystem": value.code_system, "displayName": value.display_name, "nullFlavor": value.null_flavor}
+        extra = [node("originalText", text=value.original_text)] if value.original_text else []
+        children.append(node("value", attrs, *extra, text=value.text))
+    return node(name, {"classCode": "OBS", "moodCode": "EVN"}, *children)
+
+
+def _non_bds(res: dict, rubrieken: list[str]) -> m.NonBdsItem:
+    item = m.NonBdsItem(code=_coded(res.get("code")))
+    if "valueString" in res:
+        item.text = res["valueString"]
+    else:
+        item.value = _value(res)
+    if rubrieken:
+        item.extra.append(node("pertainsTo", None, node("categoryInBDS", None, node(
+            "code", {"code": rubrieken[0], "codeSystem": m.OID_BDS_RUBRIEK}))))
+    return item
+
+
+# --- vaccinations, consents, documents ---------------------------------------------------------
+
+
+def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
+    vac = m.Vaccination(negation_ind="true" if res.get("status") == "not-done" else "false",
+                        code=m.Coded(code="IMMUNIZ", code_system="2.16.840.1.113883.5.4"))
+    if res.get("occurrenceDateTime"):
+        vac.effective_time = m.Time(value=t.hl7_date(res["occurrenceDateTime"]))
+    vaccine = dict(res.get("vaccineCode") or {})
+    vaccine["coding"] = [c for c in vaccine.get("coding", []) if c.get("system") != t.ATC]
+    medicine = [_code_node("code", vaccine)]
+    if res.get("lotNumber"):
+        medicine.append(node("lotNumberText", text=res["lotNumber"]))
+    vac.extra.append(node("consumable", None, node("medication", None, node("administrableMedicine", None, *medicine))))
+    for performer in res.get("performer", [])[:1]:
+        name = (performer.get("actor") or {}).get("display")
+        vac.extra.append(node("performer", None, node("assignedEntity", None, node("assignedPerson", None, node("name", text=name)))))
+    for reason in res.get("reasonCode", [])[:1]:
+        vac.extra.append(node("reason", None, node("vaccinationReason", None,
+                                                   node("code", {"code": "686", "codeSystem": m.OID_BDS_ELEMENT}),
+                                                   _code_node("value", reason))))
+    reactions = {(r.get("detail") or {}).get("reference"): r for r in res.get("reaction", [])}
+    for part in parts:
+        element, code = _element(part)
+        children = [node("code", {"code": code.code if code else None, "codeSystem": m.OID_BDS_ELEMENT})]
+        value = _value(part)
+        if value is not None:
+            attrs = {"xsi:type": value.xsi_type, "value": value.value, "code": value.code, "codeSystem": value.code_system,
+                     "displayName": value.display_name, "nullFlavor": value.null_flavor}
+            children.append(node("value", attrs, text=value.text))
+        url = next((u for u in reactions if u and u.endswith(part.get("id", "\0"))), None)
+        if url is not None:
+            date = reactions[url].get("date")
+            if date:
+                children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, node("low", {"value": t.hl7_date(date)})))
+            vac.extra.append(node("causeOf2", None, node("adverseReaction", None, *children)))
+        else:
+            vac.extra.append(node("component", None, node("vaccinationObservation", None, *children)))
+    if res.get("statusReason"):
+        vac.extra.append(node("reasonOf", None, node("observationEvent", None,
+                                                     node("code", {"code": "683", "codeSystem": m.OID_BDS_ELEMENT}),
+                                                     _code_node("value", res["statusReason"]))))
+    return vac
+
+
+def _consent(res: dict) -> m.Consent:
+    category = next(iter(res.get("category", [])), {})
+    coding = next(iter(category.get("coding", [])), {})
+    code = coding.get("code") or ""
+    consent = m.Consent(element=int(code) if code.isdigit() else None,
+                        code=m.Coded(code=code, code_system=t.oid(coding.get("system")), display_name=coding.get("display")))
+    objection = (coding.get("display") or "").lower().startswith("bezwaar")
+    permit = (res.get("provision") or {}).get("type") == "permit"
+    consent.negation_ind = "false" if permit != objection else "true"
+    end = ((res.get("provision") or {}).get("period") or {}).get("end")
+    if end:
+        consent.effective_time = m.Time(high=m.Time(value=t.hl7_date(end)))
+    if res.get("dateTime"):
+        consent.extra.append(node("author", None, node("time", {"value": t.hl7_date(res["dateTime"])})))
+    return consent
+
+
+def _attachment(res: dict) -> m.Attachment:
+    doc = m.Attachment(code=_coded(res.get("type")))
+    content = ((res.get("content") or [{}])[0]).get("attachment") or {}
+    text = m.Value(text=content.get("data"))
+    if content.get("contentType"):
+        text.other_attrs["mediaType"] = content["contentType"]
+    if content.get("url"):
+        text.extra.append(node("reference", {"value": content["url"]}))
+    doc.text = text
+    if res.get("date"):
+        doc.effective_time = m.Time(value=t.hl7_date(res["date"]))
+    return doc

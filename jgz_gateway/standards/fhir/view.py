@@ -1,0 +1,721 @@
+"""The dossier as a FHIR R4 Bundle (plain JSON dicts; :func:`~.validate` checks them).
+
+One resource per thing a FHIR client looks for: the child (nl-core-Patient), parents
+and guardians (nl-core-ContactPerson), organisations (nl-core-HealthcareProvider-
+Organization), an Encounter per activity (type: W0188), growth measurements with their
+zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
+vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
+objection, and every other BDS observation as an Observation coded with the BDS element
+(urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
+Observation with ``hasMember``). Resource ids derive from the dossier id and the
+resource's place, so the same dossier always gives the same Bundle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from .. import model as m
+from ..catalogue import get_catalogue, normalise_version
+from . import terms as t
+
+_NS = uuid.UUID("5b3f0d6e-7a4c-4d7e-9a43-2c1f0b9e6d10")  # the gateway's namespace for resource ids
+
+
+class Coverage:
+    """Which BDS elements (and unmodelled message parts) the view carries, and how."""
+
+    def __init__(self) -> None:
+        self.present: Counter = Counter()
+        self.mapped: dict[str, set[str]] = {}
+        self.mapped_count: Counter = Counter()
+        self.parts: Counter = Counter()  # unmapped message parts (not BDS-coded)
+
+    def map(self, element: int | str | None, how: str) -> None:
+        if element is None:
+            return
+        key = str(element)
+        self.present[key] += 1
+        self.mapped_count[key] += 1
+        self.mapped.setdefault(key, set()).add(how)
+
+    def seen(self, element: int | str | None) -> None:
+        if element is not None:
+            self.present[str(element)] += 1
+
+    def part(self, name: str) -> None:
+        self.parts[name] += 1
+
+    def report(self, version: str) -> dict:
+        cat = get_catalogue(version)
+        rows = []
+        for key in sorted(self.present, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k)):
+            done, total = self.mapped_count[key], self.present[key]
+            rows.append({
+                "element": key,
+                "name": cat.display_name(key),
+                "occurrences": total,
+                "mapped": done,
+                "status": "mapped" if done == total else ("partly mapped" if done else "unmapped"),
+                "fhir": sorted(self.mapped.get(key, ())),
+            })
+        unmapped = [r["element"] for r in rows if r["status"] != "mapped"]
+        return {
+            "bds_version": version,
+            "elements": rows,
+            "unmapped_elements": unmapped,
+            "unmapped_parts": [{"part": k, "occurrences": v} for k, v in sorted(self.parts.items())],
+            "summary": {"elements": len(rows), "mapped": len(rows) - len(unmapped), "unmapped": len(unmapped)},
+        }
+
+
+class View:
+    """Builds the Bundle for one dossier."""
+
+    def __init__(self, dossier: m.Dossier):
+        self.d = dossier
+        self.cat = get_catalogue(normalise_version(dossier.bds_version))
+        ids = dossier.ids[0] if dossier.ids else None
+        self.key = f"{ids.root}|{ids.extension}" if ids else (dossier.bsn or "dossier")
+        self.entries: list[dict] = []
+        self.cov = Coverage()
+        self.patient_ref: dict | None = None
+
+    # --- helpers --------------------------------------------------------------------
+
+    def add(self, resource: dict, local: str) -> dict:
+        rid = str(uuid.uuid5(_NS, f"{self.key}/{local}"))
+        resource = {"resourceType": resource.pop("resourceType"), "id": rid, **resource}
+        self.entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": resource})
+        return {"reference": f"urn:uuid:{rid}"}
+
+    def element_coding(self, number: int | str) -> dict:
+        coding = {"system": t.BDS_ELEMENT, "code": str(number)}
+        name = self.cat.display_name(number, m.OID_BDS_ELEMENT)
+        return coding | ({"display": name} if name else {})
+
+    def cluster_coding(self, code: str | None, cs: str) -> dict:
+        coding = {"system": "urn:oid:" + cs, "code": code}
+        name = self.cat.display_name(code, cs) if code else None
+        return coding | ({"display": name} if name else {})
+
+    # --- the bundle -----------------------------------------------------------------
+
+    def build(self) -> dict:
+        d = self.d
+        self.patient()
+        for org in self.organisations():
+            self.organisation(org)
+        for i, act in enumerate(d.activities):
+            self.activity(i, act)
+        for i, consent in enumerate(d.consents):
+            self.consent(i, consent)
+        for i, status in enumerate(d.care_statuses):
+            self.care_status(i, status)
+        for i, item in enumerate(d.non_bds):
+            self.non_bds(f"NonBds/{i}", item, None)
+        for i, doc in enumerate(d.attachments):
+            self.attachment(i, doc)
+        for i, node in enumerate(n for n in d.extra if n.name == "pertinentInformation"):
+            obs = node.child("annotationObsEvent")
+            if obs is not None:
+                self.node_observation(f"Dossier/obs/{i}", obs)
+        for node in d.extra:
+            if node.name != "pertinentInformation":
+                self.cov.part(f"careProvisionEvent/{node.name}")
+                self.scan(node)
+        bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
+                                                              "display": f"BDS {d.bds_version}"}]}}
+        if d.ids:
+            bundle["identifier"] = {"system": t.system(d.ids[0].root), "value": d.ids[0].extension}
+        bundle |= {"type": "collection", "entry": self.entries}
+        return bundle
+
+    def scan(self, node: m.Node) -> None:
+        """BDS-coded content inside a part the view does not map: counted as unmapped."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.name == "code" and n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT:
+                self.cov.seen(n.attrs.get("code"))
+            stack.extend(n.children)
+
+    # --- patient and people -----------------------------------------------------------
+
+    def patient(self) -> None:
+        p = self.d.patient
+        res: dict = {"resourceType": "Patient", "meta": {"profile": [t.PROFILE + "nl-core-Patient"]}}
+        if p is None:
+            self.patient_ref = self.add(res, "Patient")
+            return
+        ids = [identifier(i) for i in p.ids if i.extension]
+        if ids:
+            res["identifier"] = ids
+            self.cov.map(7, "Patient.identifier")
+        person = p.person
+        if person is not None:
+            names = [human_name(n) for n in person.names]
+            if any(names):
+                res["name"] = [n for n in names if n]
+                for node in person.names:
+                    for number in name_elements(node):
+                        self.cov.map(number, "Patient.name")
+            if person.gender is not None:
+                code = person.gender.code or person.gender.null_flavor
+                if code in t.GENDER:
+                    res["gender"] = t.GENDER[code]
+                    self.cov.map(19, "Patient.gender")
+            if person.birth_time is not None and t.fhir_date(person.birth_time.value):
+                res["birthDate"] = t.fhir_date(person.birth_time.value)[:10]
+                self.cov.map(20, "Patient.birthDate")
+            for node in person.extra:
+                if node.name == "deceasedInd" and node.attrs.get("value") in ("true", "false"):
+                    res["deceasedBoolean"] = node.attrs["value"] == "true"
+                elif node.name == "asCitizen":
+                    code = node.find("politicalNation/code")
+                    if code is not None and code.attrs.get("code"):
+                        res.setdefault("extension", []).append({"url": t.NATIONALITY, "extension": [
+                            {"url": "code", "valueCodeableConcept": {"coding": [coding(code.attrs)]}}]})
+                        self.cov.map(1482, "Patient.extension:nationality")
+                elif node.name not in ("personalRelationship", "guardian", "contactParty"):
+                    self.cov.part(f"patientPerson/{node.name}")
+        addresses = [address(a) for a in p.addresses]
+        if any(addresses):
+            res["address"] = [a for a in addresses if a]
+        telecoms = [telecom(n) for n in p.telecoms]
+        if any(telecoms):
+            res["telecom"] = [x for x in telecoms if x]
+        self.patient_ref = self.add(res, "Patient")
+        if person is not None:
+            relations = [n for n in person.extra if n.name in ("personalRelationship", "guardian", "contactParty")]
+            for i, rel in enumerate(relations):
+                self.related_person(i, rel)
+        for i, node in enumerate(n for n in p.extra if n.name == "subjectOf1"):
+            obs = node.find("administrativeObservation")
+            if obs is not None:
+                self.node_observation(f"Patient/obs/{i}", obs, "R003")
+        for node in p.extra:
+            if node.name != "subjectOf1":
+                self.cov.part(f"patient/{node.name}")
+                self.scan(node)
+
+    def related_person(self, i: int, rel: m.Node) -> None:
+        res: dict = {"resourceType": "RelatedPerson", "meta": {"profile": [t.PROFILE + "nl-core-ContactPerson"]},
+                     "patient": self.patient_ref}
+        ids = [identifier_node(n) for n in rel.children if n.name == "id" and n.attrs.get("extension")]
+        if ids:
+            res["identifier"] = ids
+            self.cov.map(655, "RelatedPerson.identifier")
+        code = rel.child("code")
+        if code is not None and (code.attrs.get("code") or code.child("originalText")):
+            res["relationship"] = [concept(code)]
+            self.cov.map(62, "RelatedPerson.relationship")
+        holder = next((c for c in rel.children if c.name in ("relationshipHolder", "guardianPerson", "contactPerson")), None)
+        if holder is not None:
+            names = [human_name(n) for n in holder.children if n.name == "name"]
+            if any(names):
+                res["name"] = [n for n in names if n]
+            gender = holder.child("administrativeGenderCode")
+            if gender is not None and gender.attrs.get("code") in t.GENDER:
+                res["gender"] = t.GENDER[gender.attrs["code"]]
+            birth = holder.child("birthTime")
+            if birth is not None and t.fhir_date(birth.attrs.get("value")):
+                res["birthDate"] = t.fhir_date(birth.attrs["value"])[:10]
+                self.cov.map(63, "RelatedPerson.birthDate")
+        addresses = [address(n) for n in rel.children if n.name == "addr"]
+        if any(addresses):
+            res["address"] = [a for a in addresses if a]
+        telecoms = [telecom(n) for n in rel.children if n.name == "telecom"]
+        if any(telecoms):
+            res["telecom"] = [x for x in telecoms if x]
+        self.add(res, f"RelatedPerson/{i}")
+
+    # --- organisations --------------------------------------------------------------
+
+    def organisations(self) -> list[m.Organization]:
+        seen, out = set(), []
+        for org in [*self.d.request.authors, *self.d.organisations]:
+            key = tuple((i.root, i.extension) for i in org.ids if i.extension)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(org)
+        return out
+
+    def organisation(self, org: m.Organization) -> None:
+        res: dict = {"resourceType": "Organization",
+                     "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]},
+                     "identifier": [identifier(i) for i in org.ids if i.extension]}
+        if org.name:
+            res["name"] = org.name
+        key = "|".join(f"{i.root}:{i.extension}" for i in org.ids if i.extension)
+        self.add(res, f"Organization/{key}")
+
+    # --- activities -----------------------------------------------------------------------
+
+    def activity(self, i: int, act: m.Activity) -> None:
+        date = t.fhir_date(act.effective_time.value) if act.effective_time else None
+        res: dict = {"resourceType": "Encounter"}
+        ids = [identifier(x) for x in act.ids if x.extension]
+        if ids:
+            res["identifier"] = ids
+            self.cov.map(1377, "Encounter.identifier")
+        res["status"] = encounter_status(act)
+        form = next((o for o in act.observations() if o.element == 1577 and o.value is not None), None)
+        cls = t.ENCOUNTER_CLASS.get(form.value.code, t.AMBULATORY) if form else t.AMBULATORY
+        res["class"] = {"system": t.ACT_CODE, "code": cls[0], "display": cls[1]}
+        if act.code is not None:
+            res["type"] = [coded(act.code)]
+            self.cov.map(494, "Encounter.type")
+        res["subject"] = self.patient_ref
+        if date:
+            res["period"] = {"start": date}
+            self.cov.map(724, "Encounter.period.start")
+        if act.reason_codes:
+            res["reasonCode"] = [coded(r) for r in act.reason_codes]
+            self.cov.map(1424, "Encounter.reasonCode")
+        ref = self.add(res, f"Encounter/{i}")
+        seq = 0
+        for rubriek in act.rubrieken:
+            category = self.cluster_coding(rubriek.rubriek, m.OID_BDS_RUBRIEK)
+            for item in rubriek.items:
+                seq = self.item(f"Encounter/{i}", seq, item, category, ref, date)
+        for k, item in enumerate(act.non_bds):
+            self.non_bds(f"Encounter/{i}/nonbds/{k}", item, ref)
+        for k, vac in enumerate(act.vaccinations):
+            self.vaccination(f"Encounter/{i}/vaccination/{k}", vac, ref)
+        for node in act.extra:
+            self.cov.part(f"activity/{node.name}")
+            self.scan(node)
+
+    def item(self, base: str, seq: int, item, category: dict, encounter: dict, date: str | None) -> int:
+        if isinstance(item, m.Observation):
+            self.observation(f"{base}/{seq}", item, category, encounter, date)
+            return seq + 1
+        members = []
+        group_key = f"{base}/{seq}"
+        seq += 1
+        # the group resource is added first so members follow it in the Bundle
+        group: dict = {"resourceType": "Observation", "status": "final",
+                       "category": [{"coding": [category]}],
+                       "code": {"coding": [self.cluster_coding(item.groep, m.OID_BDS_GROEP)]},
+                       "subject": self.patient_ref, "encounter": encounter}
+        if date:
+            group["effectiveDateTime"] = date
+        group_ref = self.add(group, group_key)
+        entry = self.entries[-1]["resource"]
+        for member in item.items:
+            start = len(self.entries)
+            seq = self.item(base, seq, member, category, encounter, date)
+            if start < len(self.entries):
+                members.append({"reference": self.entries[start]["fullUrl"]})
+        if members:
+            entry["hasMember"] = members
+        del group_ref
+        return seq
+
+    def observation(self, local: str, obs: m.Observation, category: dict, encounter: dict | None, date: str | None) -> None:
+        res: dict = {"resourceType": "Observation"}
+        growth = t.GROWTH.get(obs.element) if obs.value is not None and obs.value.type == "PQ" else None
+        if growth:
+            res["meta"] = {"profile": [t.PROFILE + growth[0]]}
+        res["status"] = "final"
+        categories = [{"coding": [category]}]
+        if growth:
+            categories.insert(0, {"coding": [{"system": t.OBSERVATION_CATEGORY, "code": "vital-signs",
+                                              "display": "Vital Signs"}]})
+        res["category"] = categories
+        if obs.element is not None:
+            res["code"] = {"coding": [self.element_coding(obs.element)]}
+            if growth:
+                res["code"]["coding"].insert(0, {"system": t.LOINC, "code": growth[1], "display": growth[2]})
+        else:  # an observation coded outside the BDS (e.g. SNOMED blood pressure in R039)
+            res["code"] = coded(obs.code) if obs.code is not None else {"text": "onbekend"}
+        res["subject"] = self.patient_ref
+        if encounter is not None:
+            res["encounter"] = encounter
+        own = t.fhir_date(obs.effective_time.value) if obs.effective_time is not None else None
+        if own or date:
+            res["effectiveDateTime"] = own or date
+        self.value(res, obs.value, growth)
+        if obs.method is not None:
+            res["method"] = coded(obs.method)
+        if obs.target_site is not None:
+            res["bodySite"] = coded(obs.target_site)
+        self.add(res, local)
+        self.cov.map(obs.element, f"Observation ({growth[0]})" if growth else "Observation")
+        for node in obs.extra:
+            self.cov.part(f"observation/{node.name}")
+
+    def value(self, res: dict, value: m.Value | None, growth=None) -> None:
+        if value is None:
+            return
+        if value.null_flavor and not value.original_text and not value.code:
+            res["dataAbsentReason"] = absent(value.null_flavor)
+            return
+        kind = value.type
+        if kind == "PQ" and value.value is not None:
+            number = float(value.value) * (growth[4] if growth else 1)
+            unit = growth[3] if growth else (value.unit or "1")
+            res["valueQuantity"] = {"value": tidy(number), "unit": unit, "system": t.UCUM, "code": unit}
+        elif kind == "BL" and value.value in ("true", "false"):
+            res["valueBoolean"] = value.value == "true"
+        elif kind == "INT" and value.value is not None:
+            res["valueInteger"] = int(value.value)
+        elif kind in ("TS",) and t.fhir_date(value.value):
+            res["valueDateTime"] = t.fhir_date(value.value)
+        elif value.code is not None or value.original_text is not None or kind in ("CV", "CE", "CD", "CO", "CS"):
+            res["valueCodeableConcept"] = coded(value)
+        elif value.text is not None:
+            res["valueString"] = value.text
+        elif value.value is not None:
+            res["valueString"] = value.value
+        elif value.null_flavor:
+            res["dataAbsentReason"] = absent(value.null_flavor)
+
+    def node_observation(self, local: str, node: m.Node, rubriek: str | None = None) -> None:
+        """An observation kept verbatim (code .267 + value) outside the activities: the child's
+        administrative data (R003) and the dossier's own (R009, R010: annotationObsEvent)."""
+        code = node.child("code")
+        number = code.attrs.get("code") if code is not None else None
+        if not number or not number.isdigit() or code.attrs.get("codeSystem") != m.OID_BDS_ELEMENT:
+            self.cov.part(node.name)
+            self.scan(node)
+            return
+        element = self.cat.element(number)
+        rubriek = rubriek or (element.rubriek if element is not None else None) or "R010"
+        value = node.child("value")
+        obs = m.Observation(element=int(number), value=value_from_node(value) if value is not None else None)
+        self.observation(local, obs, self.cluster_coding(rubriek, m.OID_BDS_RUBRIEK), None, None)
+
+    # --- vaccinations ------------------------------------------------------------------------
+
+    def vaccination(self, local: str, vac: m.Vaccination, encounter: dict) -> None:
+        res: dict = {"resourceType": "Immunization", "meta": {"profile": [t.PROFILE + "nl-core-Vaccination-event"]}}
+        refused = vac.negation_ind == "true"
+        res["status"] = "not-done" if refused else "completed"
+        if refused:
+            reason = _find(vac.extra, "reasonOf/observationEvent/value") or _find(vac.extra, "reasonOf/observationEvent/code")
+            if reason is not None and (reason.attrs.get("code") or reason.child("originalText")):
+                res["statusReason"] = concept(reason)
+                self.cov.map(683, "Immunization.statusReason")
+        vaccine = vac.vaccine
+        res["vaccineCode"] = vaccine_code(vaccine)
+        if vaccine is not None:
+            self.cov.map(461, "Immunization.vaccineCode")
+        res["patient"] = self.patient_ref
+        res["encounter"] = encounter
+        date = t.fhir_date(vac.effective_time.value) if vac.effective_time else None
+        if date:
+            res["occurrenceDateTime"] = date
+            self.cov.map(1409, "Immunization.occurrenceDateTime")
+        else:
+            res["occurrenceString"] = "onbekend"
+        if vac.lot_number:
+            res["lotNumber"] = vac.lot_number
+            self.cov.map(472, "Immunization.lotNumber")
+        performer = _find(vac.extra, "performer/assignedEntity")
+        if performer is not None:
+            name = performer.find("assignedPerson/name") or performer.find("representedOrganization/name")
+            if name is not None and name.text:
+                res["performer"] = [{"actor": {"display": name.text}}]
+                self.cov.map(1410 if performer.find("assignedPerson/name") is not None else 1336, "Immunization.performer")
+        reason = _find(vac.extra, "reason/vaccinationReason/value")
+        if reason is not None:
+            res["reasonCode"] = [concept(reason)]
+            self.cov.map(686, "Immunization.reasonCode")
+        ref = self.add(res, local)
+        entry = self.entries[-1]["resource"]
+        for k, node in enumerate(n for n in vac.extra if n.name == "component"):
+            obs = node.child("vaccinationObservation")
+            if obs is not None:
+                self.part_of(f"{local}/obs/{k}", obs, ref, encounter)
+        for k, node in enumerate(n for n in vac.extra if n.name == "causeOf2"):
+            reaction = node.child("adverseReaction")
+            if reaction is None:
+                continue
+            rref = self.part_of(f"{local}/reaction/{k}", reaction, ref, encounter)
+            if rref is not None:
+                item = {"detail": rref}
+                low = reaction.find("effectiveTime/low")
+                if low is not None and t.fhir_date(low.attrs.get("value")):
+                    item["date"] = t.fhir_date(low.attrs["value"])
+                entry.setdefault("reaction", []).append(item)
+            for sub in reaction.findall("subjectOf/informationControlActEvent/code"):
+                self.cov.seen(sub.attrs.get("code"))
+        for node in vac.extra:
+            if node.name not in ("consumable", "performer", "reason", "component", "causeOf2", "reasonOf", "authorization"):
+                self.cov.part(f"vaccination/{node.name}")
+                self.scan(node)
+
+    def part_of(self, local: str, node: m.Node, immunization: dict, encounter: dict) -> dict | None:
+        code = node.child("code")
+        if code is None or code.attrs.get("codeSystem") != m.OID_BDS_ELEMENT:
+            return None
+        value = node.child("value")
+        number = code.attrs.get("code")
+        res: dict = {"resourceType": "Observation", "status": "final",
+                     "category": [{"coding": [self.cluster_coding("R041", m.OID_BDS_RUBRIEK)]}],
+                     "code": {"coding": [self.element_coding(number)]}, "subject": self.patient_ref,
+                     "encounter": encounter, "partOf": [immunization]}
+        self.value(res, value_from_node(value) if value is not None else None)
+        self.cov.map(number, "Observation (partOf Immunization)")
+        return self.add(res, local)
+
+    # --- consents, care, free data, documents ------------------------------------------------
+
+    def consent(self, i: int, consent: m.Consent) -> None:
+        number = consent.element
+        objection = bool(number) and (self.cat.display_name(number, m.OID_BDS_ELEMENT) or "").lower().startswith("bezwaar")
+        permit = consent.affirmed != objection
+        res: dict = {"resourceType": "Consent", "status": "active",
+                     "scope": {"coding": [{"system": t.CONSENT_SCOPE, "code": "patient-privacy", "display": "Privacy Consent"}]},
+                     "category": [{"coding": [self.element_coding(number) if number else coding(consent.code.model_dump(by_alias=False))]}],
+                     "patient": self.patient_ref}
+        when = _find(consent.extra, "author/time")
+        stamp = when.attrs.get("value") if when is not None else None
+        if stamp is None and when is not None:
+            low = when.child("low")
+            stamp = low.attrs.get("value") if low is not None else None
+        if t.fhir_date(stamp):
+            res["dateTime"] = t.fhir_date(stamp)
+        provision: dict = {"type": "permit" if permit else "deny"}
+        high = consent.effective_time.high.value if consent.effective_time and consent.effective_time.high else None
+        if t.fhir_date(high):
+            provision["period"] = {"end": t.fhir_date(high)}
+        res["provision"] = provision
+        self.add(res, f"Consent/{i}")
+        self.cov.map(number, "Consent")
+        for node in consent.extra:
+            if node.name != "author":
+                self.cov.part(f"consentEvent/{node.name}")
+                self.scan(node)
+
+    def care_status(self, i: int, status: m.CareStatus) -> None:
+        res: dict = {"resourceType": "Observation", "status": "final",
+                     "category": [{"coding": [self.cluster_coding("R050", m.OID_BDS_RUBRIEK)]}],
+                     "code": {"coding": [self.element_coding(status.element)]} if status.element else {"text": "careStatus"},
+                     "subject": self.patient_ref}
+        date = t.fhir_date(status.effective_time.value) if status.effective_time else None
+        if date:
+            res["effectiveDateTime"] = date
+        if status.reason_code is not None:
+            res["valueCodeableConcept"] = coded(status.reason_code)
+        self.add(res, f"CareStatus/{i}")
+        self.cov.map(status.element, "Observation (care status)")
+        for node in status.extra:
+            self.cov.part(f"careStatus/{node.name}")
+
+    def non_bds(self, local: str, item: m.NonBdsItem, encounter: dict | None) -> None:
+        categories = [{"coding": [self.cluster_coding("R051", m.OID_BDS_RUBRIEK)]}]
+        if item.rubriek:
+            categories.append({"coding": [self.cluster_coding(item.rubriek, m.OID_BDS_RUBRIEK)]})
+        code = item.code
+        concept_ = coded(code) if code is not None else {"text": "?"}
+        res: dict = {"resourceType": "Observation", "status": "final", "category": categories, "code": concept_,
+                     "subject": self.patient_ref}
+        if encounter is not None:
+            res["encounter"] = encounter
+        if item.text is not None:
+            res["valueString"] = item.text
+        else:
+            self.value(res, item.value)
+        self.add(res, local)
+        self.cov.map("R051", "Observation (non-BDS data)")
+
+    def attachment(self, i: int, doc: m.Attachment) -> None:
+        content: dict = {}
+        if doc.media_type:
+            content["contentType"] = doc.media_type
+        data = (doc.data or "").strip()
+        if data and _base64(data):
+            content["data"] = "".join(data.split())
+        else:
+            self.cov.part("appendage/document/text (not base64)")
+        ref = doc.text.extra_node("reference") if doc.text is not None else None
+        if ref is not None and ref.attrs.get("value"):
+            content["url"] = ref.attrs["value"]
+        res: dict = {"resourceType": "DocumentReference", "status": "current"}
+        if doc.code is not None:
+            res["type"] = coded(doc.code)
+        res["subject"] = self.patient_ref
+        when = doc.effective_time.value if doc.effective_time is not None else None
+        if t.fhir_date(when):  # an instant: a date alone is midnight, Dutch time
+            res["date"] = t.fhir_date(when if len(when) > 8 else when.ljust(14, "0"))
+        res["content"] = [{"attachment": content}]
+        self.add(res, f"DocumentReference/{i}")
+        self.cov.map("G072", "DocumentReference")
+
+
+# --- datatype helpers ------------------------------------------------------------------------
+
+
+def tidy(number: float):
+    """620 mm → 62 (int), 7.5 stays 7.5: no spurious decimals in the view."""
+    rounded = round(number, 6)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def identifier(ii: m.II) -> dict:
+    return {"system": t.system(ii.root), "value": ii.extension}
+
+
+def identifier_node(node: m.Node) -> dict:
+    return {"system": t.system(node.attrs.get("root")), "value": node.attrs.get("extension")}
+
+
+def coding(attrs: dict) -> dict:
+    out = {"system": t.system(attrs.get("codeSystem") or attrs.get("code_system")), "code": attrs.get("code")}
+    display = attrs.get("displayName") or attrs.get("display_name")
+    if display:
+        out["display"] = display
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def coded(code: m.Coded | m.Value) -> dict:
+    """A typed code as a CodeableConcept; nullFlavor OTH with original text keeps only the text."""
+    out: dict = {}
+    if code.code is not None:
+        c = {"system": t.system(code.code_system), "code": code.code}
+        if code.display_name:
+            c["display"] = code.display_name
+        out["coding"] = [{k: v for k, v in c.items() if v is not None}]
+    if code.original_text:
+        out["text"] = code.original_text
+    if not out and code.null_flavor:
+        out["coding"] = [{"system": t.NULL_FLAVOR, "code": code.null_flavor}]
+    return out
+
+
+def concept(node: m.Node) -> dict:
+    out: dict = {}
+    if node.attrs.get("code"):
+        out["coding"] = [coding(node.attrs)]
+    text = node.child("originalText")
+    if text is not None and text.text:
+        out["text"] = text.text
+    if not out and node.attrs.get("nullFlavor"):
+        out["coding"] = [{"system": t.NULL_FLAVOR, "code": node.attrs["nullFlavor"]}]
+    return out
+
+
+def absent(null_flavor: str) -> dict:
+    return {"coding": [{"system": t.DATA_ABSENT, "code": t.ABSENT.get(null_flavor, "unknown")},
+                       {"system": t.NULL_FLAVOR, "code": null_flavor}]}
+
+
+def value_from_node(node: m.Node) -> m.Value:
+    a = node.attrs
+    original = node.child("originalText")
+    return m.Value(xsi_type=a.get("xsi:type"), value=a.get("value"), unit=a.get("unit"), code=a.get("code"),
+                   code_system=a.get("codeSystem"), display_name=a.get("displayName"), null_flavor=a.get("nullFlavor"),
+                   original_text=original.text if original is not None else None, text=node.text)
+
+
+def vaccine_code(node: m.Node | None) -> dict:
+    if node is None:
+        return {"coding": [{"system": t.NULL_FLAVOR, "code": "UNK"}]}
+    out = concept(node)
+    code, cs = node.attrs.get("code"), node.attrs.get("codeSystem")
+    if cs == t.RIVM_VACCINE_OID and code in t.RIVM_TO_ATC:
+        atc, display = t.RIVM_TO_ATC[code]
+        out.setdefault("coding", []).append({"system": t.ATC, "code": atc, "display": display})
+    return out
+
+
+def human_name(node: m.Node) -> dict | None:
+    given = [c.text for c in node.children if c.name == "given" and c.text]
+    prefix = " ".join(c.text for c in node.children if c.name == "prefix" and c.text)
+    family = " ".join(c.text for c in node.children if c.name == "family" and c.text)
+    out: dict = {}
+    use = t.NAME_USE.get(node.attrs.get("use", ""))
+    if use:
+        out["use"] = use
+    if family:
+        out["family"] = f"{prefix} {family}" if prefix else family
+        ext = [{"url": t.OWN_NAME, "valueString": family}]
+        if prefix:
+            ext.insert(0, {"url": t.OWN_PREFIX, "valueString": prefix})
+        out["_family"] = {"extension": ext}
+    if given:
+        out["given"] = given
+    if not family and not given and node.text:
+        out["text"] = node.text
+    return out if (family or given or node.text) else None
+
+
+def name_elements(node: m.Node) -> list[int]:
+    """The BDS elements a patient name carries: official name (OR) 6 voornaam, 5 roepnaam
+    (given qualifier CL), 3/4 voorvoegsel/geslachtsnaam; the used name (L) 1/2."""
+    used = node.attrs.get("use") == "L"
+    out = []
+    for c in node.children:
+        if c.name == "given":
+            out.append(5 if "CL" in c.attrs.get("qualifier", "") else 6)
+        elif c.name == "prefix":
+            out.append(1 if used else 3)
+        elif c.name == "family":
+            out.append(2 if used else 4)
+    return out
+
+
+def address(node: m.Node) -> dict | None:
+    def part(name):
+        c = node.child(name)
+        return c.text if c is not None and c.text else None
+
+    out: dict = {}
+    if node.attrs.get("use") in ("H", "HP", "PHYS", "PST"):
+        out["use"] = "home"
+    street = " ".join(x for x in (part("streetName"), part("houseNumber"), part("buildingNumberSuffix")) if x)
+    line = street or part("streetAddressLine")
+    if line:
+        out["line"] = [line]
+    for name, key in (("city", "city"), ("postalCode", "postalCode"), ("country", "country")):
+        if part(name):
+            out[key] = part(name)
+    return out if len(out) > ("use" in out) else None
+
+
+def telecom(node: m.Node) -> dict | None:
+    value = node.attrs.get("value") or ""
+    scheme, _, rest = value.partition(":")
+    if not rest:
+        return None
+    kind = {"tel": "phone", "mailto": "email", "fax": "fax"}.get(scheme.lower(), "other")
+    return {"system": kind, "value": rest}
+
+
+def encounter_status(act: m.Activity) -> str:
+    code = act.status_code.code if act.status_code is not None else None
+    mood = act.link_attrs.get("moodCode") or act.other_attrs.get("moodCode")
+    if code == "completed":
+        return "finished"
+    if code in ("cancelled", "aborted", "nullified"):
+        return "cancelled"
+    if code == "active":
+        return "in-progress"
+    if mood == "INT" or code in ("new", "held"):
+        return "planned"
+    return "unknown"
+
+
+def _find(nodes: list[m.Node], path: str) -> m.Node | None:
+    first, _, rest = path.partition("/")
+    for node in nodes:
+        if node.name == first:
+            found = node.find(rest) if rest else node
+            if found is not None:
+                return found
+    return None
+
+
+def _base64(text: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode("".join(text.split()), validate=True)
+        return True
+    except (binascii.Error, ValueError):
+        return False
