@@ -32,7 +32,7 @@ class _Source:
         self.names: dict = dict(base)
         self.count = 0
 
-    def const(self, value, hint: str = "k") -> str:
+    def const(self, value) -> str:
         name = f"k{self.count}"
         self.count += 1
         self.names[name] = value
@@ -45,21 +45,17 @@ class _Source:
 _CODE: dict[str, object] = {}  # generated source -> code object, shared by all contexts of that shape
 
 
-def _lexical():
-    from .templates import LEXICAL  # noqa: PLC0415 (cycle)
-
-    return LEXICAL
-
-
 class ContextCompiler:
-    """Generates the check function of a context from its rows (see :meth:`compile`)."""
+    """Generates the check function of a context from its rows (see :meth:`compile`).
 
-    def __init__(self, rules: "RuleSet"):
+    ``names`` are the engine's objects the generated code uses (Hit, BELOW, ABOVE,
+    NO_SLOTS); ``lexical`` and ``regex`` its attribute-datatype tests and regex cache.
+    """
+
+    def __init__(self, rules: "RuleSet", names: dict, lexical: dict, regex: Callable):
         self.rules = rules
-        from .templates import _ABOVE, _BELOW, _NO_SLOTS, Hit  # noqa: PLC0415 (cycle)
-
-        self.base = {"Hit": Hit, "BELOW": _BELOW, "ABOVE": _ABOVE, "NO_SLOTS": _NO_SLOTS, "xsi_type": xsi_type,
-                     "NF": NF, "XSI": XSI_TYPE}
+        self.lexical, self.regex = lexical, regex
+        self.base = {**names, "xsi_type": xsi_type, "NF": NF, "XSI": XSI_TYPE}
 
     def compile(self, counts: list, checks: list, ops: list) -> Callable:
         """``counts`` and ``checks`` as built by the RuleSet; ``ops`` the raw ops of ``checks``."""
@@ -82,14 +78,12 @@ class ContextCompiler:
     # -- rows other than counts
 
     def _hit(self, src: _Source, depth: int, row: "Row", result: str = "True") -> None:
-        r = src.const(row, "r")
+        r = src.const(row)
         for _ in range(row.times):
             src.line(depth, f"hits.append(Hit({r}, el, {result}))")
 
     def _row(self, src: _Source, row: "Row", check: Callable, op: list) -> None:
         kind, args = op[0], op[1:]
-        from .templates import _regex  # noqa: PLC0415 (cycle)
-
         if kind == "fixed":
             attr, value, required = args
             a, v = repr(attr), src.const(value)
@@ -121,7 +115,7 @@ class ContextCompiler:
             self._hit(src, 2, row)
         elif kind == "dt":
             f = src.const(self.rules._family(args[0]))
-            r = src.const(row, "r")
+            r = src.const(row)
             src.line(1, "out = []")
             src.line(1, f"{f}(el, out)")
             src.line(1, "if out:")
@@ -148,15 +142,15 @@ class ContextCompiler:
         elif kind == "lex":
             attr, lexical = args
             src.line(1, f"v = g({attr!r})")
-            src.line(1, f"if v is not None and not {src.const(_lexical()[lexical])}(v):")
+            src.line(1, f"if v is not None and not {src.const(self.lexical[lexical])}(v):")
             self._hit(src, 2, row)
         elif kind == "pattern":
             attr, regex, required = args
             src.line(1, f"v = g({attr!r})")
             if required:
-                src.line(1, f"if v is None or {src.const(_regex(regex).search)}(v) is None:")
+                src.line(1, f"if v is None or {src.const(self.regex(regex).search)}(v) is None:")
             else:
-                src.line(1, f"if v is not None and {src.const(_regex(regex).search)}(v) is None:")
+                src.line(1, f"if v is not None and {src.const(self.regex(regex).search)}(v) is None:")
             self._hit(src, 2, row)
         elif kind == "ucum":
             src.line(1, "v = g('unit')")
@@ -172,7 +166,7 @@ class ContextCompiler:
             src.line(3, "break")
         else:
             # Everything else runs its reference closure: rare rows, no gain in inlining.
-            c = src.const(check, "c")
+            c = src.const(check)
             src.line(1, f"res = {c}(el, run)")
             src.line(1, "if res:")
             self._hit(src, 2, row, "res")
@@ -202,7 +196,7 @@ class ContextCompiler:
             return f"c.get({a[1]!r}) is not None"
         if kind == "cd":
             return f"(c.get('code') == {src.const(a[1])} and c.get('codeSystem') == {src.const(a[2])})"
-        return f"{src.const(self.rules.sc.alt(a), 'p')}(c)"
+        return f"{src.const(self.rules.sc.alt(a))}(c)"
 
     def _counts(self, src: _Source, counts: list) -> None:
         by_tag: dict = {}  # tag -> [(counter index, test source)]
@@ -244,7 +238,7 @@ class ContextCompiler:
             for i in slots:
                 src.line(1, f"n{i} = s.get({src.const(counts[i][2])}, 0)")
         for i, (row, kind, what, lo, hi, _steps) in enumerate(counts):
-            r = src.const(row, "r")
+            r = src.const(row)
             if lo > 0:
                 src.line(1, f"if n{i} < {lo}:")
                 src.line(2, f"hits.append(Hit({r}, el, BELOW))")

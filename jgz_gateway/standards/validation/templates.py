@@ -290,7 +290,8 @@ class RuleSet:
         self.by_name: dict[str, list] = {}
         self.by_tpl: dict[tuple, list] = {}
         self.by_child_tpl: dict[tuple, list] = {}
-        self.compiler = ContextCompiler(self)
+        self.compiler = ContextCompiler(self, {"Hit": Hit, "BELOW": _BELOW, "ABOVE": _ABOVE, "NO_SLOTS": _NO_SLOTS},
+                                        LEXICAL, _regex)
         nodes: dict[tuple, _Node] = {}
         orders: Counter = Counter()
         self.contexts: list[Context] = []
@@ -668,9 +669,13 @@ class Context:
         self.counts, self.checks, self.ops = counts, checks, ops
 
     def compile(self):
+        """The generated function, or False when it cannot be generated (the closures then run)."""
         if self.counts is None:
             self.prepare()
-        self.fn = self.rules.compiler.compile(self.counts, self.checks, self.ops)
+        try:
+            self.fn = self.rules.compiler.compile(self.counts, self.checks, self.ops)
+        except Exception:  # noqa: BLE001 - a defect of the generator must not cost the findings
+            self.fn = False
         return self.fn
 
 
