@@ -46,6 +46,7 @@ _TIME_UNITS = frozenset({"us", "ms", "s", "min", "h", "d", "wk", "mo", "a"})
 _URI_BAD = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\U0010ffff]')
 _DIGITS9 = re.compile(r"^[0-9]{9}\Z")
 _DIGITS8 = re.compile(r"^[0-9]{8}\Z")
+_XML_WS_RUN = re.compile(r"[ \t\r\n]+")
 
 
 def _has(el, name: str) -> bool:
@@ -230,7 +231,8 @@ def _name_key(el) -> str:
 
 
 def _tokens(value: str | None) -> list[str]:
-    return value.split() if value else []
+    """XPath ``tokenize(., '\\s+')``: split on XML whitespace only."""
+    return [t for t in _XML_WS_RUN.split(value) if t] if value else []
 
 
 def check_en(el, out: list) -> None:
