@@ -671,3 +671,17 @@ def test_family_shortcut_equals_full_chain():
             short: list = []
             shortcut(el, short)
             assert sorted(short) == sorted(full), (family, etree.tostring(el)[:200])
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "nl04-second-pass"])
+def test_checking_some_elements_equals_the_full_run_there(lenient):
+    """The NL04 second pass checks only the elements with errors: same verdicts there."""
+    rules, facts = templates._ruleset(lenient), templates.PROFILES["REPC_IN902120NL04"].facts
+    rng = random.Random(3)
+    for path in (NL04 / "DOB-4.0.0-KWAL_versturen_hl7.xml", ADA / "DOB-3.0.0-test-hl7-bds327-bds400.xml"):
+        root = load(path)
+        rename(root, "REPC_IN902120NL04")
+        full = rules.run(root, facts)
+        some = set(rng.sample([e for e in root.iter() if isinstance(e.tag, str)], 150)) | {h.el for h in full[::3]} | {root}
+        expected = [h.key for h in full if h.el in some]
+        assert sorted(h.key for h in rules.run(root, facts, some)) == sorted(expected)

@@ -116,7 +116,8 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
 def _check(root, profile: Profile) -> list[Finding]:
     hits = _ruleset(False).run(root, profile.facts)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
-        again = Counter(h.key for h in _ruleset(True).run(root, profile.facts) if h.severity == "e")
+        suspects = {h.el for h in hits if h.severity == "e"}
+        again = Counter(h.key for h in _ruleset(True).run(root, profile.facts, suspects) if h.severity == "e")
         for h in hits:
             if h.severity == "e":
                 if again[h.key] > 0:
@@ -542,10 +543,13 @@ class RuleSet:
 
     # -- the pass
 
-    def run(self, root, facts: Facts) -> list[Hit]:
+    def run(self, root, facts: Facts, only: set | None = None) -> list[Hit]:
+        """Check the message; with ``only``, check just those elements (the walk then
+        follows only the paths from the root to them)."""
         run = Run(self, root, facts)
-        for ctx in self.root_contexts:
-            run.apply(ctx, root)
+        if only is None or root in only:
+            for ctx in self.root_contexts:
+                run.apply(ctx, root)
         tpl_of: dict = run.tpl_of
         child_tpl: dict = {}
         for t in root.iter(TEMPLATE_ID):
@@ -590,7 +594,11 @@ class RuleSet:
         parent_states = states_of.get
         visit, apply = run.visit, run.apply
         hits, compiled = run.hits, run.compiled
-        for el in root.iter(etree.Element):
+        elements = root.iter(etree.Element)
+        if only is not None:
+            needed = {a for el in only for a in (el, *el.iterancestors())}
+            elements = [el for el in elements if el in needed]
+        for el in elements:
             tag = el.tag
             states = []
             ps = parent_states(el.getparent())
@@ -622,6 +630,8 @@ class RuleSet:
                     states.append(nxt)
             if states:
                 states_of[el] = states
+                if only is not None and el not in only:
+                    continue
                 if len(states) == 1 and len(states[0].ends) == 1:
                     ctx = states[0].ends[0]
                     fn = ctx.fn if compiled else False
