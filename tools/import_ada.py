@@ -44,6 +44,8 @@ def build(ref: Path) -> dict:
     def concept(type_name: str, name: str, lo: int, hi: int | None) -> dict:
         ctype = types[type_name]
         node: dict = {"name": name, "min": lo, "max": hi}
+        if ctype.find(XS + "attribute[@name='nullFlavor']") is not None:
+            node["nullable"] = True
         for attr in ctype.findall(XS + "attribute"):
             key = attr.get("name")
             if key == "conceptId":

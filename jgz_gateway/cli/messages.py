@@ -65,19 +65,82 @@ def read_dossier_file(path: Path):
         fail(f"{path}: {exc.message} at {exc.xpath}")
 
 
+class Source(str, Enum):
+    hl7v3 = "hl7v3"
+    ada = "ada"
+    fhir = "fhir"
+
+
+def _parse_date(text: str | None):
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--reference-date {text!r} is not a date (YYYY-MM-DD)")
+
+
+def read_source(path: Path, source: "Source", reference_date=None):
+    """A dossier from a DOB message, dossier JSON, an ADA instance or a FHIR Bundle."""
+    if source is Source.hl7v3:
+        return read_dossier_file(path)
+    from ..standards.xmlsafe import MAX_BYTES, XmlRejected
+
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            fail(f"{path}: larger than {MAX_BYTES:,} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    if source is Source.ada:
+        from ..standards.ada import AdaError, read_ada_message
+        from ..standards.hl7v3 import MessageError, read_message
+
+        try:
+            reading = read_ada_message(data, reference_date=reference_date)
+            dossier = read_message(reading.root)
+        except XmlRejected as exc:
+            fail(f"{path}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""))
+        except (AdaError, MessageError) as exc:
+            fail(f"{path}: {exc}")
+        dossier.bds_version = "4.0.2"
+        for xpath, name, element in reading.skipped:
+            typer.echo(f"warning: {path}: {xpath}: {name}" + (f" (BDS {element})" if element else "")
+                       + " has no place in the DOB and is not carried", err=True)
+        return dossier
+    from ..standards.fhir import FhirError, from_fhir
+
+    try:
+        bundle = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(f"{path}: not JSON: {exc}")
+    try:
+        return from_fhir(bundle)
+    except FhirError as exc:
+        fail(f"{path}: {exc}")
+
+
 @app.command()
 def parse(
-    message: Path = typer.Argument(..., help="DOB message (REPC_IN902120NL, NL03 or NL04)"),
+    message: Path = typer.Argument(..., help="DOB message (REPC_IN902120NL, NL03 or NL04), ADA instance or FHIR Bundle"),
     output: Path | None = typer.Option(None, "-o", "--output", help="write the dossier JSON here"),
-    source_format: str = typer.Option("hl7v3", "--from", help="input format: hl7v3"),
+    source_format: Source = typer.Option(Source.hl7v3, "--from", help="input format: hl7v3, ada or fhir"),
+    reference_date: str | None = typer.Option(None, "--reference-date",
+                                              help="ADA: the date relative dates (T-1D, DOB+3M) count from (default today)"),
 ) -> None:
     """Read a message into the canonical dossier model and print it as JSON."""
     from ..standards.model import to_json
 
-    if source_format != "hl7v3":
-        fail(f"unknown input format {source_format!r}")
-    dossier = read_dossier_file(message)
+    dossier = read_source(message, source_format, _parse_date(reference_date))
     write_output(to_json(dossier), output)
+
+
+class Target(str, Enum):
+    hl7v3 = "hl7v3"
+    ada = "ada"
+    fhir = "fhir"
 
 
 @app.command()
@@ -87,13 +150,36 @@ def build(
         None, "--interaction", help="REPC_IN902120NL, REPC_IN902120NL03 or REPC_IN902120NL04 (default: the dossier's own)"
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="write the message here"),
+    target: Target = typer.Option(Target.hl7v3, "--to", help="output format: hl7v3 (DOB), ada or fhir"),
 ) -> None:
-    """Write a dossier as a DOB message."""
+    """Write a dossier as a DOB message (or as an ADA instance or a FHIR Bundle)."""
     from ..standards.hl7v3 import INTERACTIONS, MessageError, write_message
 
     if interaction is not None and interaction not in INTERACTIONS:
         fail(f"unknown interaction {interaction!r}; choose one of {', '.join(INTERACTIONS)}")
+    if interaction is not None and target is not Target.hl7v3:
+        fail("--interaction applies to --to hl7v3 only")
     model = read_dossier_file(dossier)
+    if target is Target.ada:
+        from ..standards.ada import AdaError, write_ada_report
+
+        try:
+            data, skipped = write_ada_report(model)
+        except (AdaError, MessageError) as exc:
+            fail(f"{dossier}: {exc}")
+        for xpath, element, why in skipped:
+            typer.echo(f"warning: {dossier}: {xpath}" + (f" (BDS {element})" if element else "") + f": {why}", err=True)
+        write_output(data, output)
+        return
+    if target is Target.fhir:
+        from ..standards.fhir import FhirError, to_fhir
+
+        try:
+            bundle, _ = to_fhir(model)
+        except FhirError as exc:
+            fail(f"{dossier}: the FHIR view is not valid FHIR: {exc}")
+        write_output(json.dumps(bundle, indent=1, ensure_ascii=False), output)
+        return
     try:
         write_output(write_message(model, interaction), output)
     except MessageError as exc:

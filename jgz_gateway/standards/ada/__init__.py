@@ -20,7 +20,8 @@ from lxml import etree
 from ..xmlsafe import XmlRejected, parse_bytes
 from .to_hl7 import AdaError, Envelope, Reading, read_tree
 
-__all__ = ["AdaError", "Envelope", "GENERATED", "Reading", "read_ada", "read_ada_message", "write_ada"]
+__all__ = ["AdaError", "Envelope", "GENERATED", "Reading", "read_ada", "read_ada_message", "write_ada",
+           "write_ada_report"]
 
 #: What ADA → DOB generates (not in the instance) and DOB → ADA cannot recover, as leaf paths.
 GENERATED = (
@@ -64,11 +65,26 @@ def read_ada(data: bytes, *, reference_date: date | None = None, envelope: Envel
 
 def write_ada(dossier, *, instance_id: str | None = None) -> bytes:
     """A dossier as an ADA instance of the DOB v03 (UTF-8 XML)."""
+    return write_ada_report(dossier, instance_id=instance_id)[0]
+
+
+def write_ada_report(dossier, *, instance_id: str | None = None) -> tuple[bytes, list]:
+    """The ADA instance and what it could not hold: ``(xpath, BDS code, why)`` entries.
+
+    The ADA dataset is BDS 4.0's: a dossier of another version is converted to 4.0 first
+    (:mod:`..convert`), its conversion report's dropped items joining the list.
+    """
     from .from_hl7 import write_tree
 
-    root = write_tree(dossier, instance_id=instance_id)
+    skipped: list = []
+    if dossier.interaction != "REPC_IN902120NL03":
+        from ..convert import convert
+
+        dossier, report = convert(dossier, "4.0")
+        skipped += [(c.xpath, c.element, f"BDS 4.0 conversion: {c.message}") for c in report.dropped]
+    root, more = write_tree(dossier, instance_id=instance_id)
     etree.indent(root, space="    ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), skipped + more
 
 
 del XmlRejected

@@ -28,6 +28,7 @@ class Concept:
     datatype: str | None = None
     unit: str | None = None
     values: tuple[str, ...] = ()
+    nullable: bool = False  # the ADA type has a nullFlavor attribute
     children: list["Concept"] = field(default_factory=list)
     parent: "Concept | None" = field(default=None, repr=False)
 
@@ -86,7 +87,8 @@ class Dataset:
 
     def _concept(self, d: dict, parent: Concept | None) -> Concept:
         c = Concept(name=d["name"], concept=d.get("concept"), min=d["min"], max=d.get("max"),
-                    datatype=d.get("datatype"), unit=d.get("unit"), values=tuple(d.get("values", ())), parent=parent)
+                    datatype=d.get("datatype"), unit=d.get("unit"), values=tuple(d.get("values", ())),
+                    nullable=d.get("nullable", False), parent=parent)
         c.children = [self._concept(x, c) for x in d.get("children", [])]
         return c
 
