@@ -240,6 +240,7 @@ class CsvWriter:
         self.tables = list(self.mapping.tables.values())
         self.finished: set[str] = set()
         self.files: dict[str, Any] = {}
+        self.journal = None
         if options.get("render_only"):  # a worker's copy: renders, never touches the files
             return
         self.folder = destination_dir(destination)
@@ -297,11 +298,12 @@ class CsvWriter:
         return {name: fh.tell() for name, fh in self.files.items()}
 
     def _journal(self, key: str | None, sizes: dict[str, int]) -> None:
+        """Record a committed dossier and the table sizes after it (flushed, so a killed run can resume)."""
+        if self.journal is None:
+            self.journal = open(self.journal_path, "a", encoding="utf-8")
         offsets = ",".join(str(sizes.get(t.name, 0)) for t in self.tables)
-        with open(self.journal_path, "a", encoding="utf-8") as fh:
-            fh.write(f"{key or ''}\t{offsets}\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        self.journal.write(f"{key or ''}\t{offsets}\n")
+        self.journal.flush()
 
     def done(self, key: str) -> bool:
         return key in self.finished
@@ -331,8 +333,13 @@ class CsvWriter:
     def close(self, complete: bool = True) -> None:
         """Give the files their final names; with ``complete=False`` keep the journal to resume."""
         for fh in self.files.values():
+            fh.flush()
+            os.fsync(fh.fileno())
             fh.close()
         self.files = {}
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
         if not complete:
             return
         for table in self.tables:

@@ -111,7 +111,7 @@ class Hl7Writer:
         self.version = _version(options)
         self.interaction = INTERACTION[self.version]
         self.envelope: Envelope | None = options.get("envelope")
-        self.pretty = bool(options.get("pretty", True))
+        self.pretty = bool(options.get("pretty", False))
 
     def path(self, key: str) -> Path:
         return self.folder / f"{safe_name(key)}.xml"

@@ -213,21 +213,20 @@ class _Loader:
             key_field = next((f for f in t.fields if f.name == t.key), None)
             if key_field is None or key_field.element != 1377:
                 raise self.fail(f"tables.{t.name}: the key column {t.key!r} must map to element 1377 "
-                                "(Activiteit ID), so activities keep their identity", *where, "fields")
+                                "(Activiteit ID), so activities keep their identity", *where, "fields", t.key)
         mapped = {f.name for f in t.all_fields()}
         for col in t.unmapped:
             if col in mapped:
                 raise self.fail(f"tables.{t.name}: {col!r} is both mapped and listed as unmapped", *where, "unmapped")
         # rows of dossier/detail tables are group occurrences; kinds are one row each
-        plain = [f for f in t.fields]
+        plain = list(t.fields)
         if t.role in ("dossier", "detail") and plain:
-            groups = {self.top_groep(f.element) for f in plain}
-            if None in groups or len(groups) > 1:
-                bad = next(f for f in plain if self.top_groep(f.element) is None or len(groups) > 1)
+            first = self.top_groep(plain[0].element)
+            bad = next((f for f in plain if self.top_groep(f.element) != first or first is None), None)
+            if bad is not None:
                 raise self.fail(f"tables.{t.name}: each row must be one occurrence of one groep, but "
                                 f"{bad.name!r} (element {bad.element}) is in {self.top_groep(bad.element) or 'no groep'}"
-                                f" and the table maps {', '.join(sorted(g or '-' for g in groups))}",
-                                *where, "fields", bad.name)
+                                f" while {plain[0].name!r} is in {first or 'no groep'}", *where, "fields", bad.name)
         for kind_value, fs in t.kinds.items():
             groups = {self.top_groep(f.element) for f in fs}
             if len(fs) > 1 and (None in groups or len(groups) > 1):

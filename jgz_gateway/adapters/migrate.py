@@ -103,6 +103,7 @@ def _init(source_name: str, source_options: dict, dest_name: str, destination: s
     _WORKER.update(source=source, source_options=source_options,
                    writer=registry.open_writer(dest, destination, **dest_options, render_only=True))
     gc.freeze()  # catalogues and rules live for the whole run: never scan them again
+    gc.set_threshold(50_000, 20, 50)  # a dossier makes many short-lived objects and no cycles to speak of
 
 
 def _one(unit: Unit) -> Result:

@@ -53,7 +53,7 @@ def installed() -> list[Installed]:
             continue
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
         if missing:
-            found[ep.name] = Installed(ep.name, ep.value, dist, None, f"lacks {', '.join(missing)}()")
+            found[ep.name] = Installed(ep.name, ep.value, dist, None, "lacks " + ", ".join(f + "()" for f in missing))
             continue
         found[ep.name] = Installed(ep.name, ep.value, dist, module)
     return [found[k] for k in sorted(found)]

@@ -63,7 +63,7 @@ def export(fmt: str, destination: str | Path, count: int, seed: int, today: dt.d
     adapter = registry.get(fmt)
     created = dt.datetime.combine(today, dt.time(12, 0))
     envelope = Envelope(created=created)
-    writer = registry.open_writer(adapter, destination, bds=bds, envelope=envelope)
+    writer = registry.open_writer(adapter, destination, bds=bds, envelope=envelope, pretty=True)
     mapping = getattr(writer, "mapping", None)
     written = 0
     complete = False

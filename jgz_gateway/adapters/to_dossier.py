@@ -513,6 +513,8 @@ class _Builder:
                 fields = {"xsi_type": "TS", "value": ts(value)}
             else:
                 fields = dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1])
+        except BuildError:
+            raise
         except (TypeError, ValueError, AttributeError):
             raise BuildError(n, f"element {n}: {value!r} is not a {t} value") from None
         meth = None

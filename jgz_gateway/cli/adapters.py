@@ -170,30 +170,38 @@ def migrate(
     src_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_from)} if mapping_from else {})
     dst_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_to)} if mapping_to else {})
     console = Console(stderr=True)
+    bar = Progress(TextColumn("migrate"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    task = bar.add_task("migrate", total=None, rate="")
+
+    def progress(done: int, total: int | None) -> None:
+        if not bar.live.is_started:  # shown once the source has been opened and a batch is done
+            bar.start()
+        elapsed = bar.tasks[0].elapsed or 0
+        bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} dossiers/s" if elapsed else "")
+
     try:
-        with Progress(TextColumn("migrate"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                      console=console, transient=False) as bar:
-            task = bar.add_task("migrate", total=None, rate="")
-
-            def progress(done: int, total: int | None) -> None:
-                elapsed = bar.tasks[0].elapsed or 0
-                bar.update(task, completed=done, total=total,
-                           rate=f"{done / elapsed:.0f} dossiers/s" if elapsed else "")
-
-            summary = run(source[0], source[1], destination[0], destination[1], workers=workers,
-                          source_options=src_options, dest_options=dst_options, progress=progress)
+        summary = run(source[0], source[1], destination[0], destination[1], workers=workers,
+                      source_options=src_options, dest_options=dst_options, progress=progress)
     except AdapterError as exc:
+        _stop(bar)
         _adapter_error(exc)
     except KeyboardInterrupt:
+        _stop(bar)
         console.print("interrupted: what was written is kept; run the same command again to continue")
         raise typer.Exit(130)
+    _stop(bar)
     data = summary.as_dict()
     if as_json:
         write_output(json.dumps(data, indent=1, ensure_ascii=False), None)
     else:
         _print_summary(data)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _stop(bar) -> None:
+    if bar.live.is_started:
+        bar.stop()
 
 
 def _print_summary(d: dict) -> None:

@@ -1,0 +1,102 @@
+"""BDS facts ↔ Dossier: what the builder places validates, and reads back to the same facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jgz_gateway.adapters.from_dossier import extract
+from jgz_gateway.adapters.record import Facts, Group, Record
+from jgz_gateway.adapters.synth import generate
+from jgz_gateway.adapters.to_dossier import BuildError, Envelope, build
+from jgz_gateway.standards.hl7v3 import read_message, write_message
+from jgz_gateway.standards.validation import validate_bytes
+
+from .conftest import TODAY
+
+ENVELOPE = Envelope(created=dt.datetime(2025, 6, 1, 12, 0, 0))
+
+
+def canonical(facts: Facts):
+    return (sorted(facts.values.items()), [(g.groep, canonical(g)) for g in facts.groups])
+
+
+def same_facts(a: Record, b: Record) -> bool:
+    def groups(f):
+        return sorted((g.groep, repr(canonical(g))) for g in f.groups)
+
+    if sorted(a.facts.values.items()) != sorted(b.facts.values.items()) or groups(a.facts) != groups(b.facts):
+        return False
+    return [canonical(x) for x in a.activities] == [canonical(x) for x in b.activities]
+
+
+@pytest.mark.parametrize("version, interaction", [("4.2.0", "REPC_IN902120NL04"), ("4.1.3", "REPC_IN902120NL03")])
+def test_synthetic_dossiers_validate_and_read_back(version, interaction):
+    records = list(generate(12, 5, TODAY))
+    for record in records:
+        dossier, dropped = build(record, version, ENVELOPE)
+        assert not dropped
+        data = write_message(dossier)
+        report = validate_bytes(data, record.key)
+        assert report.valid, [(f.rule, f.xpath, f.message) for f in report.errors]
+        back = read_message(data)
+        assert back.interaction == interaction
+        again, unread = extract(back, record.key)
+        assert not unread
+        assert same_facts(again, record), record.key
+
+
+def small_record() -> Record:
+    f = Facts(values={695: "D1", 696: "02", 7: "999000007", 4: "Jansen", 19: "2", 20: dt.date(2020, 1, 2)},
+              groups=[Group(groep="G085", values={603: "90000011", 1506: "JGZ Noord (synthetisch)"}),
+                      Group(groep="G093", values={1197: "01", 1330: dt.date(2020, 1, 5)}),
+                      Group(groep="G092", values={487: "01", 488: dt.date(2025, 6, 1)})])
+    activity = Facts(values={1377: "A1", 494: "37", 724: dt.date(2020, 2, 1), 1577: "03", 1605: "01",
+                             235: Decimal("545"), 236: "1", 245: Decimal("4400")})
+    return Record("D1", f, [activity])
+
+
+def test_values_are_placed_in_hl7_units_and_codes():
+    dossier, _ = build(small_record(), "4.2.0", ENVELOPE)
+    obs = {o.element: o for o in dossier.observations()}
+    assert (obs[235].value.type, obs[235].value.value, obs[235].value.unit) == ("PQ", "545", "mm")
+    assert obs[235].method.code == "1" and obs[235].method.code_system == "2.16.840.1.113883.2.4.4.40.28"
+    assert obs[245].value.unit == "g"
+    assert obs[235].template_ids == ["2.16.840.1.113883.2.4.6.10.100.40235"]
+    assert dossier.patient.person.gender.code == "F"  # BDS 2 → HL7 F
+    assert dossier.activities[0].code.code == "37"
+    assert dossier.activities[0].rubrieken[0].rubriek == "R018"  # the activity rubriek first
+
+
+def test_a_code_outside_its_value_set_is_refused():
+    record = small_record()
+    record.activities[0].values[1577] = "77"
+    with pytest.raises(BuildError, match="'77' is not in W0679") as info:
+        build(record, "4.2.0", ENVELOPE)
+    assert info.value.element == 1577
+
+
+def test_a_vaccination_without_a_date_is_refused():
+    record = small_record()
+    record.activities[0].groups.append(Group(groep="G076", values={461: "01"}))
+    with pytest.raises(BuildError, match="1409"):
+        build(record, "4.2.0", ENVELOPE)
+
+
+def test_elements_the_target_version_cannot_carry_are_counted_as_dropped():
+    record = small_record()
+    record.activities[0].values[1665] = "01"  # new in 4.2.0, no observation template known
+    dossier, dropped = build(record, "4.2.0", ENVELOPE)
+    assert dropped == {1665: 1}
+    assert 1665 not in {o.element for o in dossier.observations()}
+
+
+def test_unread_structures_are_counted(reference):
+    # the qualification message carries R047 conclusions and more that facts do not read
+    path = reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml"
+    record, unread = extract(read_message(path.read_bytes()))
+    assert 482 in unread  # subjectOf1/conclusion
+    assert record.facts.values[7] == "999901795"
+    assert any(g.groep == "G076" for a in record.activities for g in a.groups)

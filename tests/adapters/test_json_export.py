@@ -1,0 +1,75 @@
+"""json-export: one document per client; unknown keys and bad values name file, path and field."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from jgz_gateway.adapters import hl7v3, json_export
+from jgz_gateway.adapters.errors import SourceError
+
+from .test_dossier_facts import ENVELOPE
+
+
+def test_round_trip_through_the_dob_keeps_every_mapped_field(json_export_dir, tmp_path):
+    dob = tmp_path / "dob"
+    hl7v3.write(json_export.read(json_export_dir, envelope=ENVELOPE), dob)
+    out = tmp_path / "again"
+    json_export.write(hl7v3.read(dob), out)
+    for path in sorted(json_export_dir.glob("*.json")):
+        original = json.loads(path.read_text(encoding="utf-8"))
+        again = json.loads((out / path.name).read_text(encoding="utf-8"))
+        original["client"].pop("meta", None)  # declared unmapped: bookkeeping of the export
+        for contact in original.get("contacts", []):
+            contact.pop("room", None)
+        for parent in original.get("parents", []):
+            parent.pop("phone", None)
+        assert again == original, path.name
+
+
+def test_native_json_values(json_export_dir):
+    doc = json.loads(sorted(json_export_dir.glob("*.json"))[3].read_text(encoding="utf-8"))
+    measurements = [m for c in doc["contacts"] for m in c.get("measurements", [])]
+    weights = [m["value"] for m in measurements if m["code"] == "weight_g"]
+    lengths = [m["value"] for m in measurements if m["code"] == "length_cm"]
+    assert weights and all(isinstance(w, int) for w in weights)  # grams
+    assert lengths and all(isinstance(x, (int, float)) and 30 < x < 220 for x in lengths)  # centimetres
+    assert isinstance(doc["consents"][0]["given"], bool)
+
+
+def edit(src, tmp_path, change):
+    folder = tmp_path / "edited"
+    shutil.copytree(src, folder)
+    path = sorted(folder.glob("*.json"))[0]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return folder, path
+
+
+def test_unknown_key_is_an_error_with_its_path(json_export_dir, tmp_path):
+    folder, path = edit(json_export_dir, tmp_path, lambda d: d["contacts"][1]["measurements"][0].update(colour="red"))
+    unit = next(json_export.units(folder))
+    with pytest.raises(SourceError, match="neither mapped nor declared unmapped") as info:
+        json_export.load(unit)
+    assert info.value.where == f"{path.name} contacts[1].measurements[0]" and info.value.field == "colour"
+
+
+def test_bad_value_is_an_error_with_its_path(json_export_dir, tmp_path):
+    folder, path = edit(json_export_dir, tmp_path, lambda d: d["parents"][0].update(relation="aunt"))
+    with pytest.raises(SourceError, match="'aunt' is not a known value") as info:
+        json_export.load(next(json_export.units(folder)))
+    assert info.value.where == f"{path.name} parents[0]" and info.value.field == "relation"
+
+
+def test_broken_json_is_a_failed_unit(json_export_dir, tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(json_export_dir, folder)
+    first = sorted(folder.glob("*.json"))[0]
+    first.write_text('{"client": {"id": "X",', encoding="utf-8")
+    unit = next(json_export.units(folder))
+    with pytest.raises(SourceError, match="not valid JSON") as info:
+        json_export.load(unit)
+    assert info.value.where == f"{first.name} line 1"

@@ -1,0 +1,146 @@
+"""Bulk migration: round trip without loss, resumable, an error file per failed dossier."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jgz_gateway.adapters.mapping import load, shipped
+from jgz_gateway.adapters.migrate import ERRORS_DIR, migrate
+from jgz_gateway.adapters.synth_export import export
+from jgz_gateway.adapters.to_dossier import Envelope
+
+from .conftest import TODAY
+
+JGZ = Path(sys.executable).with_name("jgz")
+OPTIONS = {"envelope": Envelope(created=dt.datetime(2025, 6, 1, 12)), "bds": "4.2.0"}
+
+
+def table(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh, delimiter=";"))
+
+
+def mapped_columns(path: Path, unmapped: set[str]) -> list[list[str]]:
+    rows = table(path)
+    keep = [i for i, c in enumerate(rows[0]) if c not in unmapped]
+    return [[r[i] for i in keep] for r in rows]
+
+
+@pytest.mark.timeout(120)
+def test_round_trip_of_1000_dossiers_loses_nothing_mapped(tmp_path):
+    """csv-export → hl7v3 (NL04, every message validated) → csv-export, 1,000 synthetic dossiers."""
+    source = tmp_path / "source"
+    export("csv-export", source, 1000, 2025, TODAY)
+    dob = tmp_path / "dob"
+    there = migrate("csv-export", source, "hl7v3", dob, workers=2, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (there.written, there.failed, there.skipped) == (1000, 0, 0)
+    assert len(list(dob.glob("*.xml"))) == 1000
+    assert there.dropped_elements() == 0  # every mapped element reaches the DOB
+    assert sum(c for k, c in there.dropped.items() if "." in k) > 1000  # bookkeeping fields, declared unmapped
+    back = tmp_path / "back"
+    again = migrate("hl7v3", dob, "csv-export", back, workers=2, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (again.written, again.failed) == (1000, 0)
+    assert again.dropped_elements() == 0
+    mapping = load(shipped("csv-export"))
+    for t in mapping.tables.values():
+        assert mapped_columns(source / t.source, set(t.unmapped)) == mapped_columns(back / t.source, set(t.unmapped)), t.source
+    # the written messages pass jgz validate
+    sample = sorted(dob.glob("*.xml"))[::250]
+    done = subprocess.run([str(JGZ), "validate", "--no-warnings", *map(str, sample)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+@pytest.fixture
+def small_source(tmp_path):
+    source = tmp_path / "small"
+    export("csv-export", source, 12, 77, TODAY)
+    return source
+
+
+def test_rerun_skips_finished_dossiers(small_source, tmp_path):
+    dob = tmp_path / "dob"
+    first = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert first.written == 12
+    files = sorted(dob.glob("*.xml"))
+    removed = files[3:6]
+    for f in removed:
+        f.unlink()
+    before = {f: f.stat().st_mtime_ns for f in files if f not in removed}
+    second = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (second.seen, second.skipped, second.written) == (12, 9, 3)
+    assert all(f.exists() for f in removed)
+    assert all(f.stat().st_mtime_ns == t for f, t in before.items())  # untouched
+
+
+def test_failed_dossier_gets_an_error_file_naming_source_record_and_field(small_source, tmp_path):
+    rows = table(small_source / "measurements.csv")
+    header = rows[0]
+    line = next(i for i, r in enumerate(rows) if i and r[header.index("code")] == "GEWICHT")
+    rows[line][header.index("value")] = "zwaar"
+    client = rows[line][header.index("client_id")]
+    with open(small_source / "measurements.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    dob = tmp_path / "dob"
+    summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (summary.written, summary.failed) == (11, 1)
+    error = (dob / ERRORS_DIR / f"{client}.txt").read_text(encoding="utf-8")
+    assert f"dossier: {client}" in error
+    assert f"measurements.csv line {line + 1}, record {client}, field 'value': 'zwaar' is not a number" in error
+    assert not (dob / f"{client}.xml").exists()
+    # fixed and run again: only that dossier is written, and its error file goes
+    rows[line][header.index("value")] = "12,5"
+    with open(small_source / "measurements.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (summary.written, summary.skipped, summary.failed) == (1, 11, 0)
+    assert not (dob / ERRORS_DIR / f"{client}.txt").exists()
+
+
+def test_invalid_output_error_file_lists_the_findings(small_source, tmp_path):
+    rows = table(small_source / "clients.csv")
+    header = rows[0]
+    for r in rows[1:2]:
+        r[header.index("care_end")] = ""  # a DOB needs end of care as well as status in care
+        r[header.index("care_end_date")] = ""
+    with open(small_source / "clients.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    dob = tmp_path / "dob"
+    summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert summary.failed == 1
+    text = (dob / ERRORS_DIR / f"{rows[1][0]}.txt").read_text(encoding="utf-8")
+    assert "source: clients.csv line 2" in text and "fails validation" in text and "careProvisionDossier" in text
+
+
+def test_nl03_target_and_summary(small_source, tmp_path):
+    options = OPTIONS | {"bds": "4.1.3"}
+    dob = tmp_path / "nl03"
+    summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=options, dest_options=options)
+    assert summary.written == 12
+    assert all(b"<REPC_IN902120NL03 " in p.read_bytes()[:300] for p in dob.glob("*.xml"))
+    data = summary.as_dict()
+    assert data["elements_mapped"] == sum(summary.elements.values()) > 1000
+    assert data["seconds"]["wall"] > 0 and data["ms_per_dossier"]["p95"] >= data["ms_per_dossier"]["p50"]
+
+
+def test_cli_migrate(small_source, tmp_path):
+    dob = tmp_path / "cli"
+    run = subprocess.run([str(JGZ), "migrate", "--from", "csv-export", str(small_source), "--to", "hl7v3", str(dob),
+                          "--workers", "2", "--created", "2025-06-01T12:00:00", "--json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    summary = json.loads(run.stdout)
+    assert summary["written"] == 12 and summary["failed"] == 0
+    assert "migrate" in run.stderr  # the progress bar
+    bad = subprocess.run([str(JGZ), "migrate", "--from", "csv-export", str(tmp_path / "nope"), "--to", "hl7v3",
+                          str(dob)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().endswith("does not exist") and bad.stderr.count("\n") == 1
