@@ -332,6 +332,7 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
                                                    node("code", {"code": "686", "codeSystem": m.OID_BDS_ELEMENT}),
                                                    _code_node("value", reason))))
     reactions = {(r.get("detail") or {}).get("reference"): r for r in res.get("reaction", [])}
+    components = []
     for part in parts:
         element, code = _element(part)
         children = [node("code", {"code": code.code if code else None, "codeSystem": m.OID_BDS_ELEMENT})]
@@ -347,12 +348,31 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
                 children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, node("low", {"value": t.hl7_date(date)})))
             vac.extra.append(node("causeOf2", None, node("adverseReaction", None, *children)))
         else:
-            vac.extra.append(node("component", None, node("vaccinationObservation", None, *children)))
-    if res.get("statusReason"):
-        vac.extra.append(node("reasonOf", None, node("observationEvent", None,
-                                                     node("code", {"code": "683", "codeSystem": m.OID_BDS_ELEMENT}),
-                                                     _code_node("value", res["statusReason"]))))
+            components.append(node("component", None, node("vaccinationObservation", None, *children)))
+    objection = _objection(res.get("statusReason"))
+    if objection is not None:
+        vac.extra.append(objection)
+    vac.extra.extend(components)  # schema order: ... causeOf2, authorization, component
     return vac
+
+
+def _objection(reason: dict | None) -> m.Node | None:
+    """A refusal for patient objection is a negated consent, its other codes the 683 reason."""
+    codings = list((reason or {}).get("coding") or [])
+    if not any(c.get("system") == t.PATIENT_OBJECTION["system"] and c.get("code") == t.PATIENT_OBJECTION["code"]
+               for c in codings):
+        return None
+    rest = {"coding": [c for c in codings if c.get("system") != t.PATIENT_OBJECTION["system"]]}
+    if reason.get("text"):
+        rest["text"] = reason["text"]
+    children = [node("code", {"code": "IMMUNIZ", "codeSystem": "2.16.840.1.113883.5.4", "displayName": "Immunization"})]
+    if rest["coding"] or "text" in rest:
+        children.append(node("reasonOf", {"typeCode": "RSON"}, node(
+            "observationEvent", {"classCode": "OBS", "moodCode": "EVN"},
+            node("code", {"code": "683", "codeSystem": m.OID_BDS_ELEMENT, "displayName": "Bezwaar"}),
+            _code_node("value", rest, {"xsi:type": "CV"}))))
+    return node("authorization", {"typeCode": "AUTH"}, node(
+        "consentEvent", {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true"}, *children))
 
 
 def _consent(res: dict) -> m.Consent:
@@ -361,9 +381,8 @@ def _consent(res: dict) -> m.Consent:
     code = coding.get("code") or ""
     consent = m.Consent(element=int(code) if code.isdigit() else None,
                         code=m.Coded(code=code, code_system=t.oid(coding.get("system")), display_name=coding.get("display")))
-    objection = (coding.get("display") or "").lower().startswith("bezwaar")
     permit = (res.get("provision") or {}).get("type") == "permit"
-    consent.negation_ind = "false" if permit != objection else "true"
+    consent.negation_ind = "false" if permit else "true"
     end = ((res.get("provision") or {}).get("period") or {}).get("end")
     if end:
         consent.effective_time = m.Time(high=m.Time(value=t.hl7_date(end)))

@@ -25,6 +25,9 @@ ATC = "http://www.whocc.no/atc"
 ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+# a refused vaccination whose consent is negated (authorization/consentEvent negationInd="true")
+PATIENT_OBJECTION = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "PATOBJ",
+                     "display": "patient objection"}
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"

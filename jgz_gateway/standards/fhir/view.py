@@ -394,11 +394,23 @@ class View:
         res: dict = {"resourceType": "Immunization", "meta": {"profile": [t.PROFILE + "nl-core-Vaccination-event"]}}
         refused = vac.negation_ind == "true"
         res["status"] = "not-done" if refused else "completed"
-        if refused:
-            reason = _find(vac.extra, "reasonOf/observationEvent/value") or _find(vac.extra, "reasonOf/observationEvent/code")
-            if reason is not None and (reason.attrs.get("code") or reason.child("originalText")):
-                res["statusReason"] = concept(reason)
+        # a refusal carries the objection as a negated consent to the immunization, with its
+        # reason (683 Bezwaar) as the consent's reasonOf observation
+        consent = _find(vac.extra, "authorization/consentEvent")
+        objection = consent is not None and consent.attrs.get("negationInd") == "true"
+        if refused and objection:
+            reason = consent.find("reasonOf/observationEvent/value")
+            status_reason = {"coding": [dict(t.PATIENT_OBJECTION)]}
+            if reason is not None:
+                detail = concept(reason)
+                status_reason["coding"] += detail.get("coding", [])
+                if "text" in detail:
+                    status_reason["text"] = detail["text"]
                 self.cov.map(683, "Immunization.statusReason")
+            res["statusReason"] = status_reason
+        elif consent is not None:
+            self.cov.part("vaccination/authorization")
+            self.scan(consent)
         vaccine = vac.vaccine
         res["vaccineCode"] = vaccine_code(vaccine)
         if vaccine is not None:
@@ -466,8 +478,9 @@ class View:
 
     def consent(self, i: int, consent: m.Consent) -> None:
         number = consent.element
-        objection = bool(number) and (self.cat.display_name(number, m.OID_BDS_ELEMENT) or "").lower().startswith("bezwaar")
-        permit = consent.affirmed != objection
+        # the consentEvent is the consent to the act; an objection that holds negates it
+        # (negationInd="true"), as Nictiz's ADA conversion writes G010/G089: deny
+        permit = consent.affirmed
         res: dict = {"resourceType": "Consent", "status": "active",
                      "scope": {"coding": [{"system": t.CONSENT_SCOPE, "code": "patient-privacy", "display": "Privacy Consent"}]},
                      "category": [{"coding": [self.element_coding(number) if number else coding(consent.code.model_dump(by_alias=False))]}],
@@ -522,6 +535,8 @@ class View:
             self.value(res, item.value)
         self.add(res, local)
         self.cov.map("R051", "Observation (non-BDS data)")
+        if code is not None and code.code_system == m.OID_BDS_ELEMENT:  # e.g. an element a conversion retired
+            self.cov.map(code.code, "Observation (non-BDS data)")
 
     def attachment(self, i: int, doc: m.Attachment) -> None:
         content: dict = {}

@@ -1,0 +1,182 @@
+"""The FHIR R4 view of every reference message: valid R4B, nl-core profiles, the mapped
+resources agree with the dossier, the coverage report lists every BDS element, and
+FHIR → model → FHIR is stable."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from jgz_gateway.cli import app
+from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir, validate
+from jgz_gateway.standards.fhir import terms
+from jgz_gateway.standards.hl7v3 import read_message
+from jgz_gateway.standards.model import OID_BDS_ELEMENT
+
+from ..conftest import REFERENCE, ref_id, reference_messages
+
+MESSAGES = reference_messages()
+
+
+@pytest.fixture(scope="module")
+def profiles(reference) -> set[str]:
+    """Every profile URL published in reference/fhir-nl (zib2020 and vaccination-immunization)."""
+    urls = set()
+    for path in (reference / "fhir-nl").rglob("*.xml"):
+        root = etree.parse(str(path)).getroot()
+        if etree.QName(root).localname == "StructureDefinition":
+            urls.add(root.find("{http://hl7.org/fhir}url").get("value"))
+    return urls
+
+
+def resources(bundle, kind):
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def is_non_bds(obs):
+    """Items of an activity's nonBDSData carry rubriek R051 as their category."""
+    return any(c.get("code") == "R051" for cat in obs.get("category", []) for c in cat.get("coding", []))
+
+
+@pytest.mark.parametrize("path", MESSAGES, ids=ref_id)
+def test_view_agrees_with_the_dossier(path, profiles):
+    dossier = read_message(path.read_bytes())
+    bundle, coverage = to_fhir(dossier)  # validated with the R4B models
+    for entry in bundle["entry"]:
+        for url in entry["resource"].get("meta", {}).get("profile", []):
+            assert url in profiles
+    patient, = resources(bundle, "Patient")
+    if dossier.bsn:
+        assert {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": dossier.bsn} in patient["identifier"]
+    assert len(resources(bundle, "Encounter")) == len(dossier.activities)
+    vaccinations = [v for a in dossier.activities for v in a.vaccinations]
+    immunizations = resources(bundle, "Immunization")
+    assert len(immunizations) == len(vaccinations)
+    assert sorted(i["status"] for i in immunizations) == sorted(
+        "not-done" if v.negation_ind == "true" else "completed" for v in vaccinations)
+    assert len(resources(bundle, "Consent")) == len(dossier.consents)
+    # every BDS observation of the activities is an Observation coded with its element
+    coded = Counter(c["code"] for o in resources(bundle, "Observation")
+                    if "encounter" in o and "partOf" not in o and not is_non_bds(o)
+                    for c in o["code"].get("coding", []) if c["system"] == terms.BDS_ELEMENT)
+    assert coded == Counter(str(o.element) for o in dossier.observations() if o.element is not None)
+    # growth in UCUM with the BDS value converted (mm → cm)
+    by_element = {}
+    for o in dossier.observations():
+        if o.element in terms.GROWTH and o.value is not None and o.value.type == "PQ":
+            by_element.setdefault(o.element, []).append(float(o.value.value))
+    for obs in resources(bundle, "Observation"):
+        loinc = [c["code"] for c in obs["code"].get("coding", []) if c["system"] == terms.LOINC]
+        if loinc:
+            element = next(n for n, g in terms.GROWTH.items() if g[1] == loinc[0])
+            q = obs["valueQuantity"]
+            assert q["system"] == terms.UCUM and q["code"] == terms.GROWTH[element][3]
+            assert any(abs(q["value"] - v * terms.GROWTH[element][4]) < 1e-9 for v in by_element[element])
+            assert terms.PROFILE + terms.GROWTH[element][0] in obs["meta"]["profile"]
+
+
+@pytest.mark.parametrize("path", MESSAGES, ids=ref_id)
+def test_coverage_lists_every_bds_element_of_the_message(path):
+    data = path.read_bytes()
+    dossier = read_message(data)
+    bundle, coverage = to_fhir(dossier, check=False)
+    present = {el.get("code") for el in etree.fromstring(data).iter()
+               if isinstance(el.tag, str) and el.get("codeSystem") == OID_BDS_ELEMENT and (el.get("code") or "").isdigit()}
+    listed = {row["element"]: row for row in coverage["elements"]}
+    assert present <= set(listed)
+    assert set(coverage["unmapped_elements"]) == {k for k, r in listed.items() if r["status"] != "mapped"}
+    for row in listed.values():
+        assert (row["status"] == "mapped") == (row["mapped"] == row["occurrences"])
+        assert bool(row["fhir"]) == (row["mapped"] > 0)
+
+
+@pytest.mark.parametrize("path", MESSAGES, ids=ref_id)
+def test_fhir_to_model_to_fhir_is_stable(path):
+    bundle, _ = to_fhir(read_message(path.read_bytes()), check=False)
+    again, _ = to_fhir(from_fhir(bundle))
+    assert again == bundle
+
+
+def test_refusals_keep_the_objection_and_its_reason():
+    """A refused vaccination with a negated consent is not-done for patient objection;
+    the 683 reason survives FHIR → model."""
+    def objections(dossier):
+        out = []
+        for vac in (v for a in dossier.activities for v in a.vaccinations):
+            consent = next((n.child("consentEvent") for n in vac.extra if n.name == "authorization"), None)
+            if vac.negation_ind == "true" and consent is not None and consent.attrs.get("negationInd") == "true":
+                value = consent.find("reasonOf/observationEvent/value")
+                out.append(None if value is None else (value.attrs.get("code"), value.attrs.get("nullFlavor")))
+        return out
+
+    seen = 0
+    for path in MESSAGES:
+        dossier = read_message(path.read_bytes())
+        expected = objections(dossier)
+        if not expected:
+            continue
+        bundle, _ = to_fhir(dossier, check=False)
+        refused = [i for i in resources(bundle, "Immunization") if i["status"] == "not-done"]
+        assert sum(1 for i in refused for c in i.get("statusReason", {}).get("coding", [])
+                   if c["code"] == terms.PATIENT_OBJECTION["code"]) == len(expected)
+        assert objections(from_fhir(bundle)) == expected
+        seen += 1
+    assert seen
+
+
+def test_vaccines_carry_atc_where_mapped(reference):
+    msg = REFERENCE / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-R041-CR_test_JGZ-xxx_vaccinatie-test_hl7.xml"
+    bundle, _ = to_fhir(read_message(msg.read_bytes()))
+    checked = 0
+    for imm in resources(bundle, "Immunization"):
+        rivm = [c["code"] for c in imm["vaccineCode"].get("coding", []) if c["system"] == "urn:oid:" + terms.RIVM_VACCINE_OID]
+        atc = [c["code"] for c in imm["vaccineCode"].get("coding", []) if c["system"] == terms.ATC]
+        for code in rivm:
+            assert atc == ([terms.RIVM_TO_ATC[code][0]] if code in terms.RIVM_TO_ATC else [])
+            checked += 1
+    assert checked
+
+
+def test_dates_keep_dutch_time():
+    assert terms.fhir_date("20230203") == "2023-02-03"
+    assert terms.fhir_date("20230703151814") == "2023-07-03T15:18:14+02:00"
+    assert terms.fhir_date("20230103151814") == "2023-01-03T15:18:14+01:00"
+    for ts in ("20230203", "20230703151814", "2023"):
+        assert terms.hl7_date(terms.fhir_date(ts)) == ts
+
+
+def test_invalid_bundles_are_refused(reference):
+    bundle, _ = to_fhir(read_message(MESSAGES[0].read_bytes()))
+    broken = json.loads(json.dumps(bundle))
+    obs = next(e["resource"] for e in broken["entry"] if e["resource"]["resourceType"] == "Observation")
+    del obs["status"]
+    with pytest.raises(FhirError, match="status"):
+        validate(broken)
+    with pytest.raises(FhirError):
+        from_fhir({"resourceType": "Patient"})
+    two = json.loads(json.dumps(bundle))
+    two["entry"].append(json.loads(json.dumps(next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"))))
+    with pytest.raises(FhirError, match="one Patient"):
+        from_fhir(two)
+
+
+def test_cli_fhir_and_parse_from_fhir(tmp_path: Path, reference):
+    runner = CliRunner()
+    out, report = tmp_path / "bundle.json", tmp_path / "coverage.json"
+    result = runner.invoke(app, ["fhir", str(MESSAGES[-1]), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["resourceType"] == "Bundle"
+    assert json.loads(report.read_text())["summary"]["elements"] > 0
+    result = runner.invoke(app, ["parse", "--from", "fhir", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["patient"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = runner.invoke(app, ["parse", "--from", "fhir", str(bad)])
+    assert result.exit_code == 2 and re.search("not JSON", result.output) and "Traceback" not in result.output
