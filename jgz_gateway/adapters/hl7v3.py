@@ -4,13 +4,12 @@ Reads every supported interaction (REPC_IN902120NL for BDS 3.2, NL03 for 4.0–4
 for 4.2.0) through the lossless reader; writes NL03 (``bds="4.1.3"``) or NL04
 (``bds="4.2.0"``, the default). Every message it writes is validated first (schema,
 Nictiz template and datatype rules, BDS rules); one with errors is refused, never written.
-A dossier in another BDS version is rebuilt from its BDS facts, and the elements the
-target version cannot carry are reported as dropped.
+A dossier in another message version is converted (:mod:`...standards.convert`), and what
+the target version cannot carry is reported as dropped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -20,7 +19,7 @@ from . import elements as E
 from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
 from .errors import InvalidOutput, SourceError
 from .files import atomic_write, destination_dir
-from .to_dossier import INTERACTION, VERSIONS, BuildError, Envelope
+from .to_dossier import INTERACTION, VERSIONS, Envelope
 
 NAME = "hl7v3"
 VERSION = "1.0"
@@ -124,34 +123,20 @@ class Hl7Writer:
         from ..standards.validation import validate_bytes
 
         dropped: Counter[str] = Counter()
-        if dossier.bds_version != self.version or dossier.interaction != self.interaction:
-            dossier, dropped = self._rebuild(key, dossier)
+        if dossier.interaction != self.interaction:  # another message version: convert, saying what is lost
+            from ..standards.convert import ConversionError, convert
+
+            try:
+                dossier, report = convert(dossier, self.version)
+            except ConversionError as exc:
+                raise SourceError(f"record {key}", None, f"cannot convert to BDS {self.version}: {exc}", key) from None
+            for change in report.dropped:
+                dropped[f"element {change.element}" if change.element else f"dropped {change.xpath}"] += 1
         data = write_message(dossier, self.interaction, pretty=self.pretty)
         report = validate_bytes(data, key)
         if not report.valid:
             raise InvalidOutput(key, report.findings)
         return Rendered(key, data, dropped)
-
-    def _rebuild(self, key: str, dossier: Dossier) -> tuple[Dossier, Counter[str]]:
-        """Another BDS version: rebuild from the dossier's BDS facts in this writer's version."""
-        from .from_dossier import extract, parse_ts
-        from .to_dossier import build
-
-        record, unread = extract(dossier, key)
-        envelope = self.envelope
-        if envelope is None:
-            created = parse_ts(dossier.transmission.creation_time.value) if dossier.transmission.creation_time else None
-            if not isinstance(created, dt.datetime):
-                created = dt.datetime.combine(created, dt.time()) if isinstance(created, dt.date) else dt.datetime(2000, 1, 1)
-            t = dossier.transmission
-            envelope = Envelope(created=created, sender_application=t.sender_application or "JGZGW",
-                                receiver_application=t.receiver_application or "JGZGW")
-        try:
-            built, dropped = build(record, self.version, envelope)
-        except BuildError as exc:
-            raise SourceError(f"record {key}", f"element {exc.element}" if exc.element else None, exc.message) from None
-        counts: Counter[str] = Counter({f"element {n}": c for n, c in (dropped + unread).items()})
-        return built, counts
 
     def commit(self, rendered: Rendered) -> None:
         atomic_write(self.path(rendered.key), rendered.payload)

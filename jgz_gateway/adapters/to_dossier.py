@@ -597,6 +597,26 @@ def _newest(f: Facts, element: int) -> str | None:
     return max(orgs, key=start).values[element]
 
 
+def rewrap(dossier: m.Dossier, record: Record, envelope: Envelope) -> m.Dossier:
+    """Give a dossier a new message wrapper, for formats that carry none (ADA, FHIR).
+
+    The sending organisation is the envelope's, else the dossier's newest (from ``record``,
+    the dossier's BDS facts). Of the dossier itself only a missing ``code`` is filled: it is
+    CPHC in every DOB.
+    """
+    b = _Builder("4.2.0" if dossier.interaction == INTERACTION["4.2.0"] else "4.1.3", envelope)
+    f = record.facts
+    ura = envelope.ura or _newest(f, 603) or "00000000"
+    b.org_name = envelope.organisation_name or _newest(f, 1506) or "onbekend"
+    dossier_id = dossier.ids[0] if dossier.ids else m.II(root=f"{_arc(ura)}.2", extension=record.key)
+    dossier.transmission = b.transmission(dossier.interaction, dossier.bsn, ura, record.key)
+    dossier.request = b.request(dossier_id, ura)
+    if dossier.code is None:  # the same in every DOB; a format without the message may lack it
+        dossier.code = m.Coded(code="CPHC", code_system=CS_ACT_CODE,
+                               display_name="certified public health and general preventive medicine care")
+    return dossier
+
+
 def build(record: Record, version: str, envelope: Envelope) -> tuple[m.Dossier, Counter[int]]:
     """The dossier for ``record`` in BDS ``version`` (4.1.3 → NL03, 4.2.0 → NL04) and what was dropped."""
     if version not in INTERACTION:

@@ -1,0 +1,139 @@
+"""``fhir``: FHIR R4 (nl-core) Bundles as JSON, one per dossier.
+
+A thin adapter around :mod:`...standards.fhir`. Every Bundle written is checked against
+the FHIR models first; the elements a Bundle cannot hold (the view's coverage report)
+are reported as dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..standards.model import Dossier
+from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .errors import SourceError
+from .files import atomic_write, destination_dir
+
+NAME = "fhir"
+VERSION = "1.0"
+
+
+def describe() -> Description:
+    return Description(name=NAME, version=VERSION, formats=("FHIR R4 Bundle JSON (nl-core), one file per dossier",),
+                       bds_versions=("4.1.3", "4.2.0"),
+                       summary="FHIR R4 view of the dossier: Patient, RelatedPerson, Encounter, Observation, "
+                               "Immunization, Consent")
+
+
+@cache
+def _probe() -> tuple[frozenset[int], frozenset[int]]:
+    """Elements the FHIR view maps and leaves unmapped, measured on synthetic dossiers."""
+    import datetime as dt
+
+    from ..standards.fhir import to_fhir
+    from .synth import generate
+    from .to_dossier import Envelope, build
+
+    mapped: set[int] = set()
+    unmapped: set[int] = set()
+    envelope = Envelope(created=dt.datetime(2025, 6, 1))
+    for record in generate(25, 1, dt.date(2025, 6, 1)):
+        _, report = to_fhir(build(record, "4.2.0", envelope)[0], check=False)
+        for row in report["elements"]:
+            if row["element"].isdigit():
+                (mapped if row["status"] == "mapped" else unmapped).add(int(row["element"]))
+    return frozenset(mapped), frozenset(unmapped - mapped)
+
+
+def coverage(**options: Any) -> Coverage:
+    fills, drops = _probe()
+    return Coverage(fills=fills, drops=drops)
+
+
+def units(source: str | Path, **options: Any) -> Iterator[Unit]:
+    path = Path(source)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+    else:
+        raise SourceError(str(path), None, "does not exist")
+    for f in files:
+        yield Unit(key=f.stem, origin=str(f), payload=str(f))
+
+
+def count(source: str | Path, **options: Any) -> int | None:
+    path = Path(source)
+    return 1 if path.is_file() else sum(1 for _ in path.glob("*.json")) if path.is_dir() else None
+
+
+def load(unit: Unit, **options: Any) -> Loaded:
+    from ..standards.fhir import FhirError, from_fhir
+    from .from_dossier import extract
+
+    path = Path(unit.payload)
+    try:
+        bundle = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
+    except ValueError as exc:
+        raise SourceError(str(path), None, f"not valid JSON: {exc}", unit.key) from None
+    try:
+        dossier = from_fhir(bundle)
+    except FhirError as exc:
+        raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
+    record, unread = extract(dossier, unit.key)
+    from .declarative import default_envelope
+    from .to_dossier import rewrap
+
+    rewrap(dossier, record, options.get("envelope") or default_envelope(record))  # the format has no wrapper
+    return Loaded(key=unit.key, dossier=dossier, elements=record.element_counts() + unread)
+
+
+def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
+    for unit in units(source, **options):
+        yield load(unit, **options).dossier
+
+
+class FhirWriter:
+    """Writes ``<key>.json`` Bundles (checked against the FHIR models); a re-run skips files already there."""
+
+    def __init__(self, destination: str | Path, **options: Any):
+        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{safe_name(key)}.json"
+
+    def done(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def render(self, key: str, dossier: Dossier) -> Rendered:
+        from ..standards.fhir import FhirError, to_fhir
+
+        try:
+            bundle, report = to_fhir(dossier)
+        except FhirError as exc:
+            raise SourceError(f"record {key}", exc.where, f"the Bundle is not valid FHIR: {exc}", key) from None
+        dropped = Counter({f"element {row['element']}": row["occurrences"] - row["mapped"]
+                           for row in report["elements"] if row["occurrences"] > row["mapped"]})
+        return Rendered(key, json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8"), dropped)
+
+    def commit(self, rendered: Rendered) -> None:
+        atomic_write(self.path(rendered.key), rendered.payload)
+
+    def close(self, complete: bool = True) -> None:
+        pass
+
+
+def writer(destination: str | Path, **options: Any) -> FhirWriter:
+    return FhirWriter(destination, **options)
+
+
+def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
+    w = writer(destination, **options)
+    for dossier in dossiers:
+        w.commit(w.render(dossier_key(dossier), dossier))

@@ -1,0 +1,62 @@
+"""The thin ada and fhir adapters: write, read back, report what they drop, name bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jgz_gateway.adapters import ada, csv_export, fhir
+from jgz_gateway.adapters.errors import SourceError
+
+from .test_dossier_facts import ENVELOPE
+
+
+@pytest.fixture(scope="module")
+def dossiers(csv_export_dir):
+    return list(csv_export.read(csv_export_dir, envelope=ENVELOPE))[:5]
+
+
+def test_ada_instances_are_written_and_read_back(dossiers, tmp_path):
+    w = ada.writer(tmp_path)
+    for d in dossiers:
+        rendered = w.render(d.ids[0].extension, d)
+        assert rendered.payload.startswith(b"<?xml") and b"<adaxml" in rendered.payload[:400]
+        w.commit(rendered)
+    loaded = [ada.load(u, envelope=ENVELOPE) for u in ada.units(tmp_path)]
+    assert [x.key for x in loaded] == [d.ids[0].extension for d in dossiers]
+    for d, x in zip(dossiers, loaded):
+        assert x.dossier.bsn == d.bsn and x.dossier.interaction == "REPC_IN902120NL03"
+        assert len(x.dossier.activities) == len(d.activities)
+        assert x.dossier.transmission.attention_bsn == d.bsn  # a new wrapper from the envelope
+        assert x.elements[235] == sum(1 for a in d.activities for o in a.observations() if o.element == 235)
+    assert {235, 461, 1163} <= ada.coverage().fills
+
+
+def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
+    w = fhir.writer(tmp_path)
+    for d in dossiers:
+        w.commit(w.render(d.ids[0].extension, d))
+    bundle = json.loads(sorted(tmp_path.glob("*.json"))[0].read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle"
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert patient["identifier"][0]["value"] == dossiers[0].bsn
+    loaded = [fhir.load(u, envelope=ENVELOPE) for u in fhir.units(tmp_path)]
+    for d, x in zip(dossiers, loaded):
+        assert x.dossier.bsn == d.bsn and len(x.dossier.activities) == len(d.activities)
+        assert x.elements[245] == sum(1 for a in d.activities for o in a.observations() if o.element == 245)
+    assert {7, 235, 245, 461} <= fhir.coverage().fills
+
+
+@pytest.mark.parametrize("adapter, name, content, message", [
+    (ada, "bad.xml", b"<adaxml><data/></adaxml>", "not an ADA instance"),
+    (ada, "bad.xml", b"<adaxml>", "bad.xml line"),
+    (fhir, "bad.json", b"{", "not valid JSON"),
+    (fhir, "bad.json", b'{"resourceType": "Patient"}', "bad.json"),
+])
+def test_bad_files_name_the_file(tmp_path, adapter, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    unit = next(adapter.units(tmp_path))
+    with pytest.raises(SourceError, match=message) as info:
+        adapter.load(unit, envelope=ENVELOPE)
+    assert name in str(info.value)
