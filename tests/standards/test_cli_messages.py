@@ -1,0 +1,61 @@
+"""jgz parse / build / validate / summary through the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from lxml import etree
+
+from jgz_gateway.standards.leaves import leaf_diff
+
+JGZ = [sys.executable, "-m", "jgz_gateway.cli"]
+
+
+def run(*args):
+    return subprocess.run([*JGZ, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def test_parse_then_build_via_files(reference, tmp_path):
+    msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
+    dossier = tmp_path / "dossier.json"
+    out = tmp_path / "out.xml"
+    assert run("parse", msg, "-o", dossier).returncode == 0
+    data = json.loads(dossier.read_text())
+    assert data["interaction"] == "REPC_IN902120NL04" and data["bds_version"] == "4.2.0"
+    assert run("build", dossier, "--interaction", "REPC_IN902120NL04", "-o", out).returncode == 0
+    a, b = leaf_diff(etree.parse(str(msg)).getroot(), etree.parse(str(out)).getroot())
+    assert not a and not b
+
+
+def test_validate_json_shape_and_exit_codes(reference):
+    good = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"
+    bad = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R047_hl7.xml"
+    ok = run("validate", "--format", "json", good)
+    assert ok.returncode == 0
+    [report] = json.loads(ok.stdout)
+    assert set(report) == {"file", "valid", "interaction", "bds_version", "findings"}
+    assert report["valid"] and report["interaction"] == "REPC_IN902120NL03"
+    for f in report["findings"]:
+        assert set(f) == {"severity", "rule", "xpath", "element", "message"}
+        assert f["severity"] in ("error", "warning", "info")
+    both = run("validate", "--format", "json", good, bad)
+    assert both.returncode == 1
+    assert [r["valid"] for r in json.loads(both.stdout)] == [True, False]
+    text = run("validate", bad)
+    assert text.returncode == 1 and "INVALID" in text.stdout and "xsd:SCHEMAV_ELEMENT_CONTENT" in text.stdout
+
+
+def test_summary_reads_the_dossier(reference):
+    msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
+    result = run("summary", "--format", "json", msg)
+    [row] = json.loads(result.stdout)
+    assert row["bsn"] == etree.parse(str(msg)).find(".//{urn:hl7-org:v3}patient/{urn:hl7-org:v3}id").get("extension")
+    assert row["activities"] >= 1 and "R041" in row["rubrieken"]
+
+
+def test_build_rejects_unknown_interaction(reference, tmp_path):
+    msg = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0_JGZ-base_hl7.xml"
+    result = run("build", msg, "--interaction", "REPC_IN999")
+    assert result.returncode == 2 and "unknown interaction" in result.stderr
