@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
 from lxml import etree
@@ -151,14 +152,17 @@ CONVERSIONS = [(p, t) for p in MESSAGES for t in ("4.2.0", "4.1.3", "3.2.7")
 
 @pytest.mark.parametrize("path,target", CONVERSIONS, ids=lambda v: ref_id(v) if hasattr(v, "parent") else v)
 def test_conversion_introduces_no_errors(path, target):
-    """Every error in a converted reference message is a defect the input already had."""
+    """Every error in a converted reference message is a defect the input already had (the
+    same rule fired as often on the input, as an error or, where the source version's rules
+    are only advisory, as a warning)."""
     data = path.read_bytes()
     before = validate_bytes(data, str(path))
     out, _ = convert_bytes(data, target)
     after = validate_bytes(out, str(path))
     assert after.interaction == versions.INTERACTION[versions.normalise(target)]
-    known = {f.rule for f in before.findings}
-    new = [(f.rule, f.xpath, f.message) for f in after.errors if f.rule not in known]
+    known = Counter(f.rule for f in before.findings)
+    errors = Counter(f.rule for f in after.errors)
+    new = [(f.rule, f.xpath, f.message) for f in after.errors if errors[f.rule] > known[f.rule]]
     assert not new
 
 
