@@ -181,23 +181,31 @@ def units(source: str | Path, **options: Any) -> Iterator[Unit]:
                     continue
                 table = mapping.tables[name]
                 rows = bundle.setdefault(name, [])
-                while heads[name] is not None and heads[name][0] <= key:
-                    k, ln, d = heads[name]
-                    where = f"{table.source} line {ln}"
-                    if k < key:  # no client row for it
-                        yield Unit(k, where, SourceError(where, table.client, f"no client {k!r} in {client.source}", k))
-                    else:
-                        rows.append(Row(d, where, d.get(table.link) if table.link else None))
+                while heads[name] is not None and heads[name][0] < key:  # rows of a client that is not there
+                    yield _orphans(mapping, name, streams, heads)
+                while heads[name] is not None and heads[name][0] == key:
+                    _, ln, d = heads[name]
+                    rows.append(Row(d, f"{table.source} line {ln}", d.get(table.link) if table.link else None))
                     heads[name] = next(streams[name], None)
             yield Unit(key, f"{client.source} line {line}", bundle)
             previous = key
-        for name, head in heads.items():  # rows after the last client
-            while head is not None:
-                k, ln, _ = head
-                where = f"{mapping.tables[name].source} line {ln}"
-                yield Unit(k, where, SourceError(where, mapping.tables[name].client, f"no client {k!r} in {client.source}", k))
-                head = next(streams[name], None)
-            heads[name] = None
+        for name in heads:  # rows after the last client
+            while heads[name] is not None:
+                yield _orphans(mapping, name, streams, heads)
+
+
+def _orphans(mapping: Mapping, name: str, streams, heads) -> Unit:
+    """One failed unit for all rows of a table whose client key is not in the client file."""
+    table = mapping.tables[name]
+    key = heads[name][0]
+    lines = []
+    while heads[name] is not None and heads[name][0] == key:
+        lines.append(heads[name][1])
+        heads[name] = next(streams[name], None)
+    where = f"{table.source} line {lines[0]}"
+    more = f" (and {len(lines) - 1} more row(s): lines {', '.join(map(str, lines[1:6]))}{'...' if len(lines) > 6 else ''})" \
+        if len(lines) > 1 else ""
+    return Unit(key, where, SourceError(where, table.client, f"no client {key!r} in {mapping.client.source}{more}", key))
 
 
 def _drain(streams, heads, name):

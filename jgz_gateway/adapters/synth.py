@@ -297,8 +297,9 @@ class _Child:
         planned.sort(key=lambda p: p[0])
         return [self.activity(*p) for p in planned]
 
-    def activity(self, date: dt.date, code: str, form: str, discipline: str, what: set[str]) -> Facts:
+    def activity(self, date: dt.date, code: str, form: str, discipline: str, what: set[str] | list[str]) -> Facts:
         rng = self.rng
+        what = sorted(what)  # a fixed order of random draws: set order changes with PYTHONHASHSEED
         self.contact_seq += 1
         a = Facts(values={1377: f"{self.key}-{self.contact_seq:03d}", 494: code, 724: date, 1577: form,
                           1599: discipline, 1501: rng.choice(PROFESSIONALS.get(discipline, PROFESSIONALS["02"]))})

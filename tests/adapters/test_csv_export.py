@@ -128,11 +128,12 @@ def test_orphan_rows_become_failed_units(csv_export_dir, tmp_path):
     header = table[0]
     orphan = list(table[1])
     orphan[header.index("client_id")] = "C0000000"
-    rewrite(src / "organisations.csv", [header, orphan] + table[1:])
+    rewrite(src / "organisations.csv", [header, orphan, orphan] + table[1:])
     units = list(csv_export.units(src))
     bad = [u for u in units if isinstance(u.payload, SourceError)]
-    assert len(bad) == 1 and bad[0].key == "C0000000"
-    assert "no client 'C0000000' in clients.csv" in str(bad[0].payload)
+    assert len(bad) == 1 and bad[0].key == "C0000000"  # one failed unit for both rows
+    assert str(bad[0].payload) == ("organisations.csv line 2, record C0000000, field 'client_id': no client "
+                                   "'C0000000' in clients.csv (and 1 more row(s): lines 3)")
     assert len(units) == 41
 
 
