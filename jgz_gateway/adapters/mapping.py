@@ -227,11 +227,18 @@ class _Loader:
                 raise self.fail(f"tables.{t.name}: each row must be one occurrence of one groep, but "
                                 f"{bad.name!r} (element {bad.element}) is in {self.top_groep(bad.element) or 'no groep'}"
                                 f" while {plain[0].name!r} is in {first or 'no groep'}", *where, "fields", bad.name)
+        kind_groeps: dict[str, str] = {}
         for kind_value, fs in t.kinds.items():
             groups = {self.top_groep(f.element) for f in fs}
             if len(fs) > 1 and (None in groups or len(groups) > 1):
                 raise self.fail(f"tables.{t.name}: kind {kind_value!r} maps several elements, so they must be "
                                 "one groep", *where, "kinds", kind_value)
+            groep = groups.pop()
+            if groep is not None:  # writing back picks the kind by the occurrence's groep
+                if groep in kind_groeps:
+                    raise self.fail(f"tables.{t.name}: kinds {kind_groeps[groep]!r} and {kind_value!r} both map "
+                                    f"groep {groep}; writing back could not choose", *where, "kinds", kind_value)
+                kind_groeps[groep] = kind_value
 
     def top_groep(self, element: int) -> str | None:
         e = self.cat.element(element)

@@ -98,6 +98,8 @@ def test_good_tiny_mapping(tmp_path):
         ('role = "detail"', 'role = "sideways"', 'role = "sideways"', "role must be one of"),
         ("date = 724", "date = 724\nwhen = 724", "when = 724", "element 724 is mapped twice"),
         ("bsn = 7", 'bsn = { element = 7, colour = "red" }', "bsn = {", "unknown option 'colour'"),
+        ('LENGTE = { element = 235, unit = "cm" }', 'VISUS_R = 1591\nVISUS_L = 1592', "VISUS_L",
+         "kinds 'VISUS_R' and 'VISUS_L' both map groep G117"),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path, old, new, needle, message):
