@@ -396,10 +396,17 @@ class Activity(Linked):
         return [o for r in self.rubrieken for o in r.observations()]
 
 
+#: Consent elements that record an *objection* (G010 transfer within JGZ, G089 research).
+OBJECTION_ELEMENTS = frozenset({1395, 1404})
+
+
 class Consent(Linked):
     """A consent or objection (``authorization/consentEvent``; code = BDS element, e.g. 1163, 1395).
 
-    ``negation_ind == "true"`` negates it: 1395 negated means *no* objection.
+    The consentEvent is a permission; ``negationInd="true"`` withholds it. So a consent
+    element (1163) is given when not negated, and an objection element (1395, 1404)
+    *holds* when negated: Nictiz's ADA→HL7 conversion writes "bezwaar = true" as
+    ``negationInd="true"`` (reference ADA instance DOB-3.0.0-test and its HL7 twin).
     """
 
     negation_ind: str | None = None
@@ -408,8 +415,24 @@ class Consent(Linked):
     effective_time: Time | None = None
 
     @property
-    def affirmed(self) -> bool:
+    def is_objection(self) -> bool:
+        return self.element in OBJECTION_ELEMENTS
+
+    @property
+    def permits(self) -> bool:
+        """The permission this record expresses is granted (the consentEvent is not negated)."""
         return self.negation_ind != "true"
+
+    @property
+    def affirmed(self) -> bool:
+        """What the BDS element says is true: consent given, or objection made."""
+        return not self.permits if self.is_objection else self.permits
+
+    @staticmethod
+    def negation_for(element: int, affirmed: bool) -> str:
+        """``negationInd`` that records BDS ``element`` as ``affirmed`` (the inverse of :attr:`affirmed`)."""
+        permits = not affirmed if element in OBJECTION_ELEMENTS else affirmed
+        return "false" if permits else "true"
 
 
 class CareStatus(Linked):

@@ -86,3 +86,22 @@ def test_build_under_another_interaction_renames_root_and_interaction_id(referen
 
 def test_dossier_schema_is_pydantic():
     assert "activities" in Dossier.model_json_schema()["properties"]
+
+
+def test_consent_semantics_follow_nictiz_ada_conversion(reference):
+    """ADA "bezwaar = true" is written as a negated consentEvent (1395, 1404); consent true is not negated."""
+    from lxml import etree as et
+
+    ada = et.parse(str(reference / "ada" / "instances" / "DOB-3.0.0-test.xml")).getroot()
+    dossier = read_message((reference / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml").read_bytes())
+    said = {
+        int(e.get("conceptId").rsplit(".", 1)[1]): e.get("value") == "true"
+        for e in ada.iter()
+        if isinstance(e.tag, str) and e.get("datatype") == "boolean" and (e.get("conceptId") or "").rsplit(".", 1)[-1] in ("1163", "1165", "1395", "1398", "1404")
+    }
+    assert said[1395] is True and said[1163] is True
+    for consent in dossier.consents:
+        if consent.element in said:
+            assert consent.affirmed is said[consent.element], consent.element
+            assert consent.negation_for(consent.element, consent.affirmed) == consent.negation_ind
+    assert any(c.element == 1395 and c.affirmed and not c.permits for c in dossier.consents)

@@ -371,7 +371,8 @@ def test_tls_rejects_untrusted_clients(net, pki, tmp_path, case):
 def test_objection_is_never_sent(net):
     d = _dossier(dossier_ext="e2e-objection")
     objection = d.consents[0].model_copy(deep=True)
-    objection.element, objection.negation_ind = 1395, None
+    objection.element = 1395
+    objection.negation_ind = objection.negation_for(1395, affirmed=True)  # the objection holds
     objection.code = objection.code.model_copy(update={"code": "1395"})
     d.consents.append(objection)
     with net["stores"][URA_A].begin() as s:

@@ -478,9 +478,9 @@ class View:
 
     def consent(self, i: int, consent: m.Consent) -> None:
         number = consent.element
-        # the consentEvent is the consent to the act; an objection that holds negates it
+        # the consentEvent is the permission; an objection that holds negates it
         # (negationInd="true"), as Nictiz's ADA conversion writes G010/G089: deny
-        permit = consent.affirmed
+        permit = consent.permits
         res: dict = {"resourceType": "Consent", "status": "active",
                      "scope": {"coding": [{"system": t.CONSENT_SCOPE, "code": "patient-privacy", "display": "Privacy Consent"}]},
                      "category": [{"coding": [self.element_coding(number) if number else coding(consent.code.model_dump(by_alias=False))]}],
