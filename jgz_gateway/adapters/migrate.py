@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+from concurrent.futures.process import BrokenProcessPool
 import time
 import traceback
 from collections import Counter, deque
@@ -177,7 +178,11 @@ def migrate(source_name: str, source: str | Path, dest_name: str, destination: s
         window = max(2, workers * 3)
 
         def collect(handle) -> None:
-            results = handle.result() if pool else handle
+            try:
+                results = handle.result() if pool else handle
+            except BrokenProcessPool:
+                raise AdapterError("a worker process died (out of memory, or killed); what was written is kept: "
+                                   "run the same command again to continue") from None
             t = time.perf_counter()
             for r in results:
                 _commit(writer, r, summary, errors)

@@ -58,17 +58,20 @@ def _fill_unmapped(mapping, bundle: Bundle, rng: random.Random, today: dt.date) 
 
 
 def export(fmt: str, destination: str | Path, count: int, seed: int, today: dt.date, *, bds: str = "4.2.0",
-           start: int = 0, progress: Callable[[int], None] | None = None) -> int:
-    """Write ``count`` synthetic dossiers in format ``fmt``; returns how many were written."""
+           start: int = 0, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Write ``count`` synthetic dossiers in format ``fmt``: (written, already there)."""
     adapter = registry.get(fmt)
     created = dt.datetime.combine(today, dt.time(12, 0))
     envelope = Envelope(created=created)
     writer = registry.open_writer(adapter, destination, bds=bds, envelope=envelope, pretty=True)
     mapping = getattr(writer, "mapping", None)
-    written = 0
+    written = skipped = 0
     complete = False
     try:
         for record in generate(count, seed, today, start):
+            if writer.done(record.key):  # already there from an earlier run
+                skipped += 1
+                continue
             if mapping is not None and hasattr(writer, "render_bundle"):
                 bundle, _ = from_record(mapping, record)
                 _fill_unmapped(mapping, bundle, random.Random(f"{seed}:{record.key}:bookkeeping"), today)
@@ -81,8 +84,8 @@ def export(fmt: str, destination: str | Path, count: int, seed: int, today: dt.d
             writer.commit(rendered)
             written += 1
             if progress:
-                progress(written)
+                progress(written + skipped)
         complete = True
     finally:
         writer.close(complete=complete)
-    return written
+    return written, skipped

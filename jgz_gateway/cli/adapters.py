@@ -129,11 +129,12 @@ def synth(
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       transient=True) as bar:
             task = bar.add_task("synth", total=count)
-            n = export(fmt, output, count, seed, reference, bds=bds, start=start,
-                       progress=lambda done: bar.update(task, completed=done))
+            n, skipped = export(fmt, output, count, seed, reference, bds=bds, start=start,
+                                progress=lambda done: bar.update(task, completed=done))
     except AdapterError as exc:
         _adapter_error(exc)
-    typer.echo(f"wrote {n} synthetic dossiers ({fmt}, seed {seed}, as of {reference}) to {output}")
+    there = f" ({skipped} already there)" if skipped else ""
+    typer.echo(f"wrote {n} synthetic dossiers ({fmt}, seed {seed}, as of {reference}) to {output}{there}")
 
 
 @app.command()

@@ -53,3 +53,16 @@ def test_unknown_format_is_one_line(tmp_path):
     run = jgz("synth", "--count", "1", "--seed", "1", "--format", "xlsx", "-o", str(tmp_path / "x"))
     assert run.returncode == 2 and run.stderr.startswith("error: unknown adapter 'xlsx'; installed:")
     assert "Traceback" not in run.stderr
+
+
+def test_synth_again_into_the_same_directory_adds_only_what_is_missing(tmp_path):
+    out = tmp_path / "csv"
+    assert jgz("synth", "--count", "3", "--seed", "8", "--format", "csv-export", "-o", str(out),
+               "--today", "2025-06-01").returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    run = jgz("synth", "--count", "3", "--seed", "8", "--format", "csv-export", "-o", str(out), "--today", "2025-06-01")
+    assert "wrote 0 synthetic dossiers" in run.stdout and "(3 already there)" in run.stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    run = jgz("synth", "--count", "5", "--seed", "8", "--format", "csv-export", "-o", str(out), "--today", "2025-06-01")
+    assert "wrote 2 synthetic dossiers" in run.stdout
+    assert len((out / "clients.csv").read_text(encoding="utf-8").splitlines()) == 6
