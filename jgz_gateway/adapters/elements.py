@@ -15,7 +15,6 @@ what the gateway cannot deliver.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Element, ValueSet, get_catalogue
@@ -68,7 +67,6 @@ _KINDS = {"code": "code", "ordinal": "code", "string": "string", "text": "string
           "boolean": "bool", "datetime": "date", "quantity": "quantity", "count": "count"}
 _HL7_KINDS = {"CV": "code", "CE": "code", "CD": "code", "CO": "code", "ST": "string", "BL": "bool",
               "PQ": "quantity", "INT": "count", "TS": "date"}
-_PY = {"code": str, "string": str, "bool": bool, "quantity": Decimal, "count": int}
 
 
 def observation(e: Element | None) -> bool:
@@ -95,14 +93,6 @@ def kind(number: int, catalogue: Catalogue) -> str | None:
     if e.datatype in _KINDS:
         return _KINDS[e.datatype]
     return _HL7_KINDS.get(e.hl7_type or "")
-
-
-def python_type(number: int, catalogue: Catalogue) -> type | None:
-    """The Python type(s) a record value of this element has (date: ``datetime.date``)."""
-    import datetime
-
-    k = kind(number, catalogue)
-    return datetime.date if k == "date" else _PY.get(k or "")
 
 
 def valueset(number: int, cat: Catalogue) -> str | None:

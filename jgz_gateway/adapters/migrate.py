@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import gc
 import os
-from concurrent.futures.process import BrokenProcessPool
 import time
 import traceback
 from collections import Counter, deque
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable

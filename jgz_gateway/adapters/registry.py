@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ..standards.model import Dossier
 from .base import BULK, REQUIRED, Description, Loaded, Rendered, Unit, dossier_key
@@ -111,6 +111,3 @@ def open_writer(adapter: ModuleType, destination: Any, **options: Any):
         return adapter.writer(destination, **options)
     return _PerDossierWriter(adapter, destination, options)
 
-
-def read_all(adapter: ModuleType, source: Any, **options: Any) -> Iterable[Dossier]:
-    return adapter.read(source, **options)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -32,8 +32,6 @@ INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
 
 CS_ACT_CODE = "2.16.840.1.113883.5.4"
-CS_GBA_LAND = "2.16.840.1.113883.2.4.4.16.34"
-CS_W0188 = "2.16.840.1.113883.2.4.4.40.308"
 OID_AGB = "2.16.840.1.113883.2.4.6.1"
 TPL = m.TEMPLATE_PREFIX
 
@@ -173,12 +171,6 @@ class _Builder:
         if e and e.name:
             attrs["displayName"] = e.name
         return node(name, attrs)
-
-    def known(self, element: int) -> bool:
-        if self.cat.element(element) is None:
-            self.dropped[element] += 1
-            return False
-        return True
 
     # --- the whole message ------------------------------------------------------------
 

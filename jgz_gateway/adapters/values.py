@@ -9,7 +9,7 @@ spelling, so writing what was read gives the same text back.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,7 +41,6 @@ class Field:
     false: tuple[str, ...] = ("false",)
     decimal: str = "."
     native: bool = False  # JSON: numbers and booleans are native values
-    extra: dict[str, Any] = field(default_factory=dict)
 
     # --- vendor → BDS ---------------------------------------------------------------------
 

@@ -156,8 +156,15 @@ def migrate(
     Dossiers already in the destination are skipped, so a re-run continues an interrupted one.
     """
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from ..adapters.errors import AdapterError
     from ..adapters.migrate import migrate as run
@@ -190,7 +197,7 @@ def migrate(
     except KeyboardInterrupt:
         _stop(bar)
         console.print("interrupted: what was written is kept; run the same command again to continue")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     _stop(bar)
     data = summary.as_dict()
     if as_json:

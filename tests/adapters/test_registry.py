@@ -86,9 +86,10 @@ def test_third_party_adapter_is_registered_and_usable(vendor_package, tmp_path, 
     with pytest.raises(AdapterError, match="is broken"):
         registry.get("acme-broken")
     # the basic interface is enough to be a migration destination
+    import datetime as dt
+
     from jgz_gateway.adapters.migrate import migrate
     from jgz_gateway.adapters.to_dossier import Envelope
-    import datetime as dt
 
     out = tmp_path / "lines.jsonl"
     summary = migrate("csv-export", csv_export_dir, "acme-lines", out,
