@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import elements as E
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, dropped_key, safe_name
 from .errors import SourceError
 from .files import atomic_write, destination_dir
 
@@ -106,7 +106,7 @@ class AdaWriter:
         from ..standards.ada import write_ada_report
 
         data, skipped = write_ada_report(dossier, instance_id=key)
-        dropped = Counter(f"element {code}" if code else f"dropped {xpath}" for xpath, code, _ in skipped)
+        dropped = Counter(dropped_key(code, xpath) for xpath, code, _ in skipped)
         return Rendered(key, data, dropped)
 
     def commit(self, rendered: Rendered) -> None:

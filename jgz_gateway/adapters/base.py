@@ -72,7 +72,7 @@ class Loaded:
     """A unit made into a dossier: the BDS elements it holds, and what the source held but dropped.
 
     ``dropped`` counts vendor fields deliberately not mapped that held a value
-    (``table.field``) and elements the dossier's BDS version cannot carry (``element N``).
+    (``field table.column``) and elements the dossier's BDS version cannot carry (``element N``).
     """
 
     key: str
@@ -135,3 +135,13 @@ def safe_name(key: str) -> str:
     if clean != key:
         clean += "-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
     return clean[:120]
+
+
+def dropped_key(code: str | int | None, where: str | None = None) -> str:
+    """How a dropped item is counted: ``element 235``, ``groep G087``, ``rubriek R037``, else where it was."""
+    text = str(code) if code is not None else ""
+    if text.isdigit():
+        return f"element {text}"
+    if text[:1] in ("G", "R") and text[1:].isdigit():
+        return f"{'groep' if text[0] == 'G' else 'rubriek'} {text}"
+    return f"dropped {where or text or '?'}"

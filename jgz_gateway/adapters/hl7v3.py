@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import elements as E
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, dropped_key, safe_name
 from .errors import InvalidOutput, SourceError
 from .files import atomic_write, destination_dir
 from .to_dossier import INTERACTION, VERSIONS, Envelope
@@ -131,7 +131,7 @@ class Hl7Writer:
             except ConversionError as exc:
                 raise SourceError(f"record {key}", None, f"cannot convert to BDS {self.version}: {exc}", key) from None
             for change in report.dropped:
-                dropped[f"element {change.element}" if change.element else f"dropped {change.xpath}"] += 1
+                dropped[dropped_key(change.element, change.xpath)] += 1
         data = write_message(dossier, self.interaction, pretty=self.pretty)
         report = validate_bytes(data, key)
         if not report.valid:

@@ -57,7 +57,7 @@ class Summary:
     skipped: int = 0
     failed: int = 0
     elements: Counter[int] = field(default_factory=Counter)  # in the written dossiers, as read
-    dropped: Counter[str] = field(default_factory=Counter)  # "element N" or "table.field"
+    dropped: Counter[str] = field(default_factory=Counter)  # "element N", "field table.column", "groep G087"
     wall_s: float = 0.0
     scan_s: float = 0.0
     load_s: float = 0.0
@@ -83,13 +83,18 @@ class Summary:
     def dropped_elements(self) -> int:
         return sum(c for k, c in self.dropped.items() if k.startswith("element "))
 
+    def dropped_fields(self) -> int:
+        """Vendor fields declared unmapped that held a value (``field table.column``)."""
+        return sum(c for k, c in self.dropped.items() if k.startswith("field "))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "destination": self.destination, "seen": self.seen, "written": self.written,
             "skipped": self.skipped, "failed": self.failed, "errors_dir": self.errors_dir,
             "elements_mapped": sum(self.elements.values()) - self.dropped_elements(),
             "elements_dropped": self.dropped_elements(),
-            "fields_dropped": sum(c for k, c in self.dropped.items() if not k.startswith("element ")),
+            "fields_dropped": self.dropped_fields(),
+            "other_dropped": sum(self.dropped.values()) - self.dropped_elements() - self.dropped_fields(),
             "dropped": dict(self.dropped.most_common()),
             "seconds": {"wall": round(self.wall_s, 3), "scan": round(self.scan_s, 3), "load": round(self.load_s, 3),
                         "render": round(self.render_s, 3), "commit": round(self.commit_s, 3)},

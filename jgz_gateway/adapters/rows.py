@@ -7,7 +7,7 @@ groups them (a parent's fields make one G014 occurrence), so mapping files only 
 element numbers and the structure comes from the catalogue.
 
 Both directions count what they leave out: vendor fields declared unmapped that hold a
-value (``table.field``), and record elements no table maps (by element number).
+value (``field table.column``), and record elements no table maps (by element number).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class _Reader:
             target.values[f.element] = value
         for col in table.unmapped:
             if not _empty(get(row.data, col, self.nested)):
-                self.dropped[f"{table.name}.{col}"] += 1
+                self.dropped[f"field {table.name}.{col}"] += 1
         return out
 
     def merge(self, into: Facts, facts: Facts, row: Row, what: str) -> None:
