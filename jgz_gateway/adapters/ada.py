@@ -8,7 +8,6 @@ reports every item the ADA dataset cannot hold as dropped.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -68,7 +67,7 @@ def load(unit: Unit, **options: Any) -> Loaded:
 
     path = Path(unit.payload)
     envelope = options.get("envelope")
-    reference = options.get("reference_date") or (envelope.created.date() if envelope else dt.date.today())
+    reference = options.get("reference_date") or (envelope.created.date() if envelope else None)  # None: the ADA reader's default
     try:
         dossier = read_ada(path.read_bytes(), reference_date=reference)
     except OSError as exc:
