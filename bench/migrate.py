@@ -80,7 +80,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = ap.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="jgz-bench-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="jgz-bench-migrate-"))
     source, dest = work / "csv-export", work / "hl7v3"
     for p in (source, dest):
         shutil.rmtree(p, ignore_errors=True)
