@@ -225,6 +225,11 @@ def count(source: str | Path, **options: Any) -> int | None:
         return None
 
 
+def field_of(element: int | str, **options: Any) -> str | None:
+    """The vendor field (``table.column``) that holds a BDS element, for error messages."""
+    return declarative.field_of(declarative.mapping_for(NAME, options), element)
+
+
 def load(unit: Unit, **options: Any) -> Loaded:
     if isinstance(unit.payload, SourceError):
         raise unit.payload

@@ -61,7 +61,7 @@ def to_dossier(mapping: Mapping, key: str, bundle: Bundle, origin: str, options:
     try:
         dossier, dropped = build(record, target_version(mapping, options), envelope)
     except BuildError as exc:
-        field = _field_of(mapping, exc.element)
+        field = field_of(mapping, exc.element)
         raise SourceError(origin, field, exc.message, key) from None
     for n, count in dropped.items():
         dropped_fields[f"element {n}"] += count
@@ -78,10 +78,15 @@ def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Cou
     return bundle, dropped
 
 
-def _field_of(mapping: Mapping, element: int | str | None) -> str | None:
+def field_of(mapping: Mapping, element: int | str | None) -> str | None:
+    """``table.column`` of the vendor field that holds ``element`` (first one), if any."""
+    try:
+        number = int(element) if element is not None else None
+    except ValueError:
+        return None
     for table in mapping.tables.values():
         for f in table.all_fields():
-            if f.element == element:
+            if f.element == number:
                 return f"{table.name}.{f.name}"
     return None
 

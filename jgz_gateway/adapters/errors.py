@@ -39,8 +39,8 @@ class DestinationError(AdapterError):
 class InvalidOutput(AdapterError):
     """A dossier whose written message does not pass validation; ``findings`` say why."""
 
-    def __init__(self, key: str, findings: list):
-        self.key, self.findings = key, findings
+    def __init__(self, key: str, findings: list, data: bytes | None = None):
+        self.key, self.findings, self.data = key, findings, data
         errors = [f for f in findings if f.severity == "error"]
         first = errors[0] if errors else None
         detail = f": {first.rule} {first.message}" if first else ""

@@ -135,7 +135,7 @@ class Hl7Writer:
         data = write_message(dossier, self.interaction, pretty=self.pretty)
         report = validate_bytes(data, key)
         if not report.valid:
-            raise InvalidOutput(key, report.findings)
+            raise InvalidOutput(key, report.findings, data)
         return Rendered(key, data, dropped)
 
     def commit(self, rendered: Rendered) -> None:

@@ -134,6 +134,11 @@ def count(source: str | Path, **options: Any) -> int | None:
     return 1 if path.is_file() else sum(1 for _ in path.glob("*.json")) if path.is_dir() else None
 
 
+def field_of(element: int | str, **options: Any) -> str | None:
+    """The vendor field (``table.column``) that holds a BDS element, for error messages."""
+    return declarative.field_of(declarative.mapping_for(NAME, options), element)
+
+
 def load(unit: Unit, **options: Any) -> Loaded:
     if isinstance(unit.payload, SourceError):
         raise unit.payload

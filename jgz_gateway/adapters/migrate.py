@@ -133,14 +133,34 @@ def _one(unit: Unit) -> Result:
         result.dropped = loaded.dropped + rendered.dropped
     except InvalidOutput as exc:
         result.error = str(exc)
-        result.detail = [f"{f.severity} {f.rule} {f.xpath}" + (f" [element {f.element}]" if f.element else "")
-                         + f"\n    {f.message}" for f in exc.findings if f.severity == "error"]
+        errors = [f for f in exc.findings if f.severity == "error"]
+        elements = _elements(exc, errors)
+        result.detail = [_finding(f, n) for f, n in zip(errors, elements)]
     except AdapterError as exc:
         result.error = str(exc)
     except Exception as exc:  # a program error on one dossier must not stop the other 99,999
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         result.detail = traceback.format_exc().splitlines()
     return result
+
+
+def _elements(exc: InvalidOutput, errors: list) -> list:
+    from .locate import elements_of
+
+    try:
+        return elements_of(exc.data, errors) if exc.data else [f.element for f in errors]
+    except Exception:  # locating is a courtesy; the findings themselves are what counts
+        return [f.element for f in errors]
+
+
+def _finding(f, element: int | str | None) -> str:
+    """A validation finding, with its BDS element and the source field that holds it when known."""
+    where = ""
+    if element:
+        field_of = getattr(_WORKER["source"], "field_of", None)
+        column = field_of(element, **_WORKER["source_options"]) if field_of else None
+        where = f" [element {element}" + (f", source field {column}]" if column else "]")
+    return f"{f.severity} {f.rule} {f.xpath}{where}\n    {f.message}"
 
 
 def _batch(units: list[Unit]) -> list[Result]:

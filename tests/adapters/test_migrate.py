@@ -143,3 +143,33 @@ def test_cli_migrate(small_source, tmp_path):
                           str(dob)], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().endswith("does not exist") and bad.stderr.count("\n") == 1
+
+
+def test_validation_errors_name_the_source_field(small_source, tmp_path):
+    rows = table(small_source / "clients.csv")
+    header = rows[0]
+    rows[2][header.index("bsn")] = "123456789"  # fails the 11-proef
+    with open(small_source / "clients.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    dob = tmp_path / "dob"
+    summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
+    assert summary.failed == 1
+    text = (dob / ERRORS_DIR / f"{rows[2][0]}.txt").read_text(encoding="utf-8")
+    assert "source: clients.csv line 3" in text
+    assert "hl7:patient/hl7:id [element 7, source field clients.bsn]" in text and "eleven test" in text
+
+
+def test_locate_finds_the_element_of_an_observation(reference):
+    from lxml import etree
+
+    from jgz_gateway.adapters.locate import element_at
+
+    root = etree.fromstring((reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes())
+    base = "/hl7:REPC_IN902120NL04/hl7:ControlActProcess/hl7:subject/hl7:CareProvisionRequest/hl7:sequelTo/hl7:careProvisionEvent"
+    obs = base + "/hl7:component7[1]/hl7:encounter/hl7:pertinentInformation[1]/hl7:rubricCluster/hl7:component[1]/hl7:observation"
+    assert element_at(root, obs) == 1577
+    assert element_at(root, obs + "/hl7:value") == 1577
+    assert element_at(root, base + "/hl7:component7[1]/hl7:encounter/hl7:effectiveTime") == 724
+    assert element_at(root, base + "/hl7:subject/hl7:patient/hl7:id") == 7
+    assert element_at(root, base + "/hl7:statusCode") is None
+    assert element_at(root, "not an xpath ][") is None
