@@ -269,6 +269,9 @@ class CsvWriter:
     def _open(self) -> None:
         sizes: dict[str, int] = {}
         if self.journal_path.exists():  # an interrupted run: keep what it committed
+            for table in self.tables:  # interrupted while giving the files their final names
+                if not self._partial(table).exists() and self._final(table).exists():
+                    os.replace(self._final(table), self._partial(table))
             for line in self.journal_path.read_text(encoding="utf-8").splitlines():
                 key, _, offsets = line.partition("\t")
                 if not offsets:

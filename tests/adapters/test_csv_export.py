@@ -182,3 +182,23 @@ def test_hl7v3_writer_refuses_an_invalid_dossier(csv_export_dir, tmp_path):
         w.render("K", dossier)
     assert any(f.rule == "careProvisionDossier" for f in info.value.findings)
     assert not list((tmp_path / "x").iterdir())
+
+
+def test_writer_resumes_after_an_interrupted_close(csv_export_dir, tmp_path):
+    import os
+
+    dossiers = list(csv_export.read(csv_export_dir, envelope=ENVELOPE))[:6]
+    out = tmp_path / "closing"
+    w = csv_export.writer(out)
+    for d in dossiers[:4]:
+        w.commit(w.render(d.ids[0].extension, d))
+    w.close(complete=False)
+    os.replace(out / "clients.csv.partial", out / "clients.csv")  # renamed, then the power went
+    w = csv_export.writer(out)
+    assert w.done(dossiers[3].ids[0].extension)
+    for d in dossiers[4:]:
+        w.commit(w.render(d.ids[0].extension, d))
+    w.close()
+    whole = tmp_path / "whole"
+    csv_export.write(dossiers, whole)
+    assert all(filecmp.cmp(p, out / p.name, shallow=False) for p in whole.iterdir())
