@@ -48,9 +48,9 @@ NON_BDS: frozenset[int] = frozenset({1332, 1333, 1335})
 #: Elements that are an attribute of another element's observation (methodCode).
 METHOD_OF: dict[int, int] = {236: 235, 246: 245}
 
-#: Consent groups: groep → (yes/no element, source element, date element, HL7 negation
-#: meaning). Objections (G010, G089) are consentEvents whose ``negationInd`` says
-#: "no objection"; consents say "no consent".
+#: Consent groups: groep → (yes/no element, source element, date element). The yes/no value
+#: is what the element says (consent given, objection made); ``model.Consent.negation_for``
+#: turns it into the consentEvent's ``negationInd`` (an objection that holds is negated).
 CONSENTS: dict[str, tuple[int, int, int]] = {
     "G011": (1163, 1164, 1349),
     "G010": (1395, 1396, 1397),

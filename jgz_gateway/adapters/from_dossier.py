@@ -189,7 +189,7 @@ class _Reader:
                 self.unread[c.element] += 1
             return None
         groep, source, date = _CONSENT_BY_ELEMENT[c.element]
-        g = Group(groep=groep, values={c.element: c.negation_ind != "true"})
+        g = Group(groep=groep, values={c.element: c.affirmed})
         author = c.extra_node("author")
         if author is not None:
             time = author.child("time")

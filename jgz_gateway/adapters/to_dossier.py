@@ -3,7 +3,7 @@
 The shapes follow the published Nictiz examples and templates: the child is
 ``patient`` (template 131) with parents as ``personalRelationship``; organisations are
 ``author/assignedEntity`` (template 122); consents are ``authorization/consentEvent``
-whose ``negationInd`` says no; activities are ``encounter`` with one ``rubricCluster``
+whose ``negationInd`` withholds the permission (see ``model.Consent``); activities are ``encounter`` with one ``rubricCluster``
 per rubriek (templates …110NN) holding element observations (…4NNNN); vaccinations are
 ``substanceAdministration`` (template 116). :mod:`.from_dossier` reads the same shapes
 back, so facts → Dossier → facts is the identity for everything placed here.
@@ -366,7 +366,7 @@ class _Builder:
             extra.append(node("subjectOf", None, [node("annotation", None, [
                 self.element_code_node(1407), node("value", {"xsi:type": "ST"}, text=v[1407])])]))
         return m.Consent(
-            element=yes_no, code=self.element_code(yes_no), negation_ind="false" if v[yes_no] else "true",
+            element=yes_no, code=self.element_code(yes_no), negation_ind=m.Consent.negation_for(yes_no, bool(v[yes_no])),
             other_attrs={"classCode": "CONS", "moodCode": "EVN"},
             link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"},
             extra=chain(extra, "code"))

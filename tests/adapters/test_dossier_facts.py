@@ -100,3 +100,19 @@ def test_unread_structures_are_counted(reference):
     assert 482 in unread  # subjectOf1/conclusion
     assert record.facts.values[7] == "999901795"
     assert any(g.groep == "G076" for a in record.activities for g in a.groups)
+
+
+@pytest.mark.parametrize("objection", [True, False])
+def test_objection_is_written_as_nictiz_does_and_blocks_transfer(objection):
+    """An objection that holds is a negated consentEvent (Nictiz's ADA→HL7 conversion), and the
+    sender's consent gate refuses it."""
+    from jgz_gateway.transfer.sender import consent_gate
+
+    record = small_record()
+    record.facts.groups.append(Group(groep="G010", values={1395: objection, 1396: "02", 1397: dt.date(2020, 1, 6)}))
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    back = read_message(write_message(dossier))
+    [c] = back.consents_for(1395)
+    assert c.negation_ind == ("true" if objection else "false")
+    assert c.affirmed is objection
+    assert consent_gate(back, require_consent=False).allowed is not objection
