@@ -118,6 +118,7 @@ CASES: list[Case] = [
     Case("code-outside-bound-valueset", mutate(BASE_NL03, "//hl7:observation[hl7:code/@code='1577']/hl7:value", _set("code", "99")), "obsElement1577", "error", False),
     Case("code-outside-unbound-valueset", mutate(BASE_NL03, "/*", _add_to_cluster("R027", _observation("80", '<value xsi:type="CV" code="77" codeSystem="2.16.840.1.113883.2.4.4.40.8"/>'))), "JGZ-BDS-VALUESET", "warning", True),
     Case("wrong-unit", mutate(BASE_NL03, OBS_235 + "/hl7:value", _set("unit", "cm")), "obsElement0235", "error", False),
+    Case("negative-weight", mutate(BASE_NL03, "//hl7:observation[hl7:code/@code='245']/hl7:value", _set("value", "-4400")), "JGZ-BDS-VALUE", "warning", True),
     Case("wrong-datatype", mutate(BASE_NL03, OBS_235 + "/hl7:value", _set(XSI_TYPE, "ST")), "obsElement0235", "error", False),
     Case("missing-mandatory-code", mutate(BASE_NL03, OBS_235 + "/hl7:code", _remove), "obsElement0235", "error", False),
     Case("missing-patient-bsn", mutate(BASE_NL03, PATIENT_BSN, _remove), "R_PatientNL-JGZ-universal", "error", False),

@@ -10,6 +10,7 @@ templates do not reach), so every finding is a warning with a ``JGZ-BDS-…`` id
 - ``JGZ-BDS-VALUESET``: coded value outside the element's value set in that version;
 - ``JGZ-BDS-DATATYPE`` / ``JGZ-BDS-UNIT``: value type or unit other than the BDS's
   (lengths and head circumference in mm, weights in g);
+- ``JGZ-BDS-VALUE``: a negative quantity (no BDS measurement is below zero);
 - ``JGZ-BDS-CARDINALITY``: a rubriek twice in one activity, an element more often than allowed;
 - ``JGZ-BDS-BSN``: a BSN that fails the 11-proef (python-stdnum) where no datatype rule
   checks it, or an attentionLine BSN that differs from the patient's;
@@ -121,6 +122,8 @@ def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn):
             warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
         if element.unit and xsi_type == "PQ" and value.get("unit") != element.unit:
             warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
+        if xsi_type == "PQ" and (value.get("value") or "").lstrip().startswith("-"):
+            warn(_finding("JGZ-BDS-VALUE", value, f"element {number} ({element.name}) has a negative quantity {value.get('value')}", number))
     if element.bindings:
         _bound_codes(obs, element, catalogue, warn)
     return cluster
