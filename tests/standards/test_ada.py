@@ -185,3 +185,26 @@ def test_cli_parse_ada_and_build_ada(reference, tmp_path):
     result = runner.invoke(app, ["build", "--to", "ada", str(out), "-o", str(ada)])
     assert result.exit_code == 0, result.output
     assert etree.fromstring(ada.read_bytes()).tag == "adaxml"
+
+
+def test_synthetic_dossiers_survive_ada_and_stay_valid():
+    """HL7 → ADA → HL7 keeps a dossier valid: an unanswered yes/no question the ADA writer
+    has to fill in (required in the dataset) is skipped on the way back, not written as an
+    HL7 boolean without a value."""
+    import datetime as dt
+
+    from jgz_gateway.adapters.synth import generate
+    from jgz_gateway.adapters.to_dossier import Envelope, build
+    from jgz_gateway.standards.ada import read_ada_message, write_ada
+    from jgz_gateway.standards.hl7v3 import read_message, write_message
+    from jgz_gateway.standards.validation import validate_bytes
+
+    envelope = Envelope(created=dt.datetime(2025, 6, 1, 12))
+    for record in generate(6, 5, dt.date(2025, 6, 1)):
+        dossier, _ = build(record, "4.1.3", envelope)
+        reading = read_ada_message(write_ada(dossier))
+        back = read_message(reading.root)
+        back.transmission, back.request = dossier.transmission, dossier.request  # ADA has no message wrapper
+        report = validate_bytes(write_message(back))
+        assert report.valid, [(f.rule, f.message) for f in report.errors][:3]
+        assert {o.element for o in back.observations()} <= {o.element for o in dossier.observations()}

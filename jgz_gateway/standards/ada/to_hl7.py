@@ -768,6 +768,13 @@ class Reader:
             if len(parent) == 0 and parent.getparent() is not None:
                 parent.getparent().remove(parent)
             return None
+        if kind == "BL" and node is not None and node.get("nullFlavor") and not node.get("value"):
+            # an unanswered yes/no question: the element templates require a BL value
+            # (value[non-null][BL] 1..1), so it is reported as skipped, not written invalid
+            self.skip(node, concept)
+            if len(parent) == 0 and parent.getparent() is not None:
+                parent.getparent().remove(parent)
+            return None
         attrs = {"classCode": "OBS", "moodCode": "EVN"}
         if negation:
             attrs["negationInd"] = "false"
