@@ -8,3 +8,5 @@ echo "== jgz validate examples/*.xml"
 .venv/bin/jgz validate --no-warnings examples/*.xml
 echo "== jgz summary examples/*.xml"
 .venv/bin/jgz summary examples/*.xml
+echo "== two local gateways, one signed transfer"
+scripts/demo.sh
