@@ -4,7 +4,7 @@ SQLite by default, PostgreSQL in production: only portable constructs (no
 SQLite-only SQL); uniqueness is a database constraint, not a check-then-insert.
 """
 
-from .db import Store, utcnow
-from .tables import AuditHead, AuditRecord, Base, InboxMessage, Organisation, Transfer, TransferAttempt
+from .db import Store, StoreBusy, utcnow
+from .tables import GENESIS, AuditHead, AuditRecord, Base, InboxMessage, Organisation, Transfer, TransferAttempt
 
-__all__ = ["AuditHead", "AuditRecord", "Base", "InboxMessage", "Organisation", "Store", "Transfer", "TransferAttempt", "utcnow"]
+__all__ = ["GENESIS", "StoreBusy", "AuditHead", "AuditRecord", "Base", "InboxMessage", "Organisation", "Store", "Transfer", "TransferAttempt", "utcnow"]

@@ -38,6 +38,10 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
+#: The hash the audit chain starts from.
+GENESIS = "0" * 64
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -82,6 +86,7 @@ class Transfer(Base):
     ack_code: Mapped[str | None] = mapped_column(String(2))
     ack: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_error: Mapped[str | None] = mapped_column(Text)
+    conversion_report: Mapped[str | None] = mapped_column(Text)  # JSON, when built in another BDS version
 
     history: Mapped[list[TransferAttempt]] = relationship(
         back_populates="transfer", order_by="TransferAttempt.number", cascade="all, delete-orphan"
@@ -119,9 +124,11 @@ class InboxMessage(Base):
     interaction: Mapped[str] = mapped_column(String(32))
     bds_version: Mapped[str | None] = mapped_column(String(16))
     raw_message: Mapped[bytes] = mapped_column(LargeBinary)
-    dossier_json: Mapped[str] = mapped_column(Text)
+    dossier_json: Mapped[str] = mapped_column(Text)  # in the organisation's BDS version
     ack: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_bds_version: Mapped[str | None] = mapped_column(String(16))  # as sent, before conversion
+    conversion_report: Mapped[str | None] = mapped_column(Text)  # JSON, when converted on import
 
 
 class AuditRecord(Base):

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..store import AuditHead, AuditRecord, utcnow
+from ..store import GENESIS, AuditHead, AuditRecord, utcnow
 
 log = logging.getLogger("jgz.transfer")
 
 SOURCE = "jgz-gateway"
-GENESIS = "0" * 64
 #: Event types (NEN 7513 "gebeurtenis") and their RFC 3881 EventActionCode.
 EVENTS = {
     "transfer-out": "E",  # overdragen van gegevens naar een ander systeem
@@ -61,9 +60,8 @@ def record(
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    if head is None:  # the store creates it; gone means the trail was tampered with
+        raise RuntimeError("the audit chain has no head row: run `jgz audit verify`")
     values = dict(
         seq=head.seq + 1, at=at or utcnow(), event=event, action=EVENTS[event], outcome=outcome, user=user,
         organisation=organisation, access_point=access_point, client_bsn=client_bsn, object=object,
