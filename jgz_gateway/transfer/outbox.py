@@ -11,6 +11,7 @@ id), so the receiver's deduplication makes the transfer happen once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -64,36 +65,45 @@ class Outbox:
     # --- enqueue -------------------------------------------------------------
 
     def enqueue(self, dossier: m.Dossier, receiver_ura: str, *, user: str = "system") -> Transfer:
-        """Gate, close, build, sign and store one transfer. Raises :class:`sender.TransferRefused`."""
-        from ..standards.hl7v3 import write_message
-        from .signing import sign
+        """Gate, close, build, sign and store one transfer. Raises :class:`sender.TransferRefused`.
 
+        The consent decision is audited in the same transaction that queues the
+        transfer (or alone, when it blocks): neither exists without the other.
+        """
         now = self.clock()
-        with self.store.begin() as s:
+        with self.store.read() as s:
             receiver = directory.get(s, receiver_ura)
-            decision = sender.consent_gate(dossier, require_consent=self.require_consent)
+        dossier_key = key_of(_dossier_key(dossier))
+        decision = sender.consent_gate(dossier, require_consent=self.require_consent)
+
+        def audit_decision(s) -> None:
             audit.record(s, event="consent", outcome="allowed" if decision.allowed else "blocked", user=user,
-                         organisation=self.ura, client_bsn=dossier.bsn, object=key_of(_dossier_key(dossier)),
+                         organisation=self.ura, client_bsn=dossier.bsn, object=dossier_key,
                          detail=f"transfer to {receiver_ura}: {decision.basis}")
+
         if not decision.allowed:
+            with self.store.begin() as s:
+                audit_decision(s)
             log.warning("transfer to %s refused by the consent gate", receiver_ura)
             raise sender.TransferRefused("JGZ-CONSENT", decision.basis)
-        interaction = sender.choose_interaction(dossier, receiver)
         message_id = (f"2.16.528.1.1007.3.3.{int(self.ura)}.1", self.new_id())
-        closed = sender.close(dossier, now)  # the one copy; the caller's dossier stays as it was
-        addressed = sender.address(closed, message_id=message_id, now=now, sender_app=self.application_id,
-                                   receiver_app=receiver.application_id, ura=self.ura, org_name=self.org_name,
-                                   uzi_system_id=self.uzi_system_id, copy=False)
-        signed = sign(write_message(addressed, interaction, pretty=False), self.key, self.chain)
+        addressed = sender.address(sender.close(dossier, now), message_id=message_id, now=now,
+                                   sender_app=self.application_id, receiver_app=receiver.application_id, ura=self.ura,
+                                   org_name=self.org_name, uzi_system_id=self.uzi_system_id)
+        prepared = sender.build_signed(addressed, receiver, self.key, self.chain)
+        report = prepared.conversion
         row = Transfer(
-            id=str(uuid.uuid4()), message_id=key_of(message_id), dossier_id=key_of(_dossier_key(dossier)),
-            receiver_ura=receiver_ura, bsn=dossier.bsn, interaction=interaction, bds_version=dossier.bds_version,
-            state="queued", alert=False, signed_message=signed, attempts=0, next_attempt_at=now,
+            id=str(uuid.uuid4()), message_id=key_of(message_id), dossier_id=dossier_key,
+            receiver_ura=receiver_ura, bsn=dossier.bsn, interaction=prepared.interaction, bds_version=prepared.bds_version,
+            state="queued", alert=False, signed_message=prepared.message, attempts=0, next_attempt_at=now,
             expires_at=now + self.policy.retry_horizon, created_at=now, updated_at=now,
+            conversion_report=json.dumps(report.as_dict()) if report is not None else None,
         )
         with self.store.begin() as s:
+            audit_decision(s)
             s.add(row)
-        log.info("transfer %s queued for %s (message %s)", row.id, receiver_ura, row.message_id)
+        log.info("transfer %s queued for %s (message %s%s)", row.id, receiver_ura, row.message_id,
+                 f", converted to BDS {prepared.bds_version}" if report is not None else "")
         return row
 
     # --- deliver -------------------------------------------------------------
@@ -109,7 +119,7 @@ class Outbox:
 
     def due(self, limit: int = 50) -> list[str]:
         now = self.clock()
-        with self.store.begin() as s:
+        with self.store.read() as s:
             return list(s.execute(
                 select(Transfer.id).where(
                     ((Transfer.state == "queued") & (Transfer.next_attempt_at <= now))

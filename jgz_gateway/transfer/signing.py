@@ -90,14 +90,15 @@ def sign(message: bytes | etree._Element, key, chain: list[x509.Certificate]) ->
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
-def verify(message: bytes, trust: TrustStore, *, at: dt.datetime | None = None) -> Verified:
+def verify(message: bytes | etree._Element, trust: TrustStore, *, at: dt.datetime | None = None) -> Verified:
     """Check ``message``'s signature under the profile and trust anchors.
 
-    Raises :class:`SignatureRejected` (rule + reason) or lets
-    :class:`~jgz_gateway.standards.xmlsafe.XmlRejected` through for hostile XML.
+    ``message`` is the received bytes, or the tree :func:`xmlsafe.parse_bytes`
+    made of them (so the receiver parses once). Raises :class:`SignatureRejected`
+    (rule + reason) or lets :class:`~jgz_gateway.standards.xmlsafe.XmlRejected`
+    through for hostile XML.
     """
-    tree = xmlsafe.parse_bytes(message)
-    root = tree.getroot()
+    root = xmlsafe.parse_bytes(message).getroot() if isinstance(message, bytes) else message
     signature = _check_structure(root)
     chain = _certificates(signature)
     leaf = _end_entity(chain)
