@@ -3,8 +3,13 @@
 Order matters: TLS identity → signature (trust anchors; only what signxml says
 was signed is used from here on) → identity binding (URA of the TLS certificate =
 URA of the signing certificate = ControlAct author organisation = directory entry
-for the sender's application id; addressed to us) → validation → raw message and
-parsed dossier stored in one transaction with the acknowledgement → answer.
+for the sender's application id; addressed to us) → validation → import into the
+organisation's BDS version (converted when sent in another; the conversion report
+is kept) → raw message and dossier stored in one transaction with the
+acknowledgement → answer.
+
+The bytes are parsed once by the hardened parser; signxml checks that tree and
+hands back the signed content, which validation, conversion and reading share.
 
 Duplicates are caught by unique constraints on the transmission id and the
 dossier (CareProvisionRequest) id: the sender gets the original acknowledgement,
@@ -15,6 +20,7 @@ never a second import. ``CR`` means "do not resend this message unaltered";
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -29,13 +35,15 @@ from ..standards.hl7v3.ack import Detail, build_ack
 from ..store import InboxMessage, Store, utcnow
 from . import audit, directory
 from .audit import log
-from .pki import CertificateRejected, TrustStore
+from .pki import CertificateRejected
 from .signing import SignatureRejected, verify
+from .trust import TrustSource
 
 HL7 = "urn:hl7-org:v3"
 OID_URA = "2.16.528.1.1007.3.3"
 NS = {"h": HL7}
 MAX_DETAILS = 20
+MAX_ID = 200  # characters of root^extension the store keeps for a transmission or dossier id
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ class Receiver:
     ura: str
     application_id: str
     store: Store
-    trust: TrustStore
+    trust: TrustSource
+    bds_version: str = "4.2.0"  # the organisation's version: every dossier is imported in it
     clock: Callable[[], dt.datetime] = utcnow
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex
 
@@ -86,17 +95,17 @@ class Receiver:
             target = _ident(root.find("h:id", NS))  # for addressing the ack only; trusted data comes below
             sender_app = _device(root, "sender") or ""
             try:
-                verified = verify(message, self.trust, at=self.clock())
+                verified = verify(root, self.trust.current(), at=self.clock())
             except SignatureRejected as exc:
                 raise _Reject([Detail(exc.rule, exc.message)]) from None
             signed = verified.signed_xml
             target = _ident(signed.find("h:id", NS))
             sender_app = _device(signed, "sender") or ""
             self._bind(signed, tls_ura, verified.identity.ura, sender_app)
-            dossier, report = self._validate(verified.signed_xml)
+            received, dossier, conversion = self._import(signed)
         except _Reject as rej:
             return self._reject(rej, target, sender_app, tls_ura, peer)
-        return self._store(message, dossier, report, target, sender_app, tls_ura, peer)
+        return self._store(message, received, dossier, conversion, target, sender_app, tls_ura, peer)
 
     # --- steps ---------------------------------------------------------------
 
@@ -104,7 +113,7 @@ class Receiver:
         if peer_cert is None:
             raise _Reject([Detail("JGZ-TLS-NOCERT", "no TLS client certificate")], "auth-failure")
         try:
-            return self.trust.validate(peer_cert, at=self.clock()).ura
+            return self.trust.current().validate(peer_cert, at=self.clock()).ura
         except CertificateRejected as exc:
             raise _Reject([Detail("JGZ-TLS-CERT", f"TLS client certificate rejected: {exc}")], "auth-failure") from None
 
@@ -114,7 +123,7 @@ class Receiver:
         )
         author_ura = author.get("extension") if author is not None and author.get("root") == OID_URA else None
         receiver_app = _device(signed, "receiver")
-        with self.store.begin() as s:
+        with self.store.read() as s:
             entry = directory.by_application(s, sender_app) if sender_app else None
         problems = []
         if sign_ura != tls_ura:
@@ -130,8 +139,13 @@ class Receiver:
         if problems:
             raise _Reject([Detail("JGZ-IDENTITY", p) for p in problems], "authz-failure")
 
-    def _validate(self, signed: etree._Element):
-        """Validate and read the signed content (signxml's tree, parsed from its own canonical output)."""
+    def _import(self, signed: etree._Element):
+        """Validate the signed content, read it, and convert it into our BDS version.
+
+        Returns the interaction and BDS version it was sent in, the dossier (in our
+        version) and the conversion report (``None`` when none was needed).
+        """
+        from ..standards.convert import convert, normalise
         from ..standards.hl7v3 import MessageError, read_message
         from ..standards.validation import validate_tree
 
@@ -148,9 +162,22 @@ class Receiver:
             dossier = read_message(signed)
         except (MessageError, xmlsafe.XmlRejected) as exc:
             raise _Reject([Detail(exc.rule, exc.message, getattr(exc, "xpath", None))]) from None
-        if not dossier.dossier_id or not dossier.dossier_id.root:
-            raise _Reject([Detail("JGZ-DOSSIER-ID", "CareProvisionRequest has no id")])
-        return dossier, report
+        for what, ident in (("CareProvisionRequest", dossier.dossier_id), ("message", dossier.transmission.id)):
+            if ident is None or not ident.root:
+                raise _Reject([Detail("JGZ-DOSSIER-ID", f"{what} has no id")])
+            if len(key_of((ident.root, ident.extension))) > MAX_ID:
+                raise _Reject([Detail("JGZ-ID-LENGTH", f"{what} id is longer than {MAX_ID} characters")])
+        received = (dossier.interaction, dossier.bds_version)
+        if normalise(dossier.bds_version) == normalise(self.bds_version):
+            return received, dossier, None
+        try:
+            converted, conversion = convert(dossier, self.bds_version)
+        except Exception as exc:  # noqa: BLE001 - our converter's fault: the sender may retry after a fix
+            log.exception("converting BDS %s to %s failed", dossier.bds_version, self.bds_version)
+            raise _Reject([Detail("JGZ-CONVERT", f"the receiver could not convert BDS {dossier.bds_version} to "
+                                                 f"{self.bds_version} ({type(exc).__name__}); retry later")],
+                          "transfer-in", code="CE") from None
+        return received, converted, conversion
 
     def _ack(self, code: str, target, sender_app: str, details=()) -> bytes:
         now = self.clock()
@@ -176,33 +203,42 @@ class Receiver:
         log.warning("rejected message %s from URA %s: %s", key_of(target), tls_ura, rej.details[0].rule)
         return Answer(rej.code, ack)
 
-    def _store(self, message, dossier, report, target, sender_app, tls_ura, peer) -> Answer:
+    def _store(self, message, received, dossier, conversion, target, sender_app, tls_ura, peer) -> Answer:
         tid, did = key_of(target), key_of((dossier.dossier_id.root, dossier.dossier_id.extension))
         ack = self._ack("CA", target, sender_app)  # warnings do not reach a CA (details there are errors)
+        dossier_json = dossier.model_dump_json()
+        report_json = json.dumps(conversion.as_dict()) if conversion is not None else None
+        note = f"; converted from BDS {received[1]} to {dossier.bds_version}" if conversion is not None else ""
         try:
             with self.store.begin() as s:
                 s.add(InboxMessage(
                     transmission_id=tid, dossier_id=did, sender_ura=tls_ura, receiver_ura=self.ura, bsn=dossier.bsn,
-                    interaction=dossier.interaction, bds_version=dossier.bds_version, raw_message=message,
-                    dossier_json=dossier.model_dump_json(), ack=ack, received_at=self.clock(),
+                    interaction=received[0], bds_version=dossier.bds_version, raw_message=message,
+                    dossier_json=dossier_json, ack=ack, received_at=self.clock(),
+                    received_bds_version=received[1], conversion_report=report_json,
                 ))
                 s.flush()
                 audit.record(s, event="transfer-in", outcome="success", user=f"app:{sender_app}", organisation=tls_ura,
-                             client_bsn=dossier.bsn, object=did, detail=f"message {tid}", access_point=peer)
+                             client_bsn=dossier.bsn, object=did, detail=f"message {tid}{note}", access_point=peer)
         except IntegrityError:
-            return self._duplicate(tid, did, sender_app, tls_ura, dossier.bsn, peer)
+            return self._duplicate(target, did, sender_app, tls_ura, dossier.bsn, peer)
         except SQLAlchemyError as exc:
             log.error("could not store message %s: %s", tid, type(exc).__name__)
             return Answer("CE", self._ack("CE", target, sender_app, [Detail("JGZ-STORE", "the receiver could not store the message; retry later")]))
         log.info("stored message %s (dossier %s) from URA %s", tid, did, tls_ura)
         return Answer("CA", ack)
 
-    def _duplicate(self, tid, did, sender_app, tls_ura, bsn, peer) -> Answer:
+    def _duplicate(self, target, did, sender_app, tls_ura, bsn, peer) -> Answer:
+        tid = key_of(target)
         with self.store.begin() as s:
             row = s.execute(
                 select(InboxMessage).where(or_(InboxMessage.transmission_id == tid, InboxMessage.dossier_id == did))
                 .order_by(InboxMessage.id)
             ).scalars().first()
+            if row is None:  # the constraint that failed was not a duplicate's: our fault
+                log.error("could not store message %s: integrity error without a stored original", tid)
+                return Answer("CE", self._ack("CE", target, sender_app,
+                                              [Detail("JGZ-STORE", "the receiver could not store the message; retry later")]))
             audit.record(s, event="transfer-in", outcome="duplicate", user=f"app:{sender_app}", organisation=tls_ura,
                          client_bsn=bsn, object=did, detail=f"message {tid}: already received; original ack returned",
                          access_point=peer)
