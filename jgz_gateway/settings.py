@@ -57,6 +57,10 @@ class Settings:
     backoff_max_seconds: float = 3600.0
     delivery_timeout_seconds: float = 60.0
     worker_interval_seconds: float = 5.0
+    delivery_concurrency: int = 4  # transfers the delivery worker has in flight at once
+    workers: int = 1  # receiving API processes (uvicorn workers); the delivery worker runs in its own
+    receive_concurrency: int = 2  # messages one receiving process works on at once
+    trust_reload_seconds: float = 3600.0  # trust anchors and CRLs are re-read this often (G8: at least hourly)
     max_message_bytes: int = 50 * 1024 * 1024
 
     # Loaded at check time.
@@ -186,11 +190,13 @@ def validate(s: Settings) -> None:
         problems.append(f"listen_port: {s.listen_port} is not a TCP port")
     if s.bds_version not in ("4.2.0", "4.1.3", "4.0", "3.2.7"):
         problems.append(f"bds_version: {s.bds_version!r} is not a supported BDS version")
-    for key in ("retry_horizon_hours", "backoff_base_seconds", "backoff_max_seconds", "delivery_timeout_seconds"):
+    for key in ("retry_horizon_hours", "backoff_base_seconds", "backoff_max_seconds", "delivery_timeout_seconds",
+                "worker_interval_seconds", "trust_reload_seconds"):
         if getattr(s, key) <= 0:
             problems.append(f"{key}: must be positive")
-    if s.alert_after_failures < 1:
-        problems.append("alert_after_failures: must be at least 1")
+    for key in ("alert_after_failures", "delivery_concurrency", "workers", "receive_concurrency", "max_message_bytes"):
+        if getattr(s, key) < 1:
+            problems.append(f"{key}: must be at least 1")
     if not s.database_url or "://" not in s.database_url:
         problems.append(f"database_url: {s.database_url!r} is not a database URL (sqlite:///file.db, postgresql+psycopg://...)")
 

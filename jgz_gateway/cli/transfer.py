@@ -251,5 +251,7 @@ def serve(config: Optional[Path] = ConfigOpt,
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
-    typer.echo(f"jgz-gateway {settings.ura} listening on https://{settings.listen_host}:{settings.listen_port}", err=True)
-    run(settings, worker=worker)
+    typer.echo(f"jgz-gateway {settings.ura} listening on https://{settings.listen_host}:{settings.listen_port}"
+               f" ({settings.workers} receiving process{'es' if settings.workers > 1 else ''}"
+               f"{', delivery worker' if worker else ''})", err=True)
+    run(settings, str(config.resolve()) if config else None, worker=worker)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,38 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Clients:
+    """An httpx client on the current TLS context: a new one once the context changes (CRL refresh).
+
+    ``tls`` is a context, or a function returning the context to use now
+    (:meth:`~..trust.TrustSource.client_context`).
+    """
+
+    def __init__(self, tls: ssl.SSLContext | Callable[[], ssl.SSLContext], timeout: float):
+        self._tls = tls if callable(tls) else (lambda: tls)
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._ctx = self._client = None
+
+    def get(self):
+        import httpx
+
+        ctx = self._tls()
+        with self._lock:
+            if ctx is not self._ctx:
+                old, self._ctx = self._client, ctx
+                self._client = httpx.Client(verify=ctx, timeout=self._timeout, http2=False)
+                if old is not None:
+                    old.close()  # a delivery still running on it may fail: it is retried
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._ctx = self._client = None
 
 
 def client_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_files: list[str] = ()) -> ssl.SSLContext:

@@ -6,20 +6,20 @@ import ssl
 
 import httpx
 
-from .base import DeliveryError, Endpoint, peer_ura
+from .base import Clients, DeliveryError, Endpoint, peer_ura
 
 CONTENT_TYPE = "application/hl7-v3+xml; charset=utf-8"
 
 
 class HttpsTransport:
-    def __init__(self, tls: ssl.SSLContext, *, timeout: float = 60.0):
-        self._client = httpx.Client(verify=tls, timeout=timeout, http2=False)
+    def __init__(self, tls, *, timeout: float = 60.0):
+        self._clients = Clients(tls, timeout)
 
     def deliver(self, message: bytes, endpoint: Endpoint) -> bytes:
-        return post(self._client, endpoint, message, {"content-type": CONTENT_TYPE})
+        return post(self._clients.get(), endpoint, message, {"content-type": CONTENT_TYPE})
 
     def close(self) -> None:
-        self._client.close()
+        self._clients.close()
 
 
 def post(client: httpx.Client, endpoint: Endpoint, body: bytes, headers: dict) -> bytes:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ssl
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
@@ -19,7 +17,7 @@ from lxml import etree
 from ...standards import xmlsafe
 from .. import signing
 from ..pki import CertificateRejected, TrustStore, UziIdentity
-from .base import DeliveryError, Endpoint
+from .base import Clients, DeliveryError, Endpoint
 from .https import post
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -160,23 +158,19 @@ def receive(receiver, data: bytes, peer_cert: x509.Certificate | None, peer: str
     from ..receiver import _Reject
 
     now = receiver.clock()
+    tls_ura = None
     try:
+        tls_ura = receiver._tls_identity(peer_cert)
         try:
-            message, identity = unwrap(data, receiver.trust, now)
+            message, identity = unwrap(data, receiver.trust.current(), now)
         except xmlsafe.XmlRejected as exc:
             raise _Reject([Detail(exc.rule, exc.message)]) from None
         except SoapRejected as exc:
             raise _Reject([Detail(exc.rule, exc.message)]) from None
-        if peer_cert is not None:
-            tls = UziIdentity.from_certificate(peer_cert)
-            if tls.ura != identity.ura:
-                raise _Reject([Detail("JGZ-IDENTITY", f"WS-Security token URA {identity.ura} differs from TLS URA {tls.ura}")],
-                              "authz-failure")
+        if tls_ura != identity.ura:
+            raise _Reject([Detail("JGZ-IDENTITY", f"WS-Security token URA {identity.ura} differs from TLS URA {tls_ura}")],
+                          "authz-failure")
     except _Reject as rej:
-        try:
-            tls_ura = receiver._tls_identity(peer_cert)
-        except _Reject:
-            tls_ura = None
         ack = receiver._reject(rej, ("", None), "", tls_ura, peer).ack
     else:
         ack = receiver.receive(message, peer_cert, peer).ack
@@ -184,16 +178,15 @@ def receive(receiver, data: bytes, peer_cert: x509.Certificate | None, peer: str
 
 
 class SoapTransport:
-    def __init__(self, tls: ssl.SSLContext, *, key, chain: list[x509.Certificate], timeout: float = 60.0,
-                 clock=None):
+    def __init__(self, tls, *, key, chain: list[x509.Certificate], timeout: float = 60.0, clock=None):
         from ...store import utcnow
 
-        self._client = httpx.Client(verify=tls, timeout=timeout)
+        self._clients = Clients(tls, timeout)
         self._key, self._chain, self._clock = key, chain, clock or utcnow
 
     def deliver(self, message: bytes, endpoint: Endpoint) -> bytes:
         data = wrap(message, self._key, self._chain, self._clock())
-        answer = post(self._client, endpoint, data, {"content-type": CONTENT_TYPE, "SOAPAction": '"urn:hl7-org:v3:REPC_IN902120"'})
+        answer = post(self._clients.get(), endpoint, data, {"content-type": CONTENT_TYPE, "SOAPAction": '"urn:hl7-org:v3:REPC_IN902120"'})
         try:
             root = xmlsafe.parse_bytes(answer).getroot()
         except xmlsafe.XmlRejected as exc:
@@ -204,4 +197,4 @@ class SoapTransport:
         return etree.tostring(body[0], encoding="UTF-8", xml_declaration=True)
 
     def close(self) -> None:
-        self._client.close()
+        self._clients.close()
