@@ -52,3 +52,65 @@ def trust(pki):
 @pytest.fixture(scope="session")
 def kwal_bytes() -> bytes:
     return KWAL_VERSTUREN.read_bytes()
+
+
+# --- databases: SQLite always, PostgreSQL when configured -----------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """URL of the throwaway PostgreSQL server (``$JGZ_TEST_POSTGRES_URL``, or started by
+    ``scripts/postgres.sh`` when ``JGZ_TEST_POSTGRES=1``); the test is skipped without one."""
+    import os
+    import subprocess
+
+    url = os.environ.get("JGZ_TEST_POSTGRES_URL")
+    if not url and os.environ.get("JGZ_TEST_POSTGRES") == "1":
+        url = subprocess.run([str(ROOT / "scripts" / "postgres.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    if not url:
+        pytest.skip("no PostgreSQL: set JGZ_TEST_POSTGRES=1 or JGZ_TEST_POSTGRES_URL (scripts/test.sh does)")
+    return url
+
+
+class Databases:
+    """Fresh databases for one test or module: a SQLite file, or a new PostgreSQL database."""
+
+    def __init__(self, tmp: Path, server: str | None):
+        self.tmp, self.server, self.created = tmp, server, []
+
+    def url(self, backend: str, name: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / (name + '.db')}"
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        db = f"jgz_{name}_{uuid.uuid4().hex[:8]}".lower()
+        engine = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{db}"'))
+        engine.dispose()
+        self.created.append(db)
+        return self.server.rsplit("/", 1)[0] + "/" + db
+
+    def drop(self) -> None:
+        if not self.created:
+            return
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            for db in self.created:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def databases_for(request, tmp: Path) -> Databases:
+    """The :class:`Databases` of a test parametrised with a backend (``request.param``)."""
+    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+    dbs = Databases(tmp, server)
+    request.addfinalizer(dbs.drop)
+    return dbs

@@ -4,6 +4,7 @@ on localhost, exchanging the Nictiz qualification message; every listed fault.""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from jgz_gateway.settings import load
 from jgz_gateway.standards.hl7v3 import read_message
 from jgz_gateway.standards.hl7v3.ack import parse_ack
+from jgz_gateway.standards.model import Dossier
 from jgz_gateway.store import AuditRecord, InboxMessage, Store, Transfer
 from jgz_gateway.transfer import audit, directory, signing
 from jgz_gateway.transfer.directory import OrgEntry
@@ -29,7 +31,7 @@ from jgz_gateway.transfer.sender import TransferRefused
 from jgz_gateway.transfer.transports import DeliveryError, Endpoint, client_tls_context
 from jgz_gateway.transfer.transports.https import HttpsTransport
 
-from .conftest import KWAL_ONTVANGEN, KWAL_VERSTUREN, URA_A, URA_B
+from .conftest import BACKENDS, EXAMPLES, KWAL_ONTVANGEN, KWAL_VERSTUREN, URA_A, URA_B, databases_for
 
 URA_C, URA_R = "33334444", "44445555"  # C: a third valid organisation; R: revoked
 APP = {URA_A: "1111", URA_B: "5678", URA_C: "3333", URA_R: "4444"}
@@ -55,13 +57,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _config(pki, tmp: Path, ura: str, port: int) -> Path:
+def _config(pki, tmp: Path, ura: str, port: int, database_url: str) -> Path:
     path = tmp / f"{ura}.toml"
     path.write_text("\n".join([
         f'ura = "{ura}"', f'name = "GGD {ura}"', f'application_id = "{APP[ura]}"',
         f'cert_file = "{pki.chain(ura)}"', f'key_file = "{pki.key(ura)}"',
         f'trust_anchors = "{pki.anchors}"', f'crl_files = ["{pki.crl}"]',
-        f'database_url = "sqlite:///{tmp / (ura + ".db")}"', f"listen_port = {port}",
+        f'database_url = "{database_url}"', f"listen_port = {port}",
         "backoff_base_seconds = 0.01", "backoff_max_seconds = 0.02", "alert_after_failures = 3",
         "delivery_timeout_seconds = 20",
     ]) + "\n")
@@ -90,6 +92,9 @@ class Server:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            import gc
+
+            gc.collect()  # closes the keep-alive connections of clients the tests dropped
             self.proc.terminate()
             try:
                 self.proc.wait(5)
@@ -98,16 +103,20 @@ class Server:
                 self.proc.wait(5)
 
 
-@pytest.fixture(scope="module")
-def net(pki, tmp_path_factory):
-    """Receiver B running; sender A configured; both directories filled."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def net(request, pki, tmp_path_factory):
+    """Receiver B running; sender A configured; both directories filled. Once on SQLite files,
+    once on PostgreSQL databases (when a server is configured)."""
     tmp = tmp_path_factory.mktemp("e2e")
+    dbs = databases_for(request, tmp)
     for ura in (URA_C, URA_R):
         if not pki.cert(ura).exists():
             pki.add_org(ura, f"GGD {ura}", key_size=2048)
-    pki.revoke(x509.load_pem_x509_certificate(pki.cert(URA_R).read_bytes()))
+            if ura == URA_R:
+                pki.revoke(x509.load_pem_x509_certificate(pki.cert(URA_R).read_bytes()))
     ports = {URA_A: _free_port(), URA_B: _free_port()}
-    cfg = {ura: _config(pki, tmp, ura, ports.get(ura, _free_port())) for ura in (URA_A, URA_B, URA_C, URA_R)}
+    cfg = {ura: _config(pki, tmp, ura, ports.get(ura, _free_port()), dbs.url(request.param, ura))
+           for ura in (URA_A, URA_B, URA_C, URA_R)}
     settings = {ura: load(cfg[ura]) for ura in (URA_A, URA_B, URA_C)}
     stores = {ura: Store(settings[ura].database_url) for ura in (URA_A, URA_B)}
     with stores[URA_A].begin() as s:
@@ -385,9 +394,68 @@ def test_objection_is_never_sent(net):
         assert (last.event, last.outcome, last.client_bsn) == ("consent", "blocked", BSN)
 
 
-def test_version_not_supported_is_refused(net):
-    with pytest.raises(TransferRefused, match="supports BDS 3.2.7"):
-        _outbox(net).enqueue(_dossier(dossier_ext="e2e-old"), "55556666")
+NL03 = EXAMPLES / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R040_hl7.xml"  # BDS 4.1.3, valid
+
+
+def _inbox(net, ext) -> InboxMessage:
+    with net["stores"][URA_B].read() as s:
+        return s.execute(select(InboxMessage).where(InboxMessage.dossier_id.like(f"%^{ext}"))).scalar_one()
+
+
+def test_sender_converts_to_a_version_the_receiver_supports(net):
+    """An NL03 (4.1.3) dossier for an organisation that supports only 4.2.0 leaves as NL04,
+    with the conversion report kept with the transfer; it arrives and is stored as 4.2.0."""
+    with net["stores"][URA_A].begin() as s:
+        directory.add(s, OrgEntry(URA_B, "GGD B", APP[URA_B], f"https://127.0.0.1:{net['port']}/dob", ("4.2.0",)), replace=True)
+    try:
+        ob = _outbox(net)
+        d = _dossier(NL03, dossier_ext="e2e-conv-send")
+        assert d.bds_version == "4.1.3"
+        row = ob.enqueue(d, URA_B)
+        assert (row.interaction, row.bds_version) == ("REPC_IN902120NL04", "4.2.0")
+        report = json.loads(row.conversion_report)
+        assert (report["source_version"], report["target_version"]) == ("4.1.3", "4.2.0")
+        assert b"REPC_IN902120NL04" in row.signed_message[:200]
+        ob.deliver(row.id)
+        t = _state(net, row.id)
+        assert (t.state, t.ack_code) == ("delivered", "CA"), t.last_error
+        assert json.loads(t.conversion_report) == report  # kept with the transfer
+    finally:
+        with net["stores"][URA_A].begin() as s:
+            directory.add(s, OrgEntry(URA_B, "GGD B", APP[URA_B], f"https://127.0.0.1:{net['port']}/dob", ("4.2.0", "4.1.3")),
+                          replace=True)
+    stored = _inbox(net, "e2e-conv-send")
+    assert (stored.interaction, stored.received_bds_version, stored.bds_version) == ("REPC_IN902120NL04", "4.2.0", "4.2.0")
+    assert stored.conversion_report is None  # it came in the receiver's own version
+
+
+def test_receiver_imports_into_its_own_version(net):
+    """B (BDS 4.2.0) also takes an NL03 message as sent, and imports it converted to 4.2.0."""
+    ob = _outbox(net)  # A's directory says B supports 4.1.3 too: the dossier goes as it is
+    row = ob.enqueue(_dossier(NL03, dossier_ext="e2e-conv-recv"), URA_B)
+    assert (row.interaction, row.conversion_report) == ("REPC_IN902120NL03", None)
+    ob.deliver(row.id)
+    t = _state(net, row.id)
+    assert (t.state, t.ack_code) == ("delivered", "CA"), t.last_error
+    stored = _inbox(net, "e2e-conv-recv")
+    assert (stored.interaction, stored.received_bds_version, stored.bds_version) == ("REPC_IN902120NL03", "4.1.3", "4.2.0")
+    report = json.loads(stored.conversion_report)
+    assert (report["source_version"], report["target_version"]) == ("4.1.3", "4.2.0") and report["steps"]
+    dossier = Dossier.model_validate_json(stored.dossier_json)
+    assert (dossier.bds_version, dossier.interaction) == ("4.2.0", "REPC_IN902120NL04")
+    assert read_message(stored.raw_message).interaction == "REPC_IN902120NL03"  # the message as received, unchanged
+    with net["stores"][URA_B].read() as s:
+        rec = s.execute(select(AuditRecord).where(AuditRecord.object == stored.dossier_id)).scalars().first()
+    assert "converted from BDS 4.1.3 to 4.2.0" in rec.detail
+
+
+def test_dossier_for_an_old_version_receiver_is_converted_down(net):
+    """A 4.2.0 dossier for an organisation on BDS 3.2.7 is built as REPC_IN902120NL (queued only)."""
+    row = _outbox(net).enqueue(_dossier(dossier_ext="e2e-old"), "55556666")
+    assert (row.interaction, row.bds_version) == ("REPC_IN902120NL", "3.2.7")
+    report = json.loads(row.conversion_report)
+    assert report["steps"] == ["4.2.0→4.1.3", "4.1.3→4.0", "4.0→3.2.7"]
+    assert read_message(row.signed_message).interaction == "REPC_IN902120NL"
 
 
 def test_soap_profile(net):

@@ -13,10 +13,18 @@ from jgz_gateway.store import AuditHead, AuditRecord, Base, Store
 from jgz_gateway.transfer import audit, directory
 from jgz_gateway.transfer.directory import DirectoryError, OrgEntry
 
+from .conftest import BACKENDS, databases_for
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_dbs(request, tmp_path):
+    return request.param, databases_for(request, tmp_path)
+
 
 @pytest.fixture()
-def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'gw.db'}")
+def store(backend_dbs):
+    backend, dbs = backend_dbs
+    s = Store(dbs.url(backend, "gw"))
     yield s
     s.dispose()
 
@@ -109,10 +117,12 @@ def test_audit_times_are_utc(store):
         audit.record(s, event="nonsense", outcome="x", user="u", organisation="1")
 
 
-def test_concurrent_appends_keep_one_chain(tmp_path):
+def test_concurrent_appends_keep_one_chain(backend_dbs):
     import threading
 
-    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    backend, dbs = backend_dbs
+    store = Store(dbs.url(backend, "c"))
+
     def work():
         for _ in range(10):
             with store.begin() as s:
@@ -122,4 +132,5 @@ def test_concurrent_appends_keep_one_chain(tmp_path):
     [t.join() for t in threads]
     with store.begin() as s:
         report = audit.verify(s)
+    store.dispose()
     assert report.ok and report.records == 40
