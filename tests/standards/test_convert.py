@@ -205,3 +205,20 @@ def test_leaf_content_of_an_unchanged_message_is_untouched(reference):
     data = NL03[0].read_bytes()
     out, report = convert_bytes(data, "4.1.3")
     assert not report.steps and leaf_content(etree.fromstring(out)) == leaf_content(etree.fromstring(data))
+
+
+@pytest.mark.parametrize("name", ["DOB-4.0.0-KWAL_versturen_hl7.xml", "DOB-4.0.0-R012-CR_test_JGZ-518_hl7.xml"])
+def test_repeated_element_in_one_groep_is_split_going_down(name):
+    """4.2.0 repeats element 80 inside one G019; 4.1.3 allows it once per groep: the groep is
+    split (and reported), so Nictiz's valid NL04 qualification message stays valid as NL03."""
+    from jgz_gateway.standards.convert import convert
+    from jgz_gateway.standards.hl7v3 import read_message, write_message
+    from jgz_gateway.standards.validation import validate_bytes
+
+    source = read_message((REFERENCE / "hl7v3" / "examples" / "nl04-jgz8.0" / name).read_bytes())
+    out, report = convert(source, "4.1.3")
+    assert validate_bytes(write_message(out)).valid
+    splits = [c for c in report.changes if c.rule == "CONV-SPLIT-GROEP"]
+    assert splits and all(c.element == "G019" for c in splits)
+    values = lambda d: sorted((o.value.code or "", o.value.null_flavor or "") for o in d.observations(80))  # noqa: E731
+    assert values(out) == values(source)

@@ -9,10 +9,14 @@ use the same templates), so nothing else moves.
 Going down, 4.2.0-only elements cannot be observations in a 4.1.3 message: they travel as
 non-BDS data (question and answer) of their activity, the standard's own place for
 data outside the receiver's BDS, and a coded value the 4.1.3 value set lacks is sent as
-``nullFlavor="OTH"`` with its name as original text.
+``nullFlavor="OTH"`` with its name as original text. A groep that repeats an element
+more often than 4.1.3 allows in one groep (4.2.0 puts several "Erfelijk bepaalde ziekte"
+(80) in one G019) becomes one groep per repetition, as the 4.1.3 dataset records them.
 """
 
 from __future__ import annotations
+
+import copy
 
 from ..catalogue import NULL_FLAVOR_CS
 from . import versions
@@ -48,6 +52,7 @@ def down_420(step: Step) -> None:
                      why=lambda n: f"element {n} is new in BDS 4.2.0")
     activity_codes(step)
     unknown_codes(step)
+    split_repeating_groups(step)
 
 
 def _why_dropped(number: int) -> str:
@@ -89,3 +94,52 @@ def unknown_codes(step: Step) -> None:
                     target.set("nullFlavor", "OTH")
                     if target.find(q("originalText")) is None:
                         target.insert(0, make("originalText", text=text))
+
+
+def split_repeating_groups(step: Step) -> None:
+    """Split a groupCluster that holds an element more often than the target allows per groep."""
+    for act in activities(step.root):
+        for cluster in clusters(act):
+            for group in list(cluster.iter(q("groupCluster"))):
+                _split(step, group)
+
+
+def _limit(step: Step, number: int | None) -> int | None:
+    element = step.dst.element(number) if number is not None else None
+    if element is None or "hl7_cardinality" in element.fallbacks or not element.hl7_cardinality:
+        return None
+    return element.hl7_cardinality[1]
+
+
+def _split(step: Step, group) -> None:
+    parts: list[list] = [[]]
+    counts: dict[int, int] = {}
+    for comp in group.findall(q("component")):
+        obs = comp.find(q("observation"))
+        number = element_number(obs) if obs is not None else None
+        limit = _limit(step, number)
+        if limit is not None and counts.get(number, 0) >= limit:
+            parts.append([])
+            counts = {}
+        parts[-1].append(comp)
+        if number is not None:
+            counts[number] = counts.get(number, 0) + 1
+    if len(parts) == 1:
+        return
+    wrapper = group.getparent()
+    code = group.find(q("code"))
+    groep = code.get("code") if code is not None else None
+    anchor = wrapper
+    for part in parts[1:]:
+        new_wrapper = copy.deepcopy(wrapper)
+        new_group = new_wrapper.find(q("groupCluster"))
+        for comp in new_group.findall(q("component")):
+            new_group.remove(comp)
+        for comp in part:
+            group.remove(comp)
+            new_group.append(comp)
+        anchor.addnext(new_wrapper)
+        anchor = new_wrapper
+    step.log("changed", "CONV-SPLIT-GROEP", group,
+             f"groep {groep} split into {len(parts)} groepen: BDS {step.target} allows each element once per groep",
+             element=groep)
