@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+JGZ_TEST_POSTGRES_URL="$(scripts/postgres.sh)"; export JGZ_TEST_POSTGRES_URL  # store + transfer tests run on PostgreSQL too
 exec .venv/bin/pytest "$@"

@@ -364,6 +364,31 @@ def test_ura_mismatch_rejected(net, pki):
                                                    AuditRecord.organisation == URA_C)).first() is not None
 
 
+@pytest.mark.parametrize("tls, signer, author, app, to, why", [
+    (URA_A, URA_A, URA_C, APP[URA_A], APP[URA_B], "ControlAct author organisation URA 33334444 differs"),
+    (URA_A, URA_C, URA_A, APP[URA_A], APP[URA_B], "signing certificate URA 33334444 differs"),
+    (URA_A, URA_A, URA_A, APP[URA_C], APP[URA_B], "is registered to URA 33334444, not 00001111"),
+    (URA_A, URA_A, URA_A, APP[URA_A], "5679", "addressed to application '5679'"),
+    (URA_A, URA_A, URA_A, "9999", APP[URA_B], "'9999' is not in the directory"),
+])
+def test_identity_mismatch_over_mutual_tls(net, pki, tls, signer, author, app, to, why):
+    """A few of test_identity's generated cases, through the real TLS stack of a running gateway."""
+    from cryptography.hazmat.primitives import serialization
+
+    from .test_identity import Case, message
+
+    keys = {ura: (serialization.load_pem_private_key(pki.key(ura).read_bytes(), None),
+                  x509.load_pem_x509_certificates(pki.chain(ura).read_bytes())) for ura in (URA_A, URA_C)}
+    n = _inbox_count(net)
+    data = message(keys, Case(tls, signer, author, app, to), f"e2e-id-{os.urandom(4).hex()}")
+    ack = parse_ack(_transport(pki, tls).deliver(data, Endpoint(f"https://127.0.0.1:{net['port']}/dob", URA_B)))
+    assert ack.code == "CR" and [d.rule for d in ack.details] == ["JGZ-IDENTITY"] and why in ack.details[0].message
+    assert _inbox_count(net) == n
+    with net["stores"][URA_B].read() as s:
+        last = s.execute(select(AuditRecord).order_by(AuditRecord.seq.desc())).scalars().first()
+    assert (last.event, last.outcome, last.organisation) == ("authz-failure", "rejected", tls) and why in last.detail
+
+
 @pytest.mark.parametrize("case", ["unknown CA", "revoked"])
 def test_tls_rejects_untrusted_clients(net, pki, tmp_path, case):
     from jgz_gateway.transfer.pki import TestPki
