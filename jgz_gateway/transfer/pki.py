@@ -198,6 +198,10 @@ class TrustStore:
             if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
                 raise CertificateRejected(f"certificate {_describe(cert)} is revoked")
 
+    def missing_crls(self) -> list[str]:
+        """CA certificates (anchors and intermediates) without a CRL signed by them."""
+        return [ca.subject.rfc4514_string() for ca in self.anchors + self.intermediates if self._crl_for(ca) is None]
+
     def _crl_for(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
         for crl in self.crls:
             if crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key()):
@@ -464,16 +468,23 @@ class TestPki:
         return issued
 
     def revoke(self, cert: x509.Certificate) -> None:
-        """Add ``cert`` to the CRL of the Server CA (re-signed)."""
+        """Add ``cert`` to the CRL of the Server CA (both CRLs re-issued)."""
+        self.reissue_crls(extra=[cert.serial_number])
+
+    def reissue_crls(self, *, extra: list[int] = (), next_update: dt.timedelta = dt.timedelta(days=7)) -> None:
+        """New CRLs from the root and the Server CA: the revocations so far plus ``extra``,
+        valid until ``next_update`` from now."""
         root, ca = self._load("root"), self._load("ca")
         crls = load_crls(self.crl.read_bytes())
-        ca_crl = next(c for c in crls if c.issuer == ca.cert.subject)
-        root_crl = next(c for c in crls if c.issuer == root.cert.subject)
-        serials = [r.serial_number for r in ca_crl] + [cert.serial_number]
-        _write(self.crl, crl_pem(root_crl) + crl_pem(make_crl(ca, serials)))
+        serials = [r.serial_number for c in crls if c.issuer == ca.cert.subject for r in c] + list(extra)
+        _write(self.crl, crl_pem(make_crl(root, next_update=next_update))
+               + crl_pem(make_crl(ca, serials, next_update=next_update)))
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    path.write_bytes(data)
+    """Replace ``path`` at once (a running gateway may be reading it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
     if private:
-        path.chmod(0o600)
+        tmp.chmod(0o600)
+    tmp.replace(path)

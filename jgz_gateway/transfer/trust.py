@@ -4,7 +4,7 @@ CRLs must be refreshed at least hourly (security.md G8). A :class:`TrustSource`
 re-reads the trust-anchor bundle and the CRL files once its interval has passed
 (on first use after that, so an idle gateway does no work) and hands out the
 :class:`~.pki.TrustStore` and TLS contexts of the latest good load. A load that
-fails keeps the previous one and is logged. Either way a CRL past its nextUpdate
+fails, or lacks a CRL for one of the CAs, keeps the previous one and is logged. Either way a CRL past its nextUpdate
 rejects every certificate it covers: fail closed, in the TLS handshake (OpenSSL)
 and in signature checks (:meth:`~.pki.TrustStore.validate`) alike.
 
@@ -104,6 +104,9 @@ class TrustSource:
         from .transports.base import client_tls_context, server_tls_context
 
         trust = TrustStore.from_files(self.anchors, self.crl_files, require_crl=self.require_crl)
+        missing = trust.missing_crls() if self.require_crl else []
+        if missing:  # e.g. a CRL file caught half-written: keep what we had rather than reject everyone
+            raise ValueError(f"no CRL for {'; '.join(missing)}")
         server = client = None
         if self.cert_file and self.key_file:
             server = server_tls_context(self.cert_file, self.key_file, self.anchors, self.crl_files)
