@@ -36,18 +36,25 @@ def write_output(data: bytes | str, output: Path | None) -> None:
     tmp.replace(output)  # never a half-written output file
 
 
-def read_dossier_file(path: Path):
-    """A dossier from a DOB message (XML) or from dossier JSON, with a clear error otherwise."""
-    from ..standards.hl7v3 import MessageError, read_message
-    from ..standards.model import from_json
-    from ..standards.xmlsafe import MAX_BYTES, XmlRejected
+def read_input(path: Path) -> bytes:
+    """The file's bytes, refusing one larger than the XML limit before reading it."""
+    from ..standards.xmlsafe import MAX_BYTES
 
     try:
         if path.stat().st_size > MAX_BYTES:
             fail(f"{path}: larger than {MAX_BYTES:,} bytes")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         fail(f"{path}: {exc.strerror}")
+
+
+def read_dossier_file(path: Path):
+    """A dossier from a DOB message (XML) or from dossier JSON, with a clear error otherwise."""
+    from ..standards.hl7v3 import MessageError, read_message
+    from ..standards.model import from_json
+    from ..standards.xmlsafe import XmlRejected
+
+    data = read_input(path)
     if data.lstrip()[:1] == b"{":
         from pydantic import ValidationError
 
@@ -86,14 +93,9 @@ def read_source(path: Path, source: "Source", reference_date=None):
     """A dossier from a DOB message, dossier JSON, an ADA instance or a FHIR Bundle."""
     if source is Source.hl7v3:
         return read_dossier_file(path)
-    from ..standards.xmlsafe import MAX_BYTES, XmlRejected
+    from ..standards.xmlsafe import XmlRejected
 
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            fail(f"{path}: larger than {MAX_BYTES:,} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
+    data = read_input(path)
     if source is Source.ada:
         from ..standards.ada import AdaError, read_ada_message
         from ..standards.hl7v3 import MessageError, read_message
