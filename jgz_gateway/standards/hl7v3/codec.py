@@ -282,7 +282,6 @@ def _text(el: etree._Element) -> str | None:
 
 def read_node(el: etree._Element, after: str | None = None) -> m.Node:
     children = []
-    prev = None
     for child in el:
         if not isinstance(child.tag, str):
             continue
@@ -291,7 +290,6 @@ def read_node(el: etree._Element, after: str | None = None) -> m.Node:
         if tail is not None and tail.strip():
             node.tail = tail
         children.append(node)
-        prev = node.name
     return construct(
         m.Node,
         {

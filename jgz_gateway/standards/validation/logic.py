@@ -10,14 +10,10 @@ the message (``"…"`` holds the values of the anonymous ``{…}`` placeholders 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .paths import H, has_child_elements, own_text, string_value, xpath_number
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .templates import Run
 
 AORTA_APP = "2.16.840.1.113883.2.4.6.6"
 UZI_PERSON = "2.16.528.1.1007.3.1"
