@@ -59,7 +59,7 @@ class Settings:
     worker_interval_seconds: float = 5.0
     delivery_concurrency: int = 4  # transfers the delivery worker has in flight at once
     workers: int = 1  # receiving API processes (uvicorn workers); the delivery worker runs in its own
-    receive_concurrency: int = 2  # messages one receiving process works on at once
+    receive_concurrency: int = 1  # messages one receiving process works on at once (CPU-bound: more only contend)
     trust_reload_seconds: float = 3600.0  # trust anchors and CRLs are re-read this often (G8: at least hourly)
     max_message_bytes: int = 50 * 1024 * 1024
 

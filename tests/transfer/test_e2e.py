@@ -1,5 +1,6 @@
-"""Real parts: two organisations, two SQLite files, uvicorn with TLS and client certificates
-on localhost, exchanging the Nictiz qualification message; every listed fault."""
+"""Real parts: two organisations, two databases (SQLite files, or PostgreSQL), uvicorn with TLS
+and client certificates on localhost (B receiving in two processes), exchanging the Nictiz
+qualification message; every listed fault."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from cryptography import x509
 from lxml import etree
@@ -65,7 +67,8 @@ def _config(pki, tmp: Path, ura: str, port: int, database_url: str) -> Path:
         f'trust_anchors = "{pki.anchors}"', f'crl_files = ["{pki.crl}"]',
         f'database_url = "{database_url}"', f"listen_port = {port}",
         "backoff_base_seconds = 0.01", "backoff_max_seconds = 0.02", "alert_after_failures = 3",
-        "delivery_timeout_seconds = 20",
+        "delivery_timeout_seconds = 20", "worker_interval_seconds = 0.2",
+        f"workers = {2 if ura == URA_B else 1}",  # B receives in two processes: exactly-once across them
     ]) + "\n")
     return path
 
@@ -515,6 +518,34 @@ def test_no_bsn_in_ordinary_logs(net, caplog):
     assert _state(net, row.id).state == "delivered"
     assert caplog.records and BSN not in caplog.text
     assert BSN not in (net["tmp"] / "b.log").read_text()
+
+
+def test_gateway_delivery_worker_process(net, pki):
+    """`jgz send --queue-only` stores the transfer; A's running gateway delivers it from its own worker process."""
+    cfg = str(net["cfg"][URA_A])
+    d = _dossier(dossier_ext="e2e-worker")
+    path = net["tmp"] / "worker-dossier.json"
+    path.write_text(d.model_dump_json())
+    out = subprocess.run([JGZ, "send", str(path), "--to", URA_B, "--queue-only", "--config", cfg], capture_output=True, text=True)
+    assert out.returncode == 0 and "state: queued" in out.stdout, out.stderr
+    tid = out.stdout.split()[1]
+    port = net["settings"][URA_A].listen_port
+    gateway = subprocess.Popen([JGZ, "serve", "--config", cfg], stdout=subprocess.DEVNULL,
+                               stderr=open(net["tmp"] / "a.log", "ab"))
+    try:
+        deadline = time.time() + 30
+        while _state(net, tid).state != "delivered" and time.time() < deadline:
+            time.sleep(0.2)
+        t = _state(net, tid)
+        assert (t.state, t.ack_code, t.attempts) == ("delivered", "CA", 1), (net["tmp"] / "a.log").read_text()[-2000:]
+        assert _inbox(net, "e2e-worker").transmission_id == t.message_id  # stored once (unique dossier id)
+        spawned = [c for c in psutil.Process(gateway.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+        assert len(spawned) == 1, "one receiving process (this one) and the delivery worker in a process of its own"
+    finally:
+        gateway.terminate()
+        gateway.wait(20)
+    with pytest.raises(OSError):  # stopped, port closed
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
 
 
 def test_cli_round(net, pki):
