@@ -115,7 +115,9 @@ def ssl_context(_config, _default):
 
 
 def deliver_forever() -> None:
-    """The delivery worker as a process: runs until SIGTERM, then finishes its round."""
+    """The delivery worker as a process: runs until SIGTERM or until its gateway is gone,
+    then finishes its round (a delivery cut short is safe anyway: the lease expires)."""
+    parent = os.getppid()
     rt = runtime()
     worker = Worker(outbox_for(rt.settings, rt.store, rt.trust), rt.settings.worker_interval_seconds,
                     rt.settings.delivery_concurrency)
@@ -124,7 +126,13 @@ def deliver_forever() -> None:
     worker.start()
     while worker.is_alive():
         worker.join(0.5)
+        if os.getppid() != parent:  # orphaned: the gateway died without stopping us
+            worker.stop()
     rt.store.dispose()
+
+
+def _exit(*_) -> None:
+    raise SystemExit(0)
 
 
 def serve(settings: Settings, config: str | None = None, *, worker: bool = True) -> None:
@@ -137,6 +145,9 @@ def serve(settings: Settings, config: str | None = None, *, worker: bool = True)
 
     os.environ[CONFIG_ENV] = str(config or "")
     runtime(settings)  # this process serves too when workers == 1
+    # uvicorn re-raises the signal that stopped it once it is done: let that unwind to `finally`
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit)
     delivery = None
     if worker:
         delivery = multiprocessing.get_context("spawn").Process(target=deliver_forever, name="jgz-delivery")

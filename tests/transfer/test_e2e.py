@@ -544,6 +544,8 @@ def test_gateway_delivery_worker_process(net, pki):
     finally:
         gateway.terminate()
         gateway.wait(20)
+    gone, alive = psutil.wait_procs(spawned, timeout=10)
+    assert not alive, "the delivery worker stops with its gateway"
     with pytest.raises(OSError):  # stopped, port closed
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
 
