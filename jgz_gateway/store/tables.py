@@ -76,7 +76,7 @@ class Transfer(Base):
     bds_version: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
     alert: Mapped[bool] = mapped_column(Boolean, default=False)
-    signed_message: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_message: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only to send it
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -123,8 +123,8 @@ class InboxMessage(Base):
     bsn: Mapped[str | None] = mapped_column(String(9))
     interaction: Mapped[str] = mapped_column(String(32))
     bds_version: Mapped[str | None] = mapped_column(String(16))
-    raw_message: Mapped[bytes] = mapped_column(LargeBinary)
-    dossier_json: Mapped[str] = mapped_column(Text)  # in the organisation's BDS version
+    raw_message: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the big columns load on access
+    dossier_json: Mapped[str] = mapped_column(Text, deferred=True)  # in the organisation's BDS version
     ack: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     received_bds_version: Mapped[str | None] = mapped_column(String(16))  # as sent, before conversion

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
 
 from ..standards import model as m
 from ..standards.hl7v3.ack import AckError, parse_ack
@@ -146,7 +147,7 @@ class Outbox:
             ).rowcount
             if not claimed:
                 return None
-            row = s.get(Transfer, transfer_id)
+            row = s.get(Transfer, transfer_id, options=[undefer(Transfer.signed_message)])
             org = directory.get(s, row.receiver_ura)
             return row, org
 

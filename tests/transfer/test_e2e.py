@@ -20,6 +20,7 @@ import pytest
 from cryptography import x509
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from jgz_gateway.settings import load
 from jgz_gateway.standards.hl7v3 import read_message
@@ -427,7 +428,8 @@ NL03 = EXAMPLES / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R040_hl7.xml"  
 
 def _inbox(net, ext) -> InboxMessage:
     with net["stores"][URA_B].read() as s:
-        return s.execute(select(InboxMessage).where(InboxMessage.dossier_id.like(f"%^{ext}"))).scalar_one()
+        return s.execute(select(InboxMessage).where(InboxMessage.dossier_id.like(f"%^{ext}"))
+                         .options(undefer(InboxMessage.raw_message), undefer(InboxMessage.dossier_json))).scalar_one()
 
 
 def test_sender_converts_to_a_version_the_receiver_supports(net):
