@@ -71,7 +71,7 @@ class Transfer(Base):
     message_id: Mapped[str] = mapped_column(String(200), unique=True)  # root^extension
     dossier_id: Mapped[str] = mapped_column(String(200))
     receiver_ura: Mapped[str] = mapped_column(String(8), ForeignKey("organisations.ura"))
-    bsn: Mapped[str | None] = mapped_column(String(9))
+    bsn: Mapped[str | None] = mapped_column(String(32))  # as the message has it
     interaction: Mapped[str] = mapped_column(String(32))
     bds_version: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -120,7 +120,7 @@ class InboxMessage(Base):
     dossier_id: Mapped[str] = mapped_column(String(200), unique=True)  # CareProvisionRequest root^extension
     sender_ura: Mapped[str] = mapped_column(String(8))
     receiver_ura: Mapped[str] = mapped_column(String(8), index=True)
-    bsn: Mapped[str | None] = mapped_column(String(9))
+    bsn: Mapped[str | None] = mapped_column(String(32))  # as the message has it
     interaction: Mapped[str] = mapped_column(String(32))
     bds_version: Mapped[str | None] = mapped_column(String(16))
     raw_message: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the big columns load on access
@@ -144,7 +144,7 @@ class AuditRecord(Base):
     user: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(8))
     access_point: Mapped[str | None] = mapped_column(String(200))
-    client_bsn: Mapped[str | None] = mapped_column(String(9))
+    client_bsn: Mapped[str | None] = mapped_column(String(32))  # as the message has it
     object: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(100))

@@ -63,15 +63,22 @@ def record(
     if head is None:  # the store creates it; gone means the trail was tampered with
         raise RuntimeError("the audit chain has no head row: run `jgz audit verify`")
     values = dict(
-        seq=head.seq + 1, at=at or utcnow(), event=event, action=EVENTS[event], outcome=outcome, user=user,
-        organisation=organisation, access_point=access_point, client_bsn=client_bsn, object=object,
-        detail=detail, source=SOURCE, prev_hash=head.hash,
+        seq=head.seq + 1, at=at or utcnow(), event=event, action=EVENTS[event], outcome=outcome, user=_fit("user", user),
+        organisation=_fit("organisation", organisation), access_point=_fit("access_point", access_point),
+        client_bsn=_fit("client_bsn", client_bsn), object=_fit("object", object), detail=detail, source=SOURCE,
+        prev_hash=head.hash,
     )
     rec = AuditRecord(**values, hash=_digest(values))
     session.add(rec)
     head.seq, head.hash = rec.seq, rec.hash
     session.flush()
     return rec
+
+
+def _fit(column: str, value: str | None) -> str | None:
+    """Clip a value (it may come from a hostile message) to its column, so the record is always written."""
+    size = AuditRecord.__table__.c[column].type.length
+    return value if value is None or len(value) <= size else value[: size - 1] + "…"
 
 
 @dataclass

@@ -134,3 +134,57 @@ def test_concurrent_appends_keep_one_chain(backend_dbs):
         report = audit.verify(s)
     store.dispose()
     assert report.ok and report.records == 40
+
+
+def test_overlong_values_are_clipped_not_lost(store):
+    """A hostile message's ids end up in audit records: they are clipped to fit, on every database."""
+    with store.begin() as s:
+        audit.record(s, event="authz-failure", outcome="rejected", user="app:" + "9" * 500, organisation="unknown",
+                     object="2.16.528.1^" + "x" * 500, client_bsn="1" * 40, access_point="h" * 300)
+    with store.read() as s:
+        rec = s.get(AuditRecord, 1)
+        assert len(rec.user) == 200 and rec.user.endswith("…") and len(rec.object) == 200 and len(rec.client_bsn) == 32
+        assert audit.verify(s).ok
+
+
+def test_read_snapshot_does_not_block_a_writer(store):
+    """A long read (a listing) never holds up a write (a receipt) on either database."""
+    import threading
+
+    _fill(store, 1)
+    done = threading.Event()
+    with store.read() as s:
+        assert audit.verify(s).records == 1
+
+        def write():
+            _fill(store, 1)
+            done.set()
+
+        t = threading.Thread(target=write)
+        t.start()
+        assert done.wait(10), "the writer waited for the reader"
+        t.join()
+
+
+def test_older_database_gets_new_columns(backend_dbs):
+    """A database made before the conversion-report columns existed is brought up to date, data kept."""
+    from sqlalchemy import create_engine, inspect, text
+
+    backend, dbs = backend_dbs
+    url = dbs.url(backend, "old")
+    Store(url).dispose()
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE inbox"))
+        c.execute(text("CREATE TABLE inbox (id INTEGER PRIMARY KEY, transmission_id VARCHAR(200) UNIQUE, "
+                       "dossier_id VARCHAR(200) UNIQUE, sender_ura VARCHAR(8), receiver_ura VARCHAR(8), bsn VARCHAR(9), "
+                       "interaction VARCHAR(32), bds_version VARCHAR(16), raw_message BYTEA, dossier_json TEXT, "
+                       "ack BYTEA, received_at TIMESTAMP)".replace("BYTEA", "BLOB" if backend == "sqlite" else "BYTEA")))
+        c.execute(text("INSERT INTO inbox (id, transmission_id, dossier_id, sender_ura, receiver_ura, interaction) "
+                       "VALUES (1, 't^1', 'd^1', '00001111', '12345678', 'REPC_IN902120NL04')"))
+    Store(url).dispose()
+    columns = {c["name"] for c in inspect(engine).get_columns("inbox")}
+    assert {"received_bds_version", "conversion_report"} <= columns
+    with engine.connect() as c:
+        assert c.execute(text("SELECT transmission_id FROM inbox")).scalar_one() == "t^1"
+    engine.dispose()
