@@ -13,9 +13,12 @@ Example ``gateway.toml``::
     key_file = "certs/test/orgs/00001111/server.key"
     trust_anchors = "certs/test/trust-anchors.pem"
     crl_files = ["certs/test/crl.pem"]
-    database_url = "sqlite:///gateway-00001111.db"
+    database_url = "sqlite:///gateway-00001111.db"   # or postgresql+psycopg://user@host/db
     listen_host = "127.0.0.1"
     listen_port = 8443
+    bds_version = "4.2.0"          # every received dossier is imported in this version
+    workers = 2                    # receiving processes: one per core
+    trust_reload_seconds = 3600    # re-read trust anchors and CRLs this often
 """
 
 from __future__ import annotations
