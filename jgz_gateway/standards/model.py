@@ -130,24 +130,16 @@ class Time(XmlBacked):
     high: Time | None = None
 
 
-class Value(XmlBacked):
+class Value(Coded):
     """The ``value`` of an observation, whatever its HL7 datatype.
 
     ``xsi_type`` is the type as written (``PQ``, ``CV``, ``ST``, ``BL``, ``INT``,
     ``TS``, possibly prefixed). Quantities, integers, booleans and timestamps use
-    ``value`` (and ``unit``); codes use ``code``/``code_system``; strings ``text``.
+    ``value`` (and ``unit``); codes use the fields of :class:`Coded`; strings ``text``.
     """
 
-    xsi_type: str | None = None
     value: str | None = None
     unit: str | None = None
-    code: str | None = None
-    code_system: str | None = None
-    display_name: str | None = None
-    code_system_name: str | None = None
-    code_system_version: str | None = None
-    null_flavor: str | None = None
-    original_text: str | None = None
     text: str | None = None
 
     @property
