@@ -11,7 +11,9 @@ Printed: transfers/s, p50/p99 latency from send to ack (and of the delivery alon
 and duplicates, the CPU each side spent per transfer (and the throughput those costs allow on
 this machine's cores), how busy the machine was with other processes, and the floor measured
 in the same run: parse + sign + verify of the same message in a tight loop on one core, times
-the number of cores.
+the number of cores. Beside it, the single-core cost of every step the pipeline cannot skip
+(build and sign on the sender; parse, verify, validate and read on the receiver), which bounds
+what the two gateways can reach together on this machine.
 
     .venv/bin/python bench/transfer.py [--count 320] [--senders 32] [--workers 2] [--message FILE] [--key-size 2048]
 """
@@ -68,6 +70,32 @@ def floor_ms(message: bytes, key, chain, trust, rounds: int = 30) -> float:
     return statistics.median(times[3:]) * 1000
 
 
+def stages_ms(message: bytes, key, chain, trust, rounds: int = 20) -> dict[str, float]:
+    """Median single-core cost of each step a transfer needs, on the same message (no I/O)."""
+    from jgz_gateway.standards import xmlsafe
+    from jgz_gateway.standards.hl7v3 import build_tree, read_message
+    from jgz_gateway.standards.validation import validate_tree
+    from jgz_gateway.transfer import signing
+
+    dossier = read_message(message)
+    steps = {
+        "build (sender)": lambda _: build_tree(dossier),
+        "sign (sender)": lambda root: signing.sign(root, key, chain),
+        "parse (receiver)": lambda signed: xmlsafe.parse_bytes(signed).getroot(),
+        "verify (receiver)": lambda root: signing.verify(root, trust),
+        "validate (receiver)": lambda verified: (validate_tree(verified.signed_xml), verified)[1],
+        "read (receiver)": lambda verified: read_message(verified.signed_xml),
+    }
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds + 2):
+        value = None
+        for name, step in steps.items():
+            t = time.perf_counter()
+            value = step(value)
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts[2:]) * 1000 for name, ts in times.items()}
+
+
 def cpu_seconds(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -122,6 +150,7 @@ def main() -> int:
     key = serialization.load_pem_private_key(pki.key(a).read_bytes(), None)
     chain = x509.load_pem_x509_certificates(pki.chain(a).read_bytes())
     floor = floor_ms(message, key, chain, pki.truststore())
+    stages = stages_ms(message, key, chain, pki.truststore())
     cores = os.cpu_count() or 1
 
     base = read_message(message)
@@ -214,6 +243,9 @@ def main() -> int:
     print(f"machine            {100 * (sender_cpu + receiver_cpu) / (cores * wall):.0f}% of {cores} cores used by the benchmark,"
           f" {100 * others / (cores * wall):.0f}% by other processes")
     print(f"floor              parse+sign+verify {floor:.1f} ms/transfer on one core → {floor_rate:.1f}/s on {cores} cores")
+    need = sum(stages.values())
+    print(f"steps (one core)   {', '.join(f'{k} {v:.1f}' for k, v in stages.items())} ms"
+          f" = {need:.1f} ms → at most {cores * 1000 / need:.1f}/s on {cores} cores before storing, TLS and HTTP")
     print(f"ratio              {rate / floor_rate:.2f} of the floor (target ≥ 0.50); p99 target ≤ 1000 ms")
     return 0 if delivered == n == imported == distinct else 1
 
