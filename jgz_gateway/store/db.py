@@ -59,12 +59,15 @@ class _WriterLock:
 
     def __init__(self, path: str | None):
         self._thread_lock = threading.Lock()
+        self._path, self._pid = path, os.getpid()
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
 
     @contextmanager
     def held(self) -> Iterator[None]:
         import fcntl
 
+        if self._fd is not None and self._pid != os.getpid():  # a forked child: flock needs its own open file
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         if not self._thread_lock.acquire(timeout=LOCK_TIMEOUT):
             raise StoreBusy(f"no write transaction within {LOCK_TIMEOUT:.0f} s (nested store.begin()?)")
         try:

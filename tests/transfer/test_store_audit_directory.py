@@ -188,3 +188,28 @@ def test_older_database_gets_new_columns(backend_dbs):
     with engine.connect() as c:
         assert c.execute(text("SELECT transmission_id FROM inbox")).scalar_one() == "t^1"
     engine.dispose()
+
+
+def test_writers_in_several_processes_keep_one_chain(tmp_path):
+    """Receiving processes share one SQLite file: their appends queue, none is lost or forked off."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    Store(url).dispose()
+    procs = [multiprocessing.get_context("spawn").Process(target=_append, args=(url, 15)) for _ in range(3)]
+    [p.start() for p in procs]
+    [p.join(60) for p in procs]
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    store = Store(url)
+    with store.read() as s:
+        report = audit.verify(s)
+    store.dispose()
+    assert report.ok and report.records == 45
+
+
+def _append(url: str, n: int) -> None:
+    store = Store(url)
+    for _ in range(n):
+        with store.begin() as s:
+            audit.record(s, event="read", outcome="success", user="u", organisation="00001111")
+    store.dispose()
