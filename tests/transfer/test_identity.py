@@ -123,7 +123,7 @@ def _counts(store) -> tuple[int, int]:
 
 def test_every_mismatch_is_rejected_and_audited(receiver, orgs):
     signed: dict[tuple, bytes] = {}
-    for n, case in enumerate(MISMATCHES):
+    for case in MISMATCHES:
         wrapper = (case.signer, case.author, case.sender_app, case.receiver_app)
         if wrapper not in signed:  # one message per signer and wrapper; the TLS side varies
             signed[wrapper] = message(orgs, case, f"id-{len(signed)}")
