@@ -20,9 +20,9 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jgz_gateway.standards.hl7v3 import read_message, write_message  # noqa: E402
-from jgz_gateway.standards.hl7v3.message import build_tree  # noqa: E402
-from jgz_gateway.standards.xmlsafe import parse_bytes  # noqa: E402
+from jgz_gateway.standards.hl7v3 import read_message, write_message
+from jgz_gateway.standards.hl7v3.message import build_tree
+from jgz_gateway.standards.xmlsafe import parse_bytes
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 DEFAULT = [
@@ -52,10 +52,10 @@ def main() -> None:
         dossier = read_message(tree)
         built = build_tree(dossier)
         cols = [
-            timed(lambda: read_message(tree), args.repeat),
-            timed(lambda: build_tree(dossier), args.repeat),
-            timed(lambda: etree.tostring(built, xml_declaration=True, encoding="UTF-8", pretty_print=True), args.repeat),
-            timed(lambda: write_message(dossier), args.repeat),
+            timed(lambda t=tree: read_message(t), args.repeat),
+            timed(lambda d=dossier: build_tree(d), args.repeat),
+            timed(lambda b=built: etree.tostring(b, xml_declaration=True, encoding="UTF-8", pretty_print=True), args.repeat),
+            timed(lambda d=dossier: write_message(d), args.repeat),
         ]
         cells = " ".join(f"{b:6.2f} ({m:5.2f})" for b, m in cols)
         print(f"{path.name[:42]:42} {len(data) / 1024:5.0f}   {cells}")

@@ -205,44 +205,6 @@ def _specs() -> None:
 
 _specs()
 
-# Index: (class, xml child name) -> the Child entries for that name.
-_BY_NAME: dict[type, dict[str, list[Child]]] = {}
-for _cls, _spec in SPECS.items():
-    idx: dict[str, list[Child]] = {}
-    for _c in _spec.children:
-        idx.setdefault(_c.xml, []).append(_c)
-    _BY_NAME[_cls] = idx
-_ATTRS: dict[type, dict[str, str]] = {cls: dict(spec.attrs) for cls, spec in SPECS.items()}
-
-
-# --- fast construction ------------------------------------------------------------
-# pydantic's model_construct inspects each default_factory's signature on every call,
-# which dominates reading a large message. The reader's values are already of the
-# right types, so it builds instances the same way without that overhead.
-
-_DEFAULTS: dict[type, list[tuple[str, Any, bool]]] = {}
-
-
-def construct(cls: type, values: dict) -> Any:
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = [
-            (name, f.default_factory if f.default_factory is not None else f.default, f.default_factory is not None)
-            for name, f in cls.model_fields.items()
-        ]
-    data = {}
-    for name, default, is_factory in defaults:
-        if name in values:
-            data[name] = values[name]
-        else:
-            data[name] = default() if is_factory else default
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
 
 # --- names ------------------------------------------------------------------------
 
@@ -277,29 +239,121 @@ def _text(el: etree._Element) -> str | None:
     return text if text is not None and text.strip() else None
 
 
+def _keys(el: etree._Element) -> dict[str, str]:
+    """The element's attributes keyed as in the model."""
+    return {(k if k[0] != "{" else attr_key(k)): v for k, v in el.attrib.items()}
+
+
+def _names(attrs: dict[str, str]) -> dict[str, str]:
+    """Model attribute keys -> lxml attribute names (the inverse of :func:`_keys`)."""
+    return {attr_name(k): v for k, v in attrs.items()}
+
+
+# --- plans ------------------------------------------------------------------------
+# What the reader and writer look up per element, computed once per class from its
+# spec: lxml attribute names, Clark tags of the children, the first Child per field.
+
+
+class _Plan:
+    __slots__ = ("attrs_in", "attrs_out", "by_tag", "derive", "steps", "text")
+
+    def __init__(self, spec: Spec):
+        #: lxml attribute name -> field
+        self.attrs_in = {attr_name(xml): field for xml, field in spec.attrs}
+        #: (field, lxml attribute name) in spec order
+        self.attrs_out = tuple((field, attr_name(xml)) for xml, field in spec.attrs)
+        self.text = spec.text
+        #: Clark tag of a child -> the Child entries that may take it
+        by_tag: dict[str, list[Child]] = {}
+        for c in spec.children:
+            by_tag.setdefault(_HL7 + c.xml, []).append(c)
+            by_tag.setdefault(c.xml, []).append(c)  # no namespace: read as HL7, as before
+        self.by_tag = {tag: tuple(cs) for tag, cs in by_tag.items()}
+        #: writer steps, one per field in spec order: (field, many, kind, Clark tag, routes, is_code).
+        #: ``routes`` (wrapped children only): item class -> ((inner, wrapper tag, inner tag), ...)
+        steps = []
+        for c in spec.children:
+            if any(s[0] == c.field for s in steps):
+                continue
+            routes = None
+            if c.inner is not None:
+                routes = {}
+                for a in spec.children:
+                    if a.field == c.field:
+                        routes.setdefault(a.kind, []).append((a.inner, _HL7 + a.xml, _HL7 + a.inner))
+                routes = {kind: tuple(options) for kind, options in routes.items()}
+            steps.append((c.field, c.many, c.kind, _HL7 + c.xml, routes, c.field == "code"))
+        self.steps = tuple(steps)
+        self.derive = None
+
+
+_PLANS: dict[type, _Plan] = {cls: _Plan(spec) for cls, spec in SPECS.items()}
+
+
+# --- fast construction ------------------------------------------------------------
+# pydantic's model_construct inspects each default_factory's signature on every call,
+# which dominates reading a large message. The reader's values are already of the
+# right types, so it builds instances the same way without that overhead.
+
+_setattr = object.__setattr__
+#: class -> (every field with its default, None for a factory; the (field, factory) pairs)
+_DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+
+
+def _new(cls: type, data: dict, fields_set: set[str]) -> Any:
+    obj = cls.__new__(cls)
+    _setattr(obj, "__dict__", data)
+    _setattr(obj, "__pydantic_fields_set__", fields_set)
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def construct(cls: type, values: dict) -> Any:
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        fields = cls.model_fields
+        defaults = _DEFAULTS[cls] = (
+            {name: None if f.default_factory is not None else f.default for name, f in fields.items()},
+            tuple((name, f.default_factory) for name, f in fields.items() if f.default_factory is not None),
+        )
+    template, factories = defaults
+    data = template.copy()  # fields in declaration order, as pydantic has them
+    data.update(values)
+    if len(data) != len(template):  # keys that are not fields are left out
+        data = {name: data[name] for name in template}
+    for name, factory in factories:
+        if name not in values:
+            data[name] = factory()
+    return _new(cls, data, set(values))
+
+
 # --- reading ------------------------------------------------------------------------
 
 
 def read_node(el: etree._Element, after: str | None = None) -> m.Node:
+    return _node(el, after, None)
+
+
+def _node(el: etree._Element, after: str | None, tail: str | None) -> m.Node:
     children = []
     for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        node = read_node(child)
-        tail = child.tail
-        if tail is not None and tail.strip():
-            node.tail = tail
-        children.append(node)
-    return construct(
-        m.Node,
-        {
-            "name": local_or_clark(el.tag),
-            "attrs": {attr_key(k): v for k, v in el.attrib.items()},
-            "text": _text(el),
-            "children": children,
-            "after": after,
-        },
-    )
+        if isinstance(child.tag, str):
+            t = child.tail
+            children.append(_node(child, None, t if t is not None and t.strip() else None))
+    text = el.text
+    data = {
+        "name": local_or_clark(el.tag),
+        "attrs": _keys(el),
+        "text": text if text is not None and text.strip() else None,
+        "tail": tail,
+        "children": children,
+        "after": after,
+    }
+    fields_set = {"name", "attrs", "text", "children", "after"}
+    if tail is not None:
+        fields_set.add("tail")
+    return _new(m.Node, data, fields_set)
 
 
 def _plain_text(el: etree._Element) -> str | None:
@@ -309,73 +363,73 @@ def _plain_text(el: etree._Element) -> str | None:
     return el.text
 
 
-def read(el: etree._Element, cls: type, hold: dict | None = None) -> Any:
+def read(el: etree._Element, cls: type, hold: dict | None = None, link: dict | None = None) -> Any:
     """Read ``el`` into a typed object of ``cls`` following its spec.
 
     Children named in ``hold`` (the first of each) are not read but handed back in
     ``hold``, for the caller to read with its own rules (``ControlActProcess``...).
+    ``link`` holds the values read from the wrapper (``link_attrs``...).
     """
-    spec = SPECS[cls]
-    known_attrs = _ATTRS[cls]
-    values: dict[str, Any] = {}
+    plan = _PLANS[cls]
+    values: dict[str, Any] = {} if link is None else link
     other: dict[str, str] = {}
+    known = plan.attrs_in
     for k, v in el.attrib.items():
-        key = attr_key(k)
-        field = known_attrs.get(key)
+        field = known.get(k)
         if field is None:
-            other[key] = v
+            other[k if k[0] != "{" else attr_key(k)] = v
         else:
             values[field] = v
-    if spec.text:
-        values[spec.text] = _text(el)
+    if plan.text:
+        values[plan.text] = _text(el)
     extra: list[m.Node] = []
-    by_name = _BY_NAME[cls]
-    prev: str | None = None
+    by_tag = plan.by_tag
+    prev: str | None = None  # Clark tag of the previous child element
     for child in el:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        name = local_or_clark(tag)
-        if hold is not None and name in hold and hold[name] is None:
-            hold[name] = child
-            prev = name
-            continue
-        obj, field, many = _read_child(child, name, by_name.get(name), values)
-        if field is None:
-            extra.append(read_node(child, after=prev))
-        elif many:
-            values.setdefault(field, []).append(obj)
+        if hold is not None:
+            name = local_or_clark(tag)
+            if name in hold and hold[name] is None:
+                hold[name] = child
+                prev = tag
+                continue
+        candidates = by_tag.get(tag)
+        c = None
+        if candidates is not None:
+            obj, c = _read_child(child, candidates, values)
+        if c is None:
+            extra.append(_node(child, None if prev is None else local_or_clark(prev), None))
+        elif c.many:
+            values.setdefault(c.field, []).append(obj)
         else:
-            values[field] = obj
-        prev = name
+            values[c.field] = obj
+        prev = tag
     values["other_attrs"] = other
     values["extra"] = extra
-    obj = construct(cls, values)
-    _derive(obj)
-    return obj
+    if plan.derive is not None:
+        plan.derive(values)
+    return construct(cls, values)
 
 
-def _read_child(child, name, candidates, values):
-    if not candidates:
-        return None, None, False
+def _read_child(child: etree._Element, candidates: tuple[Child, ...], values: dict) -> tuple[Any, Child | None]:
     for c in candidates:
         if not c.many and c.field in values:
             continue
         if c.inner is None:
             obj = _read_kind(child, c.kind)
             if obj is not None:
-                return obj, c.field, c.many
+                return obj, c
             continue
         inner, link_extra = _unwrap(child, c.inner)
         if inner is None:
             continue
-        obj = read(inner, c.kind)
-        obj.link_attrs = {attr_key(k): v for k, v in child.attrib.items()}
-        obj.link_extra = link_extra
+        link = {"link_attrs": _keys(child), "link_extra": link_extra}
         if c.kind is m.Activity:
-            obj.act = c.inner
-        return obj, c.field, c.many
-    return None, None, False
+            link["act"] = c.inner
+        return read(inner, c.kind, link=link), c
+    return None, None
 
 
 def _read_kind(el, kind):
@@ -387,7 +441,7 @@ def _read_kind(el, kind):
     if kind is TEXT:
         return _plain_text(el)
     if kind is m.Node:
-        return read_node(el)
+        return _node(el, None, None)
     return read(el, kind)
 
 
@@ -398,39 +452,52 @@ def _unwrap(wrapper: etree._Element, inner_name: str):
     prev = None
     target = _HL7 + inner_name
     for child in wrapper:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        if inner is None and child.tag == target:
+        if inner is None and tag == target:
             inner = child
         else:
-            extra.append(read_node(child, after=prev))
-        prev = local_or_clark(child.tag)
+            extra.append(_node(child, None if prev is None else local_or_clark(prev), None))
+        prev = tag
     return inner, extra
 
 
-def _derive(obj) -> None:
-    """Fill the BDS keys (element number, R/G code) from the element's code."""
-    cls = type(obj)
-    if cls in (m.Observation, m.Consent, m.CareStatus):
-        code = obj.code
-        if code is not None and code.code_system == m.OID_BDS_ELEMENT and code.code and code.code.isdigit():
-            obj.element = int(code.code)
-    elif cls is m.Rubriek or cls is m.Group:
-        code = obj.code
-        if code is not None:
-            if cls is m.Rubriek and code.code_system == m.OID_BDS_RUBRIEK:
-                obj.rubriek = code.code
-            elif cls is m.Group and code.code_system == m.OID_BDS_GROEP:
-                obj.groep = code.code
+# BDS keys (element number, R/G code) from the element's code, set before construction.
+
+
+def _derive_element(values: dict) -> None:
+    code = values.get("code")
+    if code is not None and code.code_system == m.OID_BDS_ELEMENT and code.code and code.code.isdigit():
+        values["element"] = int(code.code)
+
+
+def _derive_rubriek(values: dict) -> None:
+    code = values.get("code")
+    if code is not None and code.code_system == m.OID_BDS_RUBRIEK:
+        values["rubriek"] = code.code
+
+
+def _derive_groep(values: dict) -> None:
+    code = values.get("code")
+    if code is not None and code.code_system == m.OID_BDS_GROEP:
+        values["groep"] = code.code
+
+
+for _cls in (m.Observation, m.Consent, m.CareStatus):
+    _PLANS[_cls].derive = _derive_element
+_PLANS[m.Rubriek].derive = _derive_rubriek
+_PLANS[m.Group].derive = _derive_groep
 
 
 # --- writing ------------------------------------------------------------------------
 
 
 def write_node(parent: etree._Element | None, node: m.Node) -> etree._Element:
-    el = etree.Element(qualified(node.name)) if parent is None else etree.SubElement(parent, qualified(node.name))
-    for k, v in node.attrs.items():
-        el.set(attr_name(k), v)
+    tag = qualified(node.name)
+    attrs = node.attrs
+    attrib = _names(attrs) if attrs else None
+    el = etree.Element(tag, attrib) if parent is None else etree.SubElement(parent, tag, attrib)
     if node.text is not None:
         el.text = node.text
     for child in node.children:
@@ -442,8 +509,13 @@ def write_node(parent: etree._Element | None, node: m.Node) -> etree._Element:
 
 def write(parent: etree._Element, name: str, obj) -> etree._Element:
     """Append ``obj`` as element ``name`` under ``parent``."""
-    el = etree.SubElement(parent, qualified(name))
-    fill(el, obj)
+    return _write(parent, qualified(name), obj)
+
+
+def _write(parent: etree._Element, tag: str, obj) -> etree._Element:
+    plan = _PLANS[type(obj)]
+    el = etree.SubElement(parent, tag, _attrib(obj, plan))
+    _content(el, obj, plan, None)
     return el
 
 
@@ -453,54 +525,72 @@ def fill(el: etree._Element, obj, then=None) -> None:
     ``then(el)`` appends children the caller writes itself (after the typed ones,
     before the verbatim extras are put back in place).
     """
-    cls = type(obj)
-    spec = SPECS[cls]
-    for xml, field in spec.attrs:
-        v = getattr(obj, field)
+    plan = _PLANS[type(obj)]
+    for k, v in _attrib(obj, plan).items():
+        el.set(k, v)
+    _content(el, obj, plan, then)
+
+
+def _attrib(obj, plan: _Plan) -> dict[str, str]:
+    """``obj``'s XML attributes (lxml names): the spec's, then the verbatim ones."""
+    d = obj.__dict__
+    attrib = {}
+    for field, name in plan.attrs_out:
+        v = d[field]
         if v is not None:
-            el.set(attr_name(xml), v)
-    for k, v in obj.other_attrs.items():
-        el.set(attr_name(k), v)
-    if spec.text:
-        v = getattr(obj, spec.text)
+            attrib[name] = v
+    other = d["other_attrs"]
+    if other:
+        for k, v in other.items():
+            attrib[attr_name(k)] = v
+    return attrib
+
+
+def _content(el: etree._Element, obj, plan: _Plan, then) -> None:
+    d = obj.__dict__
+    if plan.text:
+        v = d[plan.text]
         if v is not None:
             el.text = v
-    written = set()
-    for c in spec.children:
-        if c.field in written:
-            continue
-        written.add(c.field)
-        value = getattr(obj, c.field)
-        if value is None and c.field == "code":
-            value = _key_code(obj)
+    for field, many, kind, tag, routes, is_code in plan.steps:
+        value = d[field]
         if value is None:
-            continue
-        for item in value if c.many else (value,):
-            _write_child(el, cls, c, item)
+            if not is_code:
+                continue
+            value = _key_code(obj)
+            if value is None:
+                continue
+        if many:
+            for item in value:
+                _write_child(el, kind, tag, routes, item)
+        else:
+            _write_child(el, kind, tag, routes, value)
     if then is not None:
         then(el)
-    place_extras(el, obj.extra)
+    place_extras(el, d["extra"])
 
 
-def _write_child(el, cls, c: Child, item) -> None:
-    if c.inner is not None:
+def _write_child(el, kind, tag: str, routes, item) -> None:
+    if routes is not None:
         # several Child entries may share a field: pick the one for this item's type/act
-        options = [a for a in SPECS[cls].children if a.field == c.field and a.kind is type(item)]
-        act = getattr(item, "act", None)
-        chosen = next((a for a in options if a.inner == act), options[0])
-        wrapper = etree.SubElement(el, qualified(chosen.xml))
-        for k, v in item.link_attrs.items():
-            wrapper.set(attr_name(k), v)
-        write(wrapper, chosen.inner, item)
+        options = routes.get(type(item), ())
+        if len(options) == 1:
+            chosen = options[0]
+        else:
+            act = getattr(item, "act", None)
+            chosen = next((o for o in options if o[0] == act), options[0])
+        link_attrs = item.link_attrs
+        wrapper = etree.SubElement(el, chosen[1], _names(link_attrs) if link_attrs else None)
+        _write(wrapper, chosen[2], item)
         place_extras(wrapper, item.link_extra)
-    elif c.kind is TEMPLATE:
-        etree.SubElement(el, qualified(c.xml)).set("root", item)
-    elif c.kind is TEXT:
-        etree.SubElement(el, qualified(c.xml)).text = item
-    elif c.kind is m.Node:
+    elif kind is TEMPLATE:
+        etree.SubElement(el, tag, {"root": item})
+    elif kind is TEXT:
+        etree.SubElement(el, tag).text = item
+    elif kind is m.Node:
         write_node(el, item)
     else:
-        write(el, c.xml, item)
+        _write(el, tag, item)
 
 
 def place_extras(el: etree._Element, extras: list[m.Node]) -> None:
