@@ -336,7 +336,8 @@ def author_org_name(el, run):
 def wrapper_present(el, run):
     """TC14587 (context: the document): no wrapper element with an HL7 interaction id."""
     tag = H + run.facts.name
-    for node in el.iter(tag):
+    found = run.named.get(tag) if el is run.root else None  # the run's one pass over the document
+    for node in (found if found is not None else el.iter(tag)):
         if any(i.get("root") == "2.16.840.1.113883.1.6" for i in _kids(node, "interactionId")):
             return False
     return True
@@ -349,11 +350,26 @@ def empty_text_node(el, run):
     return False  # requires an empty text node, which XML data never has (README)
 
 
-_OTH_TEXTS = etree.XPath(".//*[@nullFlavor='OTH']/h:originalText", namespaces={"h": "urn:hl7-org:v3"})
+ORIGINAL_TEXT = H + "originalText"
+
+
+def _oth_texts(el):
+    """XPath ``.//*[@nullFlavor='OTH']/h:originalText``: originalText children of proper
+    descendants with nullFlavor OTH, in document order (found by name in C, then filtered)."""
+    for o in el.iterdescendants(H + "originalText"):
+        parent = o.getparent()
+        if parent is not el and parent.get("nullFlavor") == "OTH":
+            yield o
 
 
 def oth_text_length(el, run, limit):
-    for o in _OTH_TEXTS(el):
+    found = run.named.get(ORIGINAL_TEXT) if run.indexed else None
+    if found is None:
+        texts = _oth_texts(el)
+    else:  # the run's index pass listed every originalText of the document, in document order
+        texts = (o for o in found if (p := o.getparent()) is not el and p.get("nullFlavor") == "OTH"
+                 and any(a is el for a in p.iterancestors()))
+    for o in texts:
         n = len(string_value(o))
         if n > limit:
             return {"…": [str(n)]}
@@ -408,6 +424,9 @@ def one_method_code(el, run):
 
 
 def forbid_component_tpl(el, run, root):
+    if run.indexed:  # the run's templateId index counts component/observation/templateId roots per element
+        slots = run.slots.get(el)
+        return bool(slots and slots.get((H + "component", H + "observation", root)))
     return any(t.get("root") == root for c in _kids(el, "component") for o in _kids(c, "observation")
                for t in _kids(o, "templateId"))
 

@@ -10,6 +10,7 @@ here tolerates odd trees (comments, processing instructions, missing attributes)
 from __future__ import annotations
 
 import re
+import threading
 from typing import Callable
 
 from lxml import etree
@@ -62,12 +63,47 @@ def string_value(el) -> str:
     return "".join(el.itertext())
 
 
+_memo = threading.local()
+
+
+class sibling_index:
+    """Within this block (one run over one unchanging tree), :func:`same_named_siblings`
+    indexes each parent's children by name once, instead of scanning them per call."""
+
+    __slots__ = ("previous",)
+
+    def __enter__(self):
+        self.previous = getattr(_memo, "kids", None)
+        _memo.kids = {}
+        return self
+
+    def __exit__(self, *exc):
+        _memo.kids = self.previous
+        return False
+
+
 def same_named_siblings(el) -> list:
     """The other children of the parent with the same name (preceding and following)."""
     parent = el.getparent()
     if parent is None:
         return []
-    return [s for s in parent.iterchildren(el.tag) if s is not el]
+    kids = getattr(_memo, "kids", None)
+    if kids is None:
+        return [s for s in parent.iterchildren(el.tag) if s is not el]
+    by_tag = kids.get(parent)
+    if by_tag is None:
+        by_tag = kids[parent] = {}
+        for c in parent:
+            t = c.tag
+            same = by_tag.get(t)
+            if same is None:
+                by_tag[t] = [c]
+            else:
+                same.append(c)
+    same = by_tag.get(el.tag)
+    if same is None or len(same) == 1:
+        return []
+    return [s for s in same if s is not el]
 
 
 _DOUBLE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")

@@ -51,7 +51,7 @@ from ..findings import Finding
 from ..xmlsafe import xpath_of
 from . import datatypes, logic
 from .compiled import ContextCompiler
-from .paths import H, HL7, NF, TEMPLATE_ID, XML_WS, XSI_TYPE, StepCompiler, ValueSets, local, xsi_type
+from .paths import H, HL7, NF, TEMPLATE_ID, XML_WS, XSI_TYPE, StepCompiler, ValueSets, local, sibling_index, xsi_type
 
 WRAPPER = "REPC_IN902120NL03"
 TPL_PREFIX = "2.16.840.1.113883.2.4.6.10.100."
@@ -546,13 +546,24 @@ class RuleSet:
     def run(self, root, facts: Facts, only: set | None = None) -> list[Hit]:
         """Check the message; with ``only``, check just those elements (the walk then
         follows only the paths from the root to them)."""
+        with sibling_index():
+            return self._run(root, facts, only)
+
+    def _run(self, root, facts: Facts, only: set | None) -> list[Hit]:
         run = Run(self, root, facts)
-        if only is None or root in only:
-            for ctx in self.root_contexts:
-                run.apply(ctx, root)
+        # One pass in C over the document for every element the engine finds by name.
+        wanted: dict = {}
+        for tag, found in self.by_name.items():
+            if tag is not None:
+                wanted.setdefault(H + facts.name if tag == H + WRAPPER else tag, []).extend(found)
+        named: dict = run.named
+        for tag in (TEMPLATE_ID, logic.ORIGINAL_TEXT, *wanted):
+            named[tag] = []
+        for x in root.iter(*named):
+            named[x.tag].append(x)
         tpl_of: dict = run.tpl_of
         child_tpl: dict = {}
-        for t in root.iter(TEMPLATE_ID):
+        for t in named[TEMPLATE_ID]:
             r, p = t.get("root"), t.getparent()
             if r is None or p is None:
                 continue
@@ -582,13 +593,13 @@ class RuleSet:
                 found = self.by_child_tpl.get(pair)
                 if found:
                     starts.setdefault(el, []).extend(found)
-        for tag, found in self.by_name.items():
-            if tag is None:
-                continue
-            if tag == H + WRAPPER:  # the wrapper rules open on this interaction's root
-                tag = H + facts.name
-            for el in root.iter(tag):
+        for tag, found in wanted.items():  # the wrapper rules open on this interaction's root
+            for el in named[tag]:
                 starts.setdefault(el, []).extend(found)
+        run.indexed = True
+        if only is None or root in only:
+            for ctx in self.root_contexts:
+                run.apply(ctx, root)
         any_name = self.by_name.get(None, ())
         states_of: dict = {}
         parent_states = states_of.get
@@ -712,6 +723,8 @@ class Run:
         self.facts = facts
         self.hits: list[Hit] = []
         self.tpl_of: dict = {}  # element -> its templateId roots
+        self.named: dict = {}  # tag -> elements of that name in the document (the run's index pass)
+        self.indexed = False  # tpl_of, slots and named are complete (set by RuleSet.run)
         self.slots: dict = {}  # element -> {(child tag, grandchild tag, root): children holding such a grandchild}
 
     def visit(self, el, states: list) -> None:
