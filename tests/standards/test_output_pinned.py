@@ -7,6 +7,10 @@ For every reference message: SHA-256 (first 32 hex digits) of
 4. ``write_message`` after dropping the codes the writer derives from BDS keys
    (rubriek, group, observation, consent, care status), as for hand-built dossiers.
 
+And one digest over the corpus of what the JSON does not show: each object's
+``model_fields_set`` and the order of its ``__dict__`` (the reader builds instances
+without pydantic's validation, see ``codec.construct``).
+
 The digests were computed with the codec as of commit 4cb2c56. If an intended output
 change breaks this test, regenerate them and say why in the commit.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from pydantic import BaseModel
 
 from jgz_gateway.standards import model as m
 from jgz_gateway.standards.hl7v3 import read_message, write_message
@@ -65,6 +70,28 @@ def test_output_bytes_unchanged(path):
         _digest(write_message(_keyed(dossier))),
     )
     assert got == EXPECTED[ref_id(path)]
+
+
+def _shapes(obj, out: list[str]) -> None:
+    if isinstance(obj, BaseModel):
+        out.append(f"{type(obj).__name__}:{','.join(sorted(obj.model_fields_set))}:{','.join(obj.__dict__)}")
+        for value in obj.__dict__.values():
+            _shapes(value, out)
+    elif isinstance(obj, list):
+        for value in obj:
+            _shapes(value, out)
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            _shapes(value, out)
+
+
+def test_fields_set_and_field_order_unchanged():
+    digest = hashlib.sha256()
+    for path in MESSAGES:
+        out: list[str] = []
+        _shapes(read_message(path.read_bytes()), out)
+        digest.update("\n".join(out).encode())
+    assert digest.hexdigest() == "4435dae00b1cb6c3ef7723edc9d905f6d4599fa436cdc0a06f726a0d296e4e51"
 
 
 EXPECTED = {

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from pydantic import BaseModel
 
 from .. import model as m
 from ..xmlsafe import HL7_NS, XSI_NS
@@ -295,17 +296,24 @@ _PLANS: dict[type, _Plan] = {cls: _Plan(spec) for cls, spec in SPECS.items()}
 # which dominates reading a large message. The reader's values are already of the
 # right types, so it builds instances the same way without that overhead.
 
-_setattr = object.__setattr__
 #: class -> (every field with its default, None for a factory; the (field, factory) pairs)
 _DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
+# The four slots of a pydantic instance, set through their descriptors (what
+# ``object.__setattr__`` ends up calling, without the attribute lookup).
+_set_dict, _set_fields_set, _set_extra, _set_private = (
+    BaseModel.__dict__[slot].__set__
+    for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
+_object_new = object.__new__
+
 
 def _new(cls: type, data: dict, fields_set: set[str]) -> Any:
-    obj = cls.__new__(cls)
-    _setattr(obj, "__dict__", data)
-    _setattr(obj, "__pydantic_fields_set__", fields_set)
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
+    obj = _object_new(cls)
+    _set_dict(obj, data)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
