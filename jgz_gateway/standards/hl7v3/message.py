@@ -7,6 +7,9 @@ parts follow :mod:`.codec`'s specs; these functions only stitch the levels.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+
 from lxml import etree
 
 from .. import model as m
@@ -48,6 +51,30 @@ def read_message(source) -> m.Dossier:
     :class:`MessageError` when the document is not a DOB.
     """
     root = _root(source)
+    with _gc_paused():
+        return _read(root)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while reading.
+
+    The reader allocates tens of thousands of objects (model instances, their lists
+    and dicts) that all survive and form no cycles; the collector would scan them
+    again and again as they pile up (a fifth of the reading time). Reference
+    counting still frees everything; the collector runs at its next chance after.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _read(root: etree._Element) -> m.Dossier:
     tag = root.tag
     if not isinstance(tag, str) or not tag.startswith("{" + HL7_NS + "}"):
         raise MessageError("JGZ-MSG-ROOT", f"root element {tag!r} is not in the HL7v3 namespace {HL7_NS}")
