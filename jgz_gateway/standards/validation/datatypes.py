@@ -23,6 +23,7 @@ from .paths import (
     XML_WS,
     XSI_TYPE,
     children,
+    first_child,
     has_child_elements,
     has_text_node,
     is_hl7_type,
@@ -50,11 +51,16 @@ _XML_WS_RUN = re.compile(r"[ \t\r\n]+")
 
 
 def _has(el, name: str) -> bool:
-    return el.find(H + name) is not None
+    tag = H + name
+    for c in el:
+        if c.tag == tag:
+            return True
+    return False
 
 
 def _kids(el, name: str) -> list:
-    return list(el.iterchildren(H + name))
+    tag = H + name
+    return [c for c in el if c.tag == tag]
 
 
 def _desc(el, name: str) -> list:
@@ -616,8 +622,8 @@ def check_ivl(el, out: list) -> None:
         out.append("dtr1-4-4-IVL_TS")
     if any(c.get("updateMode") is not None for c in children(el)):
         out.append("dtr1-5-IVL_TS")
-    low = el.find(H + "low")
-    high = el.find(H + "high")
+    low = first_child(el, H + "low")
+    high = first_child(el, H + "high")
     lo = low.get("value") if low is not None else None
     hi = high.get("value") if high is not None else None
     if lo is not None and hi is not None and lo == hi:
@@ -634,7 +640,7 @@ def check_ivl(el, out: list) -> None:
     if any(w.get("unit") is not None and w.get("unit") not in _TIME_UNITS for w in widths):
         out.append("dtr1-8-IVL_TS")
     for part in ("low", "center", "high"):
-        node = el.find(H + part)
+        node = first_child(el, H + part)
         v = node.get("value") if node is not None else None
         if v is not None and ts_parts(v) is None:
             out.append("dtr1-9-IVL_TS")

@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from .paths import H, has_child_elements, own_text, string_value, xpath_number
+from .paths import H, has_child, has_child_elements, own_text, string_value, xpath_number
 
 AORTA_APP = "2.16.840.1.113883.2.4.6.6"
 UZI_PERSON = "2.16.528.1.1007.3.1"
@@ -26,7 +26,8 @@ KEYWORDS = {"bsn": ("FICID", "PATID"), "context": ("CONTEXT",)}
 
 
 def _kids(el, name: str) -> list:
-    return list(el.iterchildren(H + name))
+    tag = H + name
+    return [c for c in el if c.tag == tag]
 
 
 def _ids(el, root: str, extension: str | None = None, need_extension: bool = False) -> list:
@@ -120,7 +121,7 @@ def needs_display_name(el, run):
 
 
 def need_child(el, run, names):
-    return not any(el.find(H + n) is not None for n in names)
+    return not any(has_child(el, H + n) for n in names)
 
 
 def attr_not_in(el, run, attr, values, null_exempt):
@@ -142,7 +143,7 @@ def own_text_in(el, run, values):
 
 def negation_child(el, run, name, when_true):
     negated = el.get("negationInd") == "true"
-    present = el.find(H + name) is not None
+    present = has_child(el, H + name)
     return (negated and not present) if when_true else (not negated and present)
 
 
@@ -199,7 +200,7 @@ def interaction_id(el, run):
 
 
 def query_mood(el, run):
-    return el.find(H + "queryByParameter") is not None and el.get("moodCode") != "EVN"
+    return has_child(el, H + "queryByParameter") and el.get("moodCode") != "EVN"
 
 
 def trigger_event(el, run):
@@ -275,7 +276,7 @@ def author_person_org(el, run, roots, org_root, org_extension, need_extension):
 def overseer_org_name(el, run, root, extension):
     for p in overseer_persons(el):
         for org in _kids(p, "Organization"):
-            if org.find(H + "name") is None and any(
+            if not has_child(org, H + "name") and any(
                     i.get("root") == root and (extension is None or i.get("extension") == extension)
                     for i in _kids(org, "id")):
                 return {"$authorPath": "overseer/" + p.tag[len(H):]}
@@ -284,7 +285,7 @@ def overseer_org_name(el, run, root, extension):
 
 def overseer_code(el, run):
     persons = overseer_persons(el)
-    if persons and not any(p.find(H + "code") is not None for p in persons):
+    if persons and not any(has_child(p, H + "code") for p in persons):
         return {"$overseerPath": "overseer/" + persons[0].tag[len(H):]}
     return False
 
@@ -327,7 +328,7 @@ def author_org_name(el, run):
     devices = [e for e in entities if _is_device(e)]
     sbvz = any(_ids(d, "2.16.528.1.1007", "4") for d in devices)
     zim = any(_ids(d, AORTA_APP, "1") for d in devices)
-    named = any(org.find(H + "name") is not None for e in entities for org in _kids(e, "Organization"))
+    named = any(has_child(org, H + "name") for e in entities for org in _kids(e, "Organization"))
     if sbvz or zim or named:
         return False
     return {"$authorPath": _author_path(entities), "…": [str(sbvz).lower(), str(zim).lower(), str(named).lower()]}
@@ -384,7 +385,7 @@ def integral_dossier(el, run, code, code_system):
 def closed_needs_high(el, run):
     parent = el.getparent()
     closed = parent is not None and any(s.get("code") in ("aborted", "completed") for s in _kids(parent, "statusCode"))
-    return closed and el.find(H + "high") is None
+    return closed and not has_child(el, H + "high")
 
 
 def attention_bsn_match(el, run):
@@ -446,13 +447,13 @@ def rmd_in_request(el, run):
 
 def lot_and_authorization(el, run, with_lot):
     lot = any(True for _ in el.iterdescendants(H + "lotNumberText"))
-    auth = el.find(H + "authorization") is not None
+    auth = has_child(el, H + "authorization")
     return (lot and auth) if with_lot else (not lot and not auth)
 
 
 def medicine_code(el, run):
     coded = el.get("code") is not None and el.get("displayName") is not None
-    null_text = el.get("nullFlavor") is not None and el.find(H + "originalText") is not None
+    null_text = el.get("nullFlavor") is not None and has_child(el, H + "originalText")
     return not (coded or null_text)
 
 
@@ -477,7 +478,7 @@ def needs_multiple_birth(el, run):
 
 def code_vs_parent_child(el, run, codes, name, mode):
     parent = el.getparent()
-    has = parent is not None and parent.find(H + name) is not None
+    has = parent is not None and has_child(parent, H + name)
     in_system = el.get("codeSystem") == "2.16.840.1.113883.2.4.4.40.66"
     if mode == "if":
         return el.get("code") in codes and in_system and has
