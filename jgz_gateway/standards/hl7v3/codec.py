@@ -614,16 +614,17 @@ def place_extras(el: etree._Element, extras: list[m.Node]) -> None:
             el.insert(front, new)
             front += 1
             continue
+        # after the last sibling named node.after (searched from the end: indexing is linear in lxml)
         target = qualified(node.after)
         pos = None
-        for i in range(len(el) - 1, -1, -1):
-            if el[i].tag == target:
-                pos = i
+        for i, sibling in enumerate(reversed(el)):
+            if sibling.tag == target:
+                pos = len(el) - i
                 break
         if pos is None:
             el.append(new)
         else:
-            el.insert(pos + 1, new)
+            el.insert(pos, new)
 
 
 def _key_code(obj) -> m.Coded | None:
