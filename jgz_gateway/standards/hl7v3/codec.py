@@ -242,7 +242,7 @@ def _text(el: etree._Element) -> str | None:
 
 def _keys(el: etree._Element) -> dict[str, str]:
     """The element's attributes keyed as in the model."""
-    return {(k if k[0] != "{" else attr_key(k)): v for k, v in el.attrib.items()}
+    return {(k if k[0] != "{" else attr_key(k)): v for k, v in el.items()}
 
 
 def _names(attrs: dict[str, str]) -> dict[str, str]:
@@ -382,7 +382,7 @@ def read(el: etree._Element, cls: type, hold: dict | None = None, link: dict | N
     values: dict[str, Any] = {} if link is None else link
     other: dict[str, str] = {}
     known = plan.attrs_in
-    for k, v in el.attrib.items():
+    for k, v in el.items():
         field = known.get(k)
         if field is None:
             other[k if k[0] != "{" else attr_key(k)] = v
