@@ -30,6 +30,7 @@ from .. import catalogue as cat
 from ..findings import Finding
 from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN
 from ..xmlsafe import HL7_NS, XSI_NS, xpath_of
+from .paths import paused_gc
 
 NS = {"hl7": HL7_NS, "xsi": XSI_NS}
 _H = "{" + HL7_NS + "}"
@@ -46,11 +47,12 @@ def check_bds(root: etree._Element, interaction: str, bds_version: str) -> list[
     catalogue = cat.get_catalogue(bds_version)
     findings: list[Finding] = []
     warn = findings.append
-    codes = _bds_codes(root)
-    _elements(codes[OID_BDS_ELEMENT], catalogue, warn)
-    _clusters(root, codes[OID_BDS_RUBRIEK], codes[OID_BDS_GROEP], catalogue, warn)
-    _bsns(root, warn)
-    _dates(root, warn)
+    with paused_gc():
+        codes = _bds_codes(root)
+        _elements(codes[OID_BDS_ELEMENT], catalogue, warn)
+        _clusters(root, codes[OID_BDS_RUBRIEK], codes[OID_BDS_GROEP], catalogue, warn)
+        _bsns(root, warn)
+        _dates(root, warn)
     return findings
 
 

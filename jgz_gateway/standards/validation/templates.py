@@ -51,7 +51,7 @@ from ..findings import Finding
 from ..xmlsafe import xpath_of
 from . import datatypes, logic
 from .compiled import ContextCompiler
-from .paths import H, HL7, NF, TEMPLATE_ID, XML_WS, XSI_TYPE, StepCompiler, ValueSets, local, sibling_index, xsi_type
+from .paths import H, HL7, NF, TEMPLATE_ID, XML_WS, XSI_TYPE, StepCompiler, ValueSets, local, paused_gc, sibling_index, xsi_type
 
 WRAPPER = "REPC_IN902120NL03"
 TPL_PREFIX = "2.16.840.1.113883.2.4.6.10.100."
@@ -107,7 +107,8 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
     if not isinstance(root.tag, str):
         return []
     try:
-        return _check(root, profile)
+        with paused_gc():
+            return _check(root, profile)
     except Exception as exc:  # noqa: BLE001 - a defect of this engine must not take the validator down
         return [Finding("warning", "JGZ-RULE-ENGINE", xpath_of(root),
                         f"the template rules could not be checked completely: {exc!r}")]
