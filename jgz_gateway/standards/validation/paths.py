@@ -91,10 +91,11 @@ _memo = threading.local()
 class paused_gc:
     """Pause the cyclic garbage collector for one check of one message.
 
-    A check allocates thousands of short-lived lists, dicts and element proxies; each 700
-    allocations start a collection that also scans the compiled rules (~240,000 objects).
-    Reference counting frees everything a check allocates; whatever cycle remains is
-    collected after the block. Restores the previous state (nested or concurrent use
+    A check allocates thousands of short-lived lists, dicts and element proxies, which
+    starts a young-generation collection every 700 allocations and now and then a full one
+    that traverses the compiled rules (~240,000 objects): about 5% of a check's time.
+    Reference counting frees what a check allocates; any cycle left is collected after
+    the block. Restores the previous state (nested or concurrent use
     leaves the collector enabled once the outermost block that found it enabled ends).
     """
 
