@@ -442,10 +442,10 @@ def _read_child(child: etree._Element, candidates: tuple[Child, ...], values: di
 
 def _read_kind(el, kind):
     if kind is TEMPLATE:
-        attrs = el.attrib
-        if len(el) or len(attrs) != 1 or "root" not in attrs:
+        attrs = el.items()
+        if len(attrs) != 1 or attrs[0][0] != "root" or len(el):
             return None
-        return attrs["root"]
+        return attrs[0][1]
     if kind is TEXT:
         return _plain_text(el)
     if kind is m.Node:
