@@ -309,6 +309,8 @@ class RuleSet:
                 continue
             node = self._node(nodes, tuple(path))
             node.ends.append(ctx)
+        for node in nodes.values():
+            node.grows = bool(node.children or node.wild or node.slots)
 
     def _uses_w_domain(self, rows: list) -> bool:
         """Some row names a BDS W-domain value set, in its value or in a counted step."""
@@ -637,11 +639,15 @@ class RuleSet:
                 for pred, nxt in lst:
                     if pred is None or pred(el):
                         states.append(nxt)
-            for pred, nxt in any_name:
-                if pred is None or pred(el):
-                    states.append(nxt)
+            if any_name:
+                for pred, nxt in any_name:
+                    if pred is None or pred(el):
+                        states.append(nxt)
             if states:
-                states_of[el] = states
+                for node in states:
+                    if node.grows:  # only states that can lead further are kept for the children
+                        states_of[el] = states
+                        break
                 if only is not None and el not in only:
                     continue
                 if len(states) == 1 and len(states[0].ends) == 1:
@@ -704,9 +710,10 @@ class Context:
 class _Node:
     """A trie node: one context path prefix; ``children`` by tag, ``wild`` for ``*`` steps."""
 
-    __slots__ = ("children", "wild", "slots", "ends")
+    __slots__ = ("children", "wild", "slots", "ends", "grows")
 
     def __init__(self):
+        self.grows = True  # has children, wild or slots (set when the trie is complete)
         self.children: dict = {}
         self.wild: list = []
         self.slots: dict = {}  # tag -> {(child tag, templateId root): [nodes]}
