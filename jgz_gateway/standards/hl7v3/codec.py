@@ -294,7 +294,8 @@ _PLANS: dict[type, _Plan] = {cls: _Plan(spec) for cls, spec in SPECS.items()}
 # --- fast construction ------------------------------------------------------------
 # pydantic's model_construct inspects each default_factory's signature on every call,
 # which dominates reading a large message. The reader's values are already of the
-# right types, so it builds instances the same way without that overhead.
+# right types, so it builds instances the same way without that overhead
+# (``read`` fills an instance's field dict itself, in the same way).
 
 #: class -> (every field with its default, None for a factory; the (field, factory) pairs)
 _DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
@@ -317,7 +318,7 @@ def _new(cls: type, data: dict, fields_set: set[str]) -> Any:
     return obj
 
 
-def construct(cls: type, values: dict) -> Any:
+def _defaults(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
         fields = cls.model_fields
@@ -325,7 +326,11 @@ def construct(cls: type, values: dict) -> Any:
             {name: None if f.default_factory is not None else f.default for name, f in fields.items()},
             tuple((name, f.default_factory) for name, f in fields.items() if f.default_factory is not None),
         )
-    template, factories = defaults
+    return defaults
+
+
+def construct(cls: type, values: dict) -> Any:
+    template, factories = _defaults(cls)
     data = template.copy()  # fields in declaration order, as pydantic has them
     data.update(values)
     if len(data) != len(template):  # keys that are not fields are left out
@@ -377,9 +382,17 @@ def read(el: etree._Element, cls: type, hold: dict | None = None, link: dict | N
     Children named in ``hold`` (the first of each) are not read but handed back in
     ``hold``, for the caller to read with its own rules (``ControlActProcess``...).
     ``link`` holds the values read from the wrapper (``link_attrs``...).
+
+    Builds the instance as :func:`construct` does, filling its field dict directly;
+    ``given`` is what ``construct`` would take from its ``values``: pydantic's fields_set.
     """
     plan = _PLANS[cls]
-    values: dict[str, Any] = {} if link is None else link
+    template, factories = _defaults(cls)
+    data = template.copy()  # every field, in declaration order
+    given: set[str] = set()
+    if link is not None:
+        data.update(link)
+        given.update(link)
     other: dict[str, str] = {}
     known = plan.attrs_in
     for k, v in el.items():
@@ -387,9 +400,11 @@ def read(el: etree._Element, cls: type, hold: dict | None = None, link: dict | N
         if field is None:
             other[k if k[0] != "{" else attr_key(k)] = v
         else:
-            values[field] = v
+            data[field] = v
+            given.add(field)
     if plan.text:
-        values[plan.text] = _text(el)
+        data[plan.text] = _text(el)
+        given.add(plan.text)
     extra: list[m.Node] = []
     by_tag = plan.by_tag
     prev: str | None = None  # Clark tag of the previous child element
@@ -406,24 +421,33 @@ def read(el: etree._Element, cls: type, hold: dict | None = None, link: dict | N
         candidates = by_tag.get(tag)
         c = None
         if candidates is not None:
-            obj, c = _read_child(child, candidates, values)
+            obj, c = _read_child(child, candidates, given)
         if c is None:
             extra.append(_node(child, None if prev is None else local_or_clark(prev), None))
-        elif c.many:
-            values.setdefault(c.field, []).append(obj)
+        elif not c.many:
+            data[c.field] = obj
+            given.add(c.field)
+        elif c.field in given:
+            data[c.field].append(obj)
         else:
-            values[c.field] = obj
+            data[c.field] = [obj]
+            given.add(c.field)
         prev = tag
-    values["other_attrs"] = other
-    values["extra"] = extra
+    data["other_attrs"] = other
+    data["extra"] = extra
+    given.add("other_attrs")
+    given.add("extra")
     if plan.derive is not None:
-        plan.derive(values)
-    return construct(cls, values)
+        plan.derive(data, given)
+    for name, factory in factories:
+        if name not in given:
+            data[name] = factory()
+    return _new(cls, data, given)
 
 
-def _read_child(child: etree._Element, candidates: tuple[Child, ...], values: dict) -> tuple[Any, Child | None]:
+def _read_child(child: etree._Element, candidates: tuple[Child, ...], given: set[str]) -> tuple[Any, Child | None]:
     for c in candidates:
-        if not c.many and c.field in values:
+        if not c.many and c.field in given:
             continue
         if c.inner is None:
             obj = _read_kind(child, c.kind)
@@ -474,22 +498,25 @@ def _unwrap(wrapper: etree._Element, inner_name: str):
 # BDS keys (element number, R/G code) from the element's code, set before construction.
 
 
-def _derive_element(values: dict) -> None:
-    code = values.get("code")
+def _derive_element(data: dict, given: set[str]) -> None:
+    code = data["code"]
     if code is not None and code.code_system == m.OID_BDS_ELEMENT and code.code and code.code.isdigit():
-        values["element"] = int(code.code)
+        data["element"] = int(code.code)
+        given.add("element")
 
 
-def _derive_rubriek(values: dict) -> None:
-    code = values.get("code")
+def _derive_rubriek(data: dict, given: set[str]) -> None:
+    code = data["code"]
     if code is not None and code.code_system == m.OID_BDS_RUBRIEK:
-        values["rubriek"] = code.code
+        data["rubriek"] = code.code
+        given.add("rubriek")
 
 
-def _derive_groep(values: dict) -> None:
-    code = values.get("code")
+def _derive_groep(data: dict, given: set[str]) -> None:
+    code = data["code"]
     if code is not None and code.code_system == m.OID_BDS_GROEP:
-        values["groep"] = code.code
+        data["groep"] = code.code
+        given.add("groep")
 
 
 for _cls in (m.Observation, m.Consent, m.CareStatus):
