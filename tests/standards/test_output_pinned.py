@@ -11,8 +11,9 @@ And one digest over the corpus of what the JSON does not show: each object's
 ``model_fields_set`` and the order of its ``__dict__`` (the reader builds instances
 without pydantic's validation, see ``codec.construct``).
 
-The digests were computed with the codec as of commit 4cb2c56. If an intended output
-change breaks this test, regenerate them and say why in the commit.
+The digests were computed with the codec as of commit 4cb2c56 (lxml 6.1.3). If an
+intended output change (or an lxml/libxml2 upgrade that serialises differently) breaks
+this test, regenerate them and say why in the commit.
 """
 
 from __future__ import annotations
