@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 from ..standards.model import Dossier
 from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
 from .errors import SourceError
-from .files import atomic_write, destination_dir
+from .files import atomic_write, destination_dir, file_count, file_units
 
 NAME = "fhir"
 VERSION = "1.0"
@@ -55,20 +55,12 @@ def coverage(**options: Any) -> Coverage:
 
 
 def units(source: str | Path, **options: Any) -> Iterator[Unit]:
-    path = Path(source)
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if p.is_file())
-    else:
-        raise SourceError(str(path), None, "does not exist")
-    for f in files:
-        yield Unit(key=f.stem, origin=str(f), payload=str(f))
+    """One unit per ``*.json`` file (a directory, sorted by name) or the one file given."""
+    return file_units(source, "*.json")
 
 
 def count(source: str | Path, **options: Any) -> int | None:
-    path = Path(source)
-    return 1 if path.is_file() else sum(1 for _ in path.glob("*.json")) if path.is_dir() else None
+    return file_count(source, "*.json")
 
 
 def load(unit: Unit, **options: Any) -> Loaded:

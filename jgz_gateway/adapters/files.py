@@ -41,3 +41,28 @@ def source_dir(path: str | Path) -> Path:
 
         raise SourceError(str(path), None, "is not a directory" if path.exists() else "does not exist")
     return path
+
+
+def file_units(source: str | Path, pattern: str):
+    """One unit per file matching ``pattern`` in a directory (sorted by name), or the one file given.
+
+    For formats that keep one dossier per file (hl7v3, ada, fhir).
+    """
+    from .base import Unit
+    from .errors import SourceError
+
+    path = Path(source)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.glob(pattern) if p.is_file())
+    else:
+        raise SourceError(str(path), None, "does not exist")
+    for f in files:
+        yield Unit(key=f.stem, origin=str(f), payload=str(f))
+
+
+def file_count(source: str | Path, pattern: str) -> int | None:
+    """How many dossiers ``source`` holds (files), for progress bars."""
+    path = Path(source)
+    return 1 if path.is_file() else sum(1 for _ in path.glob(pattern)) if path.is_dir() else None

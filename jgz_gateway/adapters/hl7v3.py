@@ -18,7 +18,7 @@ from ..standards.model import Dossier
 from . import elements as E
 from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, dropped_key, safe_name
 from .errors import InvalidOutput, SourceError
-from .files import atomic_write, destination_dir
+from .files import atomic_write, destination_dir, file_count, file_units
 from .to_dossier import INTERACTION, VERSIONS, Envelope
 
 NAME = "hl7v3"
@@ -53,21 +53,11 @@ def _version(options: dict[str, Any]) -> str:
 
 def units(source: str | Path, **options: Any) -> Iterator[Unit]:
     """One unit per ``*.xml`` file (a directory, sorted by name) or the one file given."""
-    path = Path(source)
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
-        files = sorted(p for p in path.glob("*.xml") if p.is_file())
-    else:
-        raise SourceError(str(path), None, "does not exist")
-    for f in files:
-        yield Unit(key=f.stem, origin=str(f), payload=str(f))
+    return file_units(source, "*.xml")
 
 
 def count(source: str | Path, **options: Any) -> int | None:
-    """How many dossiers ``source`` holds (files), for progress bars."""
-    path = Path(source)
-    return 1 if path.is_file() else sum(1 for _ in path.glob("*.xml")) if path.is_dir() else None
+    return file_count(source, "*.xml")
 
 
 def load(unit: Unit, **options: Any) -> Loaded:
