@@ -15,9 +15,19 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import elements as E
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, dropped_key, safe_name
+from .base import (
+    Coverage,
+    Description,
+    Loaded,
+    Rendered,
+    Unit,
+    dropped_key,
+    read_all,
+    unwrapped,
+    write_all,
+)
 from .errors import SourceError
-from .files import atomic_write, destination_dir, file_count, file_units
+from .files import FileWriter, file_count, file_units
 
 NAME = "ada"
 VERSION = "1.0"
@@ -55,7 +65,6 @@ def count(source: str | Path, **options: Any) -> int | None:
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards.ada import AdaError, read_ada
     from ..standards.xmlsafe import XmlRejected
-    from .from_dossier import extract
 
     path = Path(unit.payload)
     envelope = options.get("envelope")
@@ -68,30 +77,17 @@ def load(unit: Unit, **options: Any) -> Loaded:
         raise SourceError(f"{path} line {exc.line}" if exc.line else str(path), None, exc.message, unit.key) from None
     except AdaError as exc:
         raise SourceError(str(path), exc.xpath, exc.message, unit.key) from None
-    record, unread = extract(dossier, unit.key)
-    from .declarative import default_envelope
-    from .to_dossier import rewrap
-
-    rewrap(dossier, record, options.get("envelope") or default_envelope(record))  # the format has no wrapper
-    return Loaded(key=unit.key, dossier=dossier, elements=record.element_counts() + unread)
+    return unwrapped(dossier, unit.key, options)
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
-    for unit in units(source, **options):
-        yield load(unit, **options).dossier
+    return read_all(units, load, source, **options)
 
 
-class AdaWriter:
+class AdaWriter(FileWriter):
     """Writes ``<key>.xml`` ADA instances; a re-run skips files already there."""
 
-    def __init__(self, destination: str | Path, **options: Any):
-        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{safe_name(key)}.xml"
-
-    def done(self, key: str) -> bool:
-        return self.path(key).exists()
+    suffix = ".xml"
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         from ..standards.ada import write_ada_report
@@ -100,11 +96,6 @@ class AdaWriter:
         dropped = Counter(dropped_key(code, xpath) for xpath, code, _ in skipped)
         return Rendered(key, data, dropped)
 
-    def commit(self, rendered: Rendered) -> None:
-        atomic_write(self.path(rendered.key), rendered.payload)
-
-    def close(self, complete: bool = True) -> None:
-        pass
 
 
 def writer(destination: str | Path, **options: Any) -> AdaWriter:
@@ -112,6 +103,4 @@ def writer(destination: str | Path, **options: Any) -> AdaWriter:
 
 
 def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
-    w = writer(destination, **options)
-    for dossier in dossiers:
-        w.commit(w.render(dossier_key(dossier), dossier))
+    write_all(writer(destination, **options), dossiers)

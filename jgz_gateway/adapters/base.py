@@ -115,6 +115,38 @@ class Adapter(Protocol):
     def write(self, dossiers: Iterable[Dossier], destination: Any, **options: Any) -> None: ...
 
 
+def read_all(units, load, source: Any, **options: Any) -> Iterator[Dossier]:
+    """An adapter's ``read`` from its bulk pair ``units``/``load``: every dossier, in order."""
+    for unit in units(source, **options):
+        yield load(unit, **options).dossier
+
+
+def write_all(w: Writer, dossiers: Iterable[Dossier]) -> None:
+    """An adapter's ``write`` from its writer: each dossier under its own key, then close.
+
+    On an error the writer closes incomplete, so what was committed stays (and a re-run resumes).
+    """
+    try:
+        for dossier in dossiers:
+            w.commit(w.render(dossier_key(dossier), dossier))
+    except BaseException:
+        w.close(complete=False)
+        raise
+    w.close()
+
+
+def unwrapped(dossier: Dossier, key: str, options: dict[str, Any]) -> Loaded:
+    """A dossier from a format without a message wrapper (ADA, FHIR), given one from the options
+    or a default, with the BDS elements it holds counted."""
+    from .declarative import default_envelope
+    from .from_dossier import extract
+    from .to_dossier import rewrap
+
+    record, unread = extract(dossier, key)
+    rewrap(dossier, record, options.get("envelope") or default_envelope(record))
+    return Loaded(key=key, dossier=dossier, elements=record.element_counts() + unread)
+
+
 REQUIRED = ("describe", "coverage", "read", "write")
 BULK = ("units", "load", "writer")
 

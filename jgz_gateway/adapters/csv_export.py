@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import declarative
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key
+from .base import Coverage, Description, Loaded, Rendered, Unit, write_all
 from .errors import DestinationError, SourceError
 from .files import destination_dir, source_dir
 from .mapping import Mapping, Table
@@ -373,11 +373,4 @@ def writer(destination: str | Path, **options: Any) -> CsvWriter:
 
 def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
     """Write dossiers (keyed by their dossier number) to CSV files in ``destination``."""
-    w = writer(destination, **options)
-    try:
-        for dossier in dossiers:
-            w.commit(w.render(dossier_key(dossier), dossier))
-    except BaseException:
-        w.close(complete=False)  # what was committed stays, journaled for a re-run
-        raise
-    w.close()
+    write_all(writer(destination, **options), dossiers)  # an error leaves what was committed journaled

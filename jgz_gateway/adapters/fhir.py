@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .base import (
+    Coverage,
+    Description,
+    Loaded,
+    Rendered,
+    Unit,
+    read_all,
+    unwrapped,
+    write_all,
+)
 from .errors import SourceError
-from .files import atomic_write, destination_dir, file_count, file_units
+from .files import FileWriter, file_count, file_units
 
 NAME = "fhir"
 VERSION = "1.0"
@@ -65,7 +74,6 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards.fhir import FhirError, from_fhir
-    from .from_dossier import extract
 
     path = Path(unit.payload)
     try:
@@ -78,30 +86,17 @@ def load(unit: Unit, **options: Any) -> Loaded:
         dossier = from_fhir(bundle)
     except FhirError as exc:
         raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
-    record, unread = extract(dossier, unit.key)
-    from .declarative import default_envelope
-    from .to_dossier import rewrap
-
-    rewrap(dossier, record, options.get("envelope") or default_envelope(record))  # the format has no wrapper
-    return Loaded(key=unit.key, dossier=dossier, elements=record.element_counts() + unread)
+    return unwrapped(dossier, unit.key, options)
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
-    for unit in units(source, **options):
-        yield load(unit, **options).dossier
+    return read_all(units, load, source, **options)
 
 
-class FhirWriter:
+class FhirWriter(FileWriter):
     """Writes ``<key>.json`` Bundles (checked against the FHIR models); a re-run skips files already there."""
 
-    def __init__(self, destination: str | Path, **options: Any):
-        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{safe_name(key)}.json"
-
-    def done(self, key: str) -> bool:
-        return self.path(key).exists()
+    suffix = ".json"
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         from ..standards.fhir import FhirError, to_fhir
@@ -114,11 +109,6 @@ class FhirWriter:
                            for row in report["elements"] if row["occurrences"] > row["mapped"]})
         return Rendered(key, json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8"), dropped)
 
-    def commit(self, rendered: Rendered) -> None:
-        atomic_write(self.path(rendered.key), rendered.payload)
-
-    def close(self, complete: bool = True) -> None:
-        pass
 
 
 def writer(destination: str | Path, **options: Any) -> FhirWriter:
@@ -126,6 +116,4 @@ def writer(destination: str | Path, **options: Any) -> FhirWriter:
 
 
 def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
-    w = writer(destination, **options)
-    for dossier in dossiers:
-        w.commit(w.render(dossier_key(dossier), dossier))
+    write_all(writer(destination, **options), dossiers)

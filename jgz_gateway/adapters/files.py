@@ -66,3 +66,30 @@ def file_count(source: str | Path, pattern: str) -> int | None:
     """How many dossiers ``source`` holds (files), for progress bars."""
     path = Path(source)
     return 1 if path.is_file() else sum(1 for _ in path.glob(pattern)) if path.is_dir() else None
+
+
+class FileWriter:
+    """One file ``<key><suffix>`` per dossier in a folder; a re-run skips files already there.
+
+    Subclasses set ``suffix`` and implement ``render`` (run in a worker); committing is an
+    atomic write, so no file is ever half-written.
+    """
+
+    suffix = ""
+
+    def __init__(self, destination: str | Path, **options):
+        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
+
+    def path(self, key: str) -> Path:
+        from .base import safe_name
+
+        return self.folder / f"{safe_name(key)}{self.suffix}"
+
+    def done(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def commit(self, rendered) -> None:
+        atomic_write(self.path(rendered.key), rendered.payload)
+
+    def close(self, complete: bool = True) -> None:
+        pass

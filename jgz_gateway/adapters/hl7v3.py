@@ -16,9 +16,18 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import elements as E
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, dropped_key, safe_name
+from .base import (
+    Coverage,
+    Description,
+    Loaded,
+    Rendered,
+    Unit,
+    dropped_key,
+    read_all,
+    write_all,
+)
 from .errors import InvalidOutput, SourceError
-from .files import atomic_write, destination_dir, file_count, file_units
+from .files import FileWriter, file_count, file_units
 from .to_dossier import INTERACTION, VERSIONS, Envelope
 
 NAME = "hl7v3"
@@ -85,28 +94,23 @@ def load(unit: Unit, **options: Any) -> Loaded:
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
-    for unit in units(source, **options):
-        yield load(unit, **options).dossier
+    return read_all(units, load, source, **options)
 
 
 # --- writing --------------------------------------------------------------------------------
 
 
-class Hl7Writer:
+class Hl7Writer(FileWriter):
     """Writes ``<key>.xml`` per dossier after validating it; a re-run skips files already there."""
 
+    suffix = ".xml"
+
     def __init__(self, destination: str | Path, **options: Any):
-        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
+        super().__init__(destination, **options)
         self.version = _version(options)
         self.interaction = INTERACTION[self.version]
         self.envelope: Envelope | None = options.get("envelope")
         self.pretty = bool(options.get("pretty", False))
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{safe_name(key)}.xml"
-
-    def done(self, key: str) -> bool:
-        return self.path(key).exists()
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         from ..standards.hl7v3 import write_message
@@ -128,11 +132,6 @@ class Hl7Writer:
             raise InvalidOutput(key, report.findings, data)
         return Rendered(key, data, dropped)
 
-    def commit(self, rendered: Rendered) -> None:
-        atomic_write(self.path(rendered.key), rendered.payload)
-
-    def close(self, complete: bool = True) -> None:
-        pass
 
 
 def writer(destination: str | Path, **options: Any) -> Hl7Writer:
@@ -141,7 +140,4 @@ def writer(destination: str | Path, **options: Any) -> Hl7Writer:
 
 def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
     """Validate and write each dossier as ``<dossier number>.xml`` in ``destination``."""
-    w = writer(destination, **options)
-    for dossier in dossiers:
-        w.commit(w.render(dossier_key(dossier), dossier))
-    w.close()
+    write_all(writer(destination, **options), dossiers)

@@ -15,9 +15,9 @@ from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
 from . import declarative
-from .base import Coverage, Description, Loaded, Rendered, Unit, dossier_key, safe_name
+from .base import Coverage, Description, Loaded, Rendered, Unit, read_all, write_all
 from .errors import SourceError
-from .files import atomic_write, destination_dir
+from .files import FileWriter
 from .mapping import Mapping, Table
 from .rows import Bundle, Row, get
 
@@ -148,8 +148,7 @@ def load(unit: Unit, **options: Any) -> Loaded:
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
-    for unit in units(source, **options):
-        yield load(unit, **options).dossier
+    return read_all(units, load, source, **options)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -174,18 +173,14 @@ def document(mapping: Mapping, bundle: Bundle) -> dict:
     return doc
 
 
-class JsonWriter:
+class JsonWriter(FileWriter):
     """Writes ``<key>.json`` per dossier; a re-run skips files already there."""
+
+    suffix = ".json"
 
     def __init__(self, destination: str | Path, **options: Any):
         self.mapping = declarative.mapping_for(NAME, options)
-        self.folder = Path(destination) if options.get("render_only") else destination_dir(destination)
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{safe_name(key)}.json"
-
-    def done(self, key: str) -> bool:
-        return self.path(key).exists()
+        super().__init__(destination, **options)
 
     def render_bundle(self, key: str, bundle: Bundle) -> bytes:
         return json.dumps(document(self.mapping, bundle), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
@@ -196,11 +191,6 @@ class JsonWriter:
         bundle, dropped = declarative.to_bundle(self.mapping, key, dossier)
         return Rendered(key, self.render_bundle(key, bundle), Counter({f"element {n}": c for n, c in dropped.items()}))
 
-    def commit(self, rendered: Rendered) -> None:
-        atomic_write(self.path(rendered.key), rendered.payload)
-
-    def close(self, complete: bool = True) -> None:
-        pass
 
 
 def writer(destination: str | Path, **options: Any) -> JsonWriter:
@@ -209,7 +199,4 @@ def writer(destination: str | Path, **options: Any) -> JsonWriter:
 
 def write(dossiers: Iterable[Dossier], destination: str | Path, **options: Any) -> None:
     """Write each dossier as ``<dossier number>.json`` in ``destination``."""
-    w = writer(destination, **options)
-    for dossier in dossiers:
-        w.commit(w.render(dossier_key(dossier), dossier))
-    w.close()
+    write_all(writer(destination, **options), dossiers)
