@@ -10,9 +10,7 @@ Usage: .venv/bin/python bench/codec.py [--repeat N] [files...]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 from lxml import etree
@@ -20,24 +18,16 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import REFERENCE, min_median, timed  # noqa: E402
+
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.hl7v3.message import build_tree
 from jgz_gateway.standards.xmlsafe import parse_bytes
 
-REFERENCE = ROOT.parent / "shared" / "reference"
 DEFAULT = [
     REFERENCE / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml",
     REFERENCE / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml",
 ]
-
-
-def timed(fn, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times) * 1000, statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -52,10 +42,10 @@ def main() -> None:
         dossier = read_message(tree)
         built = build_tree(dossier)
         cols = [
-            timed(lambda t=tree: read_message(t), args.repeat),
-            timed(lambda d=dossier: build_tree(d), args.repeat),
-            timed(lambda b=built: etree.tostring(b, xml_declaration=True, encoding="UTF-8", pretty_print=True), args.repeat),
-            timed(lambda d=dossier: write_message(d), args.repeat),
+            min_median(timed(lambda t=tree: read_message(t), args.repeat)),
+            min_median(timed(lambda d=dossier: build_tree(d), args.repeat)),
+            min_median(timed(lambda b=built: etree.tostring(b, xml_declaration=True, encoding="UTF-8", pretty_print=True), args.repeat)),
+            min_median(timed(lambda d=dossier: write_message(d), args.repeat)),
         ]
         cells = " ".join(f"{b:6.2f} ({m:5.2f})" for b, m in cols)
         print(f"{path.name[:42]:42} {len(data) / 1024:5.0f}   {cells}")

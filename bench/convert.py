@@ -20,20 +20,11 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import LARGEST, timed  # noqa: E402
+
 from jgz_gateway.standards.convert import convert_bytes  # noqa: E402
 from jgz_gateway.standards.xmlsafe import parse_bytes  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "reference"
-LARGEST = SHARED / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml"  # REPC_IN902120NL03, read as BDS 4.1.3
-
-
-def timed(fn, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def main(argv=None) -> int:

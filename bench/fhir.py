@@ -21,20 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import LARGEST, timed  # noqa: E402
+
 from jgz_gateway.standards.fhir import to_fhir  # noqa: E402
 from jgz_gateway.standards.hl7v3 import read_message  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "reference"
-LARGEST = SHARED / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml"
-
-
-def timed(fn, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def line(label: str, ms: list[float], note: str = "") -> None:

@@ -20,21 +20,12 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import LARGEST, REFERENCE, timed  # noqa: E402
+
 from jgz_gateway.standards.validation import templates  # noqa: E402
 from jgz_gateway.standards.xmlsafe import parse_bytes  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "reference"
-LARGEST = SHARED / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml"
-XSD = SHARED / "hl7v3" / "schemas" / "hl7v3_schemas" / "REPC_IN902120NL03.xsd"
-
-
-def timed(fn, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
+XSD = REFERENCE / "hl7v3" / "schemas" / "hl7v3_schemas" / "REPC_IN902120NL03.xsd"
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from lxml import etree
@@ -21,26 +20,12 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import min_median, reference_files, timed  # noqa: E402
+
 from jgz_gateway.standards.hl7v3 import read_message, write_message  # noqa: E402
 from jgz_gateway.standards.validation import validate_bytes  # noqa: E402
 from jgz_gateway.standards.validation.structure import SCHEMA_FOR, schema  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference"
-
-
-def reference_files() -> list[Path]:
-    ex = REFERENCE / "hl7v3" / "examples"
-    files = [p for d in sorted(ex.iterdir()) if not d.name.endswith("qual-templates") for p in sorted(d.glob("*.xml"))]
-    return files + sorted((REFERENCE / "ada" / "hl7").glob("*.xml"))
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times) * 1000, statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -65,9 +50,9 @@ def main() -> None:
                 root.tag = root.tag.replace("NL04", "NL03")
             xsd.validate(root)
 
-        floor_ms, _ = best(floor, args.repeat)
-        full_ms, full_med = best(lambda: validate_bytes(data), args.repeat)
-        rt_ms, _ = best(lambda: write_message(read_message(data)), args.repeat)
+        floor_ms, _ = min_median(timed(floor, args.repeat))
+        full_ms, full_med = min_median(timed(lambda: validate_bytes(data), args.repeat))
+        rt_ms, _ = min_median(timed(lambda: write_message(read_message(data)), args.repeat))
         rows.append((path.name, len(data), floor_ms, full_ms, full_med, rt_ms))
     print(f"{'message':58} {'KB':>6} {'floor':>7} {'valid.':>7} {'ratio':>6} {'round':>7}")
     for name, size, floor_ms, full_ms, _, rt_ms in rows:
