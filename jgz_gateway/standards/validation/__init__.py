@@ -20,13 +20,9 @@ from pathlib import Path
 from lxml import etree
 
 from ..findings import Finding, has_errors
-from ..xmlsafe import HL7_NS, XmlRejected, local, parse_bytes
-
-DOB_INTERACTIONS = {
-    "REPC_IN902120NL": "3.2.7",
-    "REPC_IN902120NL03": "4.1.3",
-    "REPC_IN902120NL04": "4.2.0",
-}
+from ..hl7v3.message import INTERACTIONS
+from ..xmlsafe import HL7_NS, MAX_BYTES, XmlRejected, local, parse_bytes
+from . import bds, structure, templates
 
 
 @dataclass
@@ -62,8 +58,6 @@ def validate_file(path: str | Path) -> Report:
         size = path.stat().st_size
     except OSError as exc:
         return Report(str(path), findings=[Finding("error", "JGZ-IO", "/", f"cannot read file: {exc.strerror}")])
-    from ..xmlsafe import MAX_BYTES
-
     if size > MAX_BYTES:
         return Report(
             str(path),
@@ -88,22 +82,19 @@ def validate_tree(root: etree._Element, source: str = "<tree>", report: Report |
     report = report or Report(source)
     tag = root.tag if isinstance(root.tag, str) else ""
     interaction = local(root) if tag.startswith("{" + HL7_NS + "}") else None
-    if interaction not in DOB_INTERACTIONS:
+    if interaction not in INTERACTIONS:
         report.findings.append(
             Finding(
                 "error",
                 "JGZ-MSG-INTERACTION",
                 "/" + (tag or "?"),
                 f"root element {tag!r} is not a dossieroverdrachtbericht "
-                f"({', '.join(DOB_INTERACTIONS)} in namespace {HL7_NS})",
+                f"({', '.join(INTERACTIONS)} in namespace {HL7_NS})",
             )
         )
         return report
     report.interaction = interaction
-    report.bds_version = DOB_INTERACTIONS[interaction]
-
-    from . import bds, structure, templates
-
+    report.bds_version = INTERACTIONS[interaction]
     report.findings.extend(structure.check_schema(root, interaction))
     report.findings.extend(templates.check_templates(root, interaction))
     report.findings.extend(bds.check_bds(root, interaction, report.bds_version))

@@ -30,6 +30,7 @@ from .. import catalogue as cat
 from ..findings import Finding
 from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN
 from ..xmlsafe import HL7_NS, XSI_NS, xpath_of
+from .context import bds_element_of
 from .paths import paused_gc
 
 NS = {"hl7": HL7_NS, "xsi": XSI_NS}
@@ -296,16 +297,10 @@ def _dates(root, warn) -> None:
                 continue
             ts = _ts(el.get("value"))
             if ts and len(ts) >= 8 and ts[:8] > now[:8]:
-                warn(_finding("JGZ-BDS-DATE", el, f"date {ts[:8]} is after the message's creation time {now[:8]}", _element_code(el)))
+                warn(_finding("JGZ-BDS-DATE", el, f"date {ts[:8]} is after the message's creation time {now[:8]}", bds_element_of(el)))
     if birth and len(birth) >= 8:
         for enc in _ENCOUNTERS(root):
             et = enc.find(_H + "effectiveTime")
             ts = _ts(et.get("value")) if et is not None else None
             if ts and len(ts) >= 8 and ts[:8] < birth[:8]:
                 warn(_finding("JGZ-BDS-DATE", et, f"activity date {ts[:8]} is before the birth date {birth[:8]}", "724"))
-
-
-def _element_code(el) -> str | None:
-    from .context import bds_element_of
-
-    return bds_element_of(el)
