@@ -64,13 +64,13 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards.ada import AdaError, read_ada
-    from ..standards.xmlsafe import XmlRejected
+    from ..standards.xmlsafe import XmlRejected, read_file
 
     path = Path(unit.payload)
     envelope = options.get("envelope")
     reference = options.get("reference_date") or (envelope.created.date() if envelope else None)  # None: the ADA reader's default
     try:
-        dossier = read_ada(path.read_bytes(), reference_date=reference)
+        dossier = read_ada(read_file(path), reference_date=reference)
     except OSError as exc:
         raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
     except XmlRejected as exc:

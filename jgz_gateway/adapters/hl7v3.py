@@ -71,17 +71,13 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards.hl7v3 import MessageError, read_message
-    from ..standards.xmlsafe import MAX_BYTES, XmlRejected
+    from ..standards.xmlsafe import XmlRejected, read_file
 
     path = Path(unit.payload)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise SourceError(str(path), None, f"larger than {MAX_BYTES:,} bytes", unit.key)
-        data = path.read_bytes()
+        dossier = read_message(read_file(path))
     except OSError as exc:
         raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
-    try:
-        dossier = read_message(data)
     except XmlRejected as exc:
         where = f"{path} line {exc.line}" if exc.line else str(path)
         raise SourceError(where, None, f"{exc.rule}: {exc.message}", unit.key) from None

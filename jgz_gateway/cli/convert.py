@@ -8,18 +8,7 @@ from pathlib import Path
 import typer
 
 from . import app
-from .messages import fail, read_dossier_file, write_output
-
-
-def _read_bytes(path: Path) -> bytes:
-    from ..standards.xmlsafe import MAX_BYTES
-
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            fail(f"{path}: larger than {MAX_BYTES:,} bytes")
-        return path.read_bytes()
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
+from .messages import fail, read_dossier_file, read_input, write_output
 
 
 def _write_json(data: dict, path: Path) -> None:
@@ -37,7 +26,7 @@ def convert(
     from ..standards.convert import ConversionError, UnknownTarget, convert_bytes
     from ..standards.xmlsafe import XmlRejected
 
-    data = _read_bytes(message)
+    data = read_input(message)
     try:
         converted, result = convert_bytes(data, to)
     except UnknownTarget as exc:

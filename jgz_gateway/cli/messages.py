@@ -38,14 +38,14 @@ def write_output(data: bytes | str, output: Path | None) -> None:
 
 def read_input(path: Path) -> bytes:
     """The file's bytes, refusing one larger than the XML limit before reading it."""
-    from ..standards.xmlsafe import MAX_BYTES
+    from ..standards.xmlsafe import XmlRejected, read_file
 
     try:
-        if path.stat().st_size > MAX_BYTES:
-            fail(f"{path}: larger than {MAX_BYTES:,} bytes")
-        return path.read_bytes()
+        return read_file(path)
     except OSError as exc:
         fail(f"{path}: {exc.strerror}")
+    except XmlRejected as exc:
+        fail(f"{path}: {exc.message}")
 
 
 def read_dossier_file(path: Path):

@@ -86,16 +86,18 @@ def _check_depth_and_xinclude(root: etree._Element, max_depth: int) -> None:
             raise XmlRejected("JGZ-XML-DEPTH", f"nesting deeper than {max_depth} levels")
 
 
-def parse_file(path, **limits) -> etree._ElementTree:
-    """Read and parse a file, checking its size before reading it."""
+def read_file(path, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """A file's bytes, refused (:class:`XmlRejected` JGZ-XML-SIZE) before reading when too large.
+
+    ``OSError`` passes through: a missing or unreadable file is the caller's to report.
+    """
     import os
 
-    max_bytes = limits.get("max_bytes", MAX_BYTES)
     size = os.path.getsize(path)
     if size > max_bytes:
         raise XmlRejected("JGZ-XML-SIZE", f"document is {size:,} bytes; the limit is {max_bytes:,} bytes")
     with open(path, "rb") as fh:
-        return parse_bytes(fh.read(), **limits)
+        return fh.read()
 
 
 def local(el: etree._Element) -> str:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from ..findings import Finding, has_errors
 from ..hl7v3.message import INTERACTIONS
-from ..xmlsafe import HL7_NS, MAX_BYTES, XmlRejected, local, parse_bytes
+from ..xmlsafe import HL7_NS, XmlRejected, local, parse_bytes, read_file
 from . import bds, structure, templates
 
 
@@ -55,15 +55,12 @@ class Report:
 def validate_file(path: str | Path) -> Report:
     path = Path(path)
     try:
-        size = path.stat().st_size
+        data = read_file(path)
     except OSError as exc:
         return Report(str(path), findings=[Finding("error", "JGZ-IO", "/", f"cannot read file: {exc.strerror}")])
-    if size > MAX_BYTES:
-        return Report(
-            str(path),
-            findings=[Finding("error", "JGZ-XML-SIZE", "/", f"document is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")],
-        )
-    return validate_bytes(path.read_bytes(), str(path))
+    except XmlRejected as exc:
+        return Report(str(path), findings=[Finding("error", exc.rule, "/", exc.message)])
+    return validate_bytes(data, str(path))
 
 
 def validate_bytes(data: bytes, source: str = "<bytes>") -> Report:
