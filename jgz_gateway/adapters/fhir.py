@@ -73,15 +73,16 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 
 def load(unit: Unit, **options: Any) -> Loaded:
+    from ..standards import jsonsafe
     from ..standards.fhir import FhirError, from_fhir
 
     path = Path(unit.payload)
     try:
-        bundle = json.loads(path.read_bytes())
+        bundle = jsonsafe.read_file(path)
     except OSError as exc:
         raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
-    except ValueError as exc:
-        raise SourceError(str(path), None, f"not valid JSON: {exc}", unit.key) from None
+    except jsonsafe.JsonRejected as exc:
+        raise SourceError(str(path), None, exc.message, unit.key) from None
     try:
         dossier = from_fhir(bundle)
     except FhirError as exc:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..standards import jsonsafe
 from ..standards.model import Dossier
 from . import declarative
 from .base import Coverage, Description, Loaded, Rendered, Unit, read_all, write_all
@@ -52,13 +53,13 @@ def units(source: str | Path, **options: Any) -> Iterator[Unit]:
     client = mapping.client
     for f in files:
         try:
-            doc = json.loads(f.read_bytes())
+            doc = jsonsafe.read_file(f)
         except OSError as exc:
             yield Unit(f.stem, str(f), SourceError(str(f), None, f"cannot read: {exc.strerror}", f.stem))
             continue
-        except (ValueError, UnicodeDecodeError) as exc:
-            where = f"{f.name} line {exc.lineno}" if hasattr(exc, "lineno") else f.name
-            yield Unit(f.stem, str(f), SourceError(where, None, f"not valid JSON: {getattr(exc, 'msg', exc)}", f.stem))
+        except jsonsafe.JsonRejected as exc:
+            where = f"{f.name} line {exc.line}" if exc.line else f.name
+            yield Unit(f.stem, str(f), SourceError(where, None, exc.message, f.stem))
             continue
         obj = doc.get(client.source) if isinstance(doc, dict) else None
         key = get(obj, client.key, True) if isinstance(obj, dict) else None

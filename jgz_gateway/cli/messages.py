@@ -112,12 +112,13 @@ def read_source(path: Path, source: "Source", reference_date=None):
             typer.echo(f"warning: {path}: {xpath}: {name}" + (f" (BDS {element})" if element else "")
                        + " has no place in the DOB and is not carried", err=True)
         return dossier
+    from ..standards import jsonsafe
     from ..standards.fhir import FhirError, from_fhir
 
     try:
-        bundle = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        fail(f"{path}: not JSON: {exc}")
+        bundle = jsonsafe.loads(data)
+    except jsonsafe.JsonRejected as exc:
+        fail(f"{path}: {exc.message}")
     try:
         return from_fhir(bundle)
     except FhirError as exc:

@@ -143,9 +143,11 @@ def _read_dossier(path: Path):
     from ..standards.model import Dossier
 
     try:
-        data = path.read_bytes()
+        data = xmlsafe.read_file(path)  # refused before reading when larger than any message may be
     except OSError as exc:
         _fail(f"{path}: {exc.strerror}")
+    except xmlsafe.XmlRejected as exc:
+        _fail(f"{path}: {exc.message}")
     try:
         if data.lstrip().startswith(b"{"):
             return Dossier.model_validate_json(data)

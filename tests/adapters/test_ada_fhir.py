@@ -53,6 +53,8 @@ def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
     (ada, "bad.xml", b"<adaxml>", "bad.xml line"),
     (fhir, "bad.json", b"{", "not valid JSON"),
     (fhir, "bad.json", b'{"resourceType": "Patient"}', "bad.json"),
+    (fhir, "deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (fhir, "latin1.json", '{"naam": "Jos\u00e9"}'.encode("latin-1"), "not UTF-8"),
 ])
 def test_bad_files_name_the_file(tmp_path, adapter, name, content, message):
     (tmp_path / name).write_bytes(content)

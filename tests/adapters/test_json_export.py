@@ -73,3 +73,17 @@ def test_broken_json_is_a_failed_unit(json_export_dir, tmp_path):
     with pytest.raises(SourceError, match="not valid JSON") as info:
         json_export.load(unit)
     assert info.value.where == f"{first.name} line 1"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"client": ', "not valid JSON: Expecting value (line 1"),
+])
+def test_hostile_or_broken_json_is_a_clear_error(tmp_path, content, message):
+    """Deep nesting makes Python's decoder raise RecursionError: it must become an error, not a traceback."""
+    from jgz_gateway.adapters import json_export
+    from jgz_gateway.adapters.errors import SourceError
+
+    (tmp_path / "c1.json").write_bytes(content)
+    unit = next(json_export.units(tmp_path))
+    assert isinstance(unit.payload, SourceError) and message in str(unit.payload) and "c1.json" in str(unit.payload)

@@ -59,3 +59,10 @@ def test_build_rejects_unknown_interaction(reference, tmp_path):
     msg = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0_JGZ-base_hl7.xml"
     result = run("build", msg, "--interaction", "REPC_IN999")
     assert result.returncode == 2 and "unknown interaction" in result.stderr
+
+
+def test_parse_refuses_hostile_fhir_json_without_a_traceback(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    result = run("parse", deep, "--from", "fhir")
+    assert result.returncode == 2 and "nested too deeply" in result.stderr and "Traceback" not in result.stderr
