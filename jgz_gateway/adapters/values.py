@@ -9,6 +9,7 @@ spelling, so writing what was read gives the same text back.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +23,10 @@ UNITS: dict[str, tuple[str, Decimal]] = {
 
 class ValueProblem(ValueError):
     """A vendor value that does not fit its field; the caller adds file, line and field."""
+
+
+#: What XML 1.0 cannot carry (NUL, most C0 controls, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class Field:
 
     def parse(self, raw: Any) -> Any:
         """The record value of a non-empty vendor value, or raise :class:`ValueProblem`."""
+        if isinstance(raw, str):
+            bad = _NOT_XML.search(raw)
+            if bad:
+                raise ValueProblem(f"contains U+{ord(bad.group()):04X} at position {bad.start() + 1}, "
+                                   "a character no DOB (XML) can carry")
         k = self.kind
         if k == "code":
             text = _text(raw)

@@ -96,6 +96,8 @@ def test_a_bad_value_names_file_line_record_and_field(csv_export_dir, tmp_path):
         ("vaccine", "SPUTNIK", "'SPUTNIK' is not a known value"),
         ("date", "2020-13-45", "is not a date in the format '%d-%m-%Y' (e.g. 31-12-2020)"),
         ("contact_id", "C9999999-001", "there is no contact_moments row 'C9999999-001' for this client"),
+        ("batch", "AB\x0012", "contains U+0000 at position 3, a character no DOB (XML) can carry"),
+        ("batch", "AB\x1b12", "contains U+001B at position 3"),
     ],
 )
 def test_bad_vaccination_rows(csv_export_dir, tmp_path, column, value, message):
