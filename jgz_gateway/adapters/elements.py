@@ -32,6 +32,7 @@ DOSSIER: frozenset[int] = frozenset({
     1165, 1166, 1350, 1407,  # G012 consent information to third parties
     1398, 1399, 1400,  # G071 consent LSP
     1404, 1405, 1406,  # G089 objection scientific research
+    1533, 1534, 1535, 1536, 1537, 1538, 1539, 1540, 1541, 1607,  # G115 consent data exchange RVP
     1197, 1330, 487, 488,  # G093 care status, G092 end of care
     1332, 1333, 1335,  # G083 non-BDS item without an activity
 })
@@ -57,7 +58,14 @@ CONSENTS: dict[str, tuple[int, int, int]] = {
     "G012": (1165, 1166, 1350),
     "G071": (1398, 1399, 1400),
     "G089": (1404, 1405, 1406),
+    "G115": (1533, 1535, 1536),
 }
+
+#: G115 (consent to exchange vaccination data with the RVP) carries more than the others:
+#: the source's name (agentPerson), the JGZ employee and organisation who recorded it
+#: (consultant), how it was given (annotation 1541) and its end date (effectiveTime/high).
+RVP_SOURCE_NAME, RVP_EMPLOYEE, RVP_ORG_URA, RVP_ORG_AGB, RVP_ORG_NAME, RVP_MANNER, RVP_END = (
+    1534, 1537, 1538, 1539, 1540, 1541, 1607)
 
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
 COUNTRY: frozenset[int] = frozenset({630, 71, 669})

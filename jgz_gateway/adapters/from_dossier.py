@@ -203,7 +203,39 @@ class _Reader:
             value = note.child("value")
             if value is not None and value.text:
                 g.values[1407] = value.text
+        if groep == "G115":
+            self.rvp(c, g.values)
         return g
+
+    def rvp(self, c: m.Consent, v: dict) -> None:
+        """The G115 elements beyond yes/no, source and date (see ``to_dossier.rvp_recorder``)."""
+        def text(path: str) -> str | None:
+            n = c.extra_node(path)
+            return n.text if n is not None and n.text else None
+
+        def put(element: int, value) -> None:
+            if value is not None:
+                v[element] = value
+
+        put(E.RVP_SOURCE_NAME, text("author/responsibleParty/agentPerson/name"))
+        put(E.RVP_EMPLOYEE, text("consultant/assignedEntity1/assignedPerson/name"))
+        put(E.RVP_ORG_NAME, text("consultant/assignedEntity1/representedOrganization/name"))
+        org = c.extra_node("consultant/assignedEntity1/representedOrganization")
+        for i in org.children if org is not None else ():
+            if i.name == "id" and i.attrs.get("extension"):
+                if i.attrs.get("root") == m.OID_URA:
+                    put(E.RVP_ORG_URA, i.attrs["extension"])
+                elif i.attrs.get("root") == "2.16.840.1.113883.2.4.6.1":
+                    put(E.RVP_ORG_AGB, i.attrs["extension"])
+        high = c.effective_time.high if c.effective_time is not None else None
+        if high is not None and high.value:
+            v[E.RVP_END] = parse_ts(high.value)
+        for subject in c.extra:
+            annotation = subject.child("annotation") if subject.name == "subjectOf" else None
+            code = annotation.child("code") if annotation is not None else None
+            value = annotation.child("value") if annotation is not None else None
+            if code is not None and code.attrs.get("code") == str(E.RVP_MANNER) and value is not None and value.attrs.get("code"):
+                v[E.RVP_MANNER] = self.code(E.RVP_MANNER, value.attrs["code"], value.attrs.get("codeSystem"))
 
     def care_status(self, s: m.CareStatus) -> Group | None:
         if s.element not in (1197, 487):

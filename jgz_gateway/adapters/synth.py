@@ -220,7 +220,7 @@ class _Child:
         for (ura, agb, name), start, end in self.organisations:
             period = Group(groep="G098", values={1457: start} | ({1458: end} if end else {}))
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
-        f.groups += self.consents()
+        f.groups += self.consents(" ".join(p for p in (prefix, family) if p))
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
         f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
         record = Record(key=self.key, facts=f, activities=self.activities())
@@ -256,7 +256,7 @@ class _Child:
             out.append(g)
         return out
 
-    def consents(self) -> list[Group]:
+    def consents(self, family: str) -> list[Group]:
         rng = self.rng
         first = self.birth + dt.timedelta(days=min(self.age, rng.randrange(5, 30)))
         source = "01" if self.age > 16 * 365 and rng.random() < 0.5 else "02"
@@ -270,6 +270,18 @@ class _Child:
         if rng.random() < 0.05:
             out.append(Group(groep="G012", values={1165: True, 1166: source, 1350: first,
                                                    1407: "Informatie aan huisarts over groei"}))
+        if rng.random() < 0.5:  # consent to exchange vaccination data with the RVP (RIVM), asked at a vaccination
+            when = self.birth + dt.timedelta(days=min(self.age, rng.randrange(40, 70)))
+            own = self.age > 16 * 365 and rng.random() < 0.5
+            ura, agb, org = self.organisation_on(when)
+            rvp = {1533: rng.random() > 0.05, 1535: "01" if own else "03", 1536: when, 1541: rng.choice(["01", "02", "02", "03"]),
+                   1534: family if own else f"{rng.choice(GIRLS + BOYS)} {family}", 1537: rng.choice(PROFESSIONALS["01"]),
+                   1538: ura, 1540: org}
+            if rng.random() < 0.3:
+                rvp[1539] = agb
+            if rng.random() < 0.05:
+                rvp[1607] = when + dt.timedelta(days=rng.randrange(30, 900))
+            out.append(Group(groep="G115", values=rvp))
         return out
 
     # --- activities ---------------------------------------------------------------------

@@ -353,23 +353,47 @@ class _Builder:
         v = g.values
         if yes_no not in v:
             raise BuildError(yes_no, f"{g.groep} without element {yes_no} (yes/no)")
+        rvp = g.groep == "G115"
+        extra = []
         author = []
         if date in v:
             author.append(node("time", {"value": ts(v[date])}))
         party = [node("code", self.coded_attrs(source, v[source], xsi="CV"))] if source in v else [
             node("code", {"xsi:type": "CV", "nullFlavor": "UNK"})]
-        party.append(node("agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
-                          [node("name", {"nullFlavor": "NI"})]))
+        name = node("name", text=v[E.RVP_SOURCE_NAME]) if rvp and v.get(E.RVP_SOURCE_NAME) else node(
+            "name", {"nullFlavor": "NI"})
+        party.append(node("agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [name]))
         author.append(node("responsibleParty", {"classCode": "CON"}, party))
-        extra = [node("author", {"typeCode": "AUT"}, author)]
+        extra.append(node("author", {"typeCode": "AUT"}, author))
+        if rvp:
+            extra += self.rvp_recorder(v)
         if g.groep == "G012" and v.get(1407):
             extra.append(node("subjectOf", None, [node("annotation", None, [
                 self.element_code_node(1407), node("value", {"xsi:type": "ST"}, text=v[1407])])]))
+        if rvp and E.RVP_MANNER in v:
+            extra.append(node("subjectOf", {"typeCode": "SUBJ"}, [node("annotation", None, [
+                self.element_code_node(E.RVP_MANNER), node("value", self.coded_attrs(E.RVP_MANNER, v[E.RVP_MANNER], xsi="CV"))])]))
         return m.Consent(
             element=yes_no, code=self.element_code(yes_no), negation_ind=m.Consent.negation_for(yes_no, bool(v[yes_no])),
+            effective_time=m.Time(high=m.Time(value=ts(v[E.RVP_END]))) if rvp and E.RVP_END in v else None,
             other_attrs={"classCode": "CONS", "moodCode": "EVN"},
             link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"},
-            extra=chain(extra, "code"))
+            extra=chain(extra, "effectiveTime" if rvp and E.RVP_END in v else "code"))
+
+    def rvp_recorder(self, v: dict) -> list[m.Node]:
+        """G115: the JGZ employee (1537) and organisation (1538-1540) who recorded the consent."""
+        ids = [node("id", {"extension": v[n], "root": root}) for n, root in
+               ((E.RVP_ORG_URA, m.OID_URA), (E.RVP_ORG_AGB, OID_AGB)) if v.get(n)]
+        if not (v.get(E.RVP_EMPLOYEE) or ids or v.get(E.RVP_ORG_NAME)):
+            return []
+        person = node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [
+            node("name", text=v[E.RVP_EMPLOYEE]) if v.get(E.RVP_EMPLOYEE) else node("name", {"nullFlavor": "NI"})])
+        entity = [person]
+        if ids or v.get(E.RVP_ORG_NAME):
+            entity.append(node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, [
+                *(ids or [node("id", {"nullFlavor": "NI"})]),
+                node("name", text=v[E.RVP_ORG_NAME]) if v.get(E.RVP_ORG_NAME) else node("name", {"nullFlavor": "NI"})]))
+        return [node("consultant", {"typeCode": "CON"}, [node("assignedEntity1", {"classCode": "ASSIGNED"}, entity)])]
 
     def care_status(self, g: Group) -> m.CareStatus:
         element, date = (1197, 1330) if g.groep == "G093" else (487, 488)

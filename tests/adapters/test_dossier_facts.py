@@ -116,3 +116,22 @@ def test_objection_is_written_as_nictiz_does_and_blocks_transfer(objection):
     assert c.negation_ind == ("true" if objection else "false")
     assert c.affirmed is objection
     assert consent_gate(back, require_consent=False).allowed is not objection
+
+
+def test_rvp_consent_of_the_nictiz_qualification_message_reads_and_rebuilds(reference):
+    """G115 (consent to exchange vaccination data with the RVP) as Nictiz's KWAL message carries it:
+    negated consentEvent 1533, the source's name and code, how it was given (1541), the recorder."""
+    data = (reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes()
+    record, _ = extract(read_message(data), "KWAL")
+    (rvp,) = [g for g in record.facts.groups if g.groep == "G115"]
+    assert rvp.values == {1533: False, 1534: "Vader", 1535: "03", 1536: dt.date(1985, 6, 1), 1538: "11223344",
+                          1540: "n.v.t.", 1541: "02"}
+    rvp.values[1607] = dt.date(1990, 1, 1)  # and an end date, which the message lacks
+    record = small_record()
+    record.facts.groups.append(rvp)
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    rebuilt = write_message(dossier)
+    report = validate_bytes(rebuilt)
+    assert report.valid, [(f.rule, f.message) for f in report.errors]
+    again, _ = extract(read_message(rebuilt), "KWAL")
+    assert [g.values for g in again.facts.groups if g.groep == "G115"] == [rvp.values]

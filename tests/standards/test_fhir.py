@@ -179,4 +179,4 @@ def test_cli_fhir_and_parse_from_fhir(tmp_path: Path, reference):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     result = runner.invoke(app, ["parse", "--from", "fhir", str(bad)])
-    assert result.exit_code == 2 and re.search("not JSON", result.output) and "Traceback" not in result.output
+    assert result.exit_code == 2 and re.search("not valid JSON: .*line 1, column 2", result.output) and "Traceback" not in result.output
