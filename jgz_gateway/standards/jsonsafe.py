@@ -11,17 +11,11 @@ import json
 import os
 from typing import Any
 
-from .xmlsafe import MAX_BYTES
+from .xmlsafe import MAX_BYTES, InputRejected
 
 
-class JsonRejected(Exception):
-    """The bytes are not acceptable JSON. ``rule`` is a stable id; ``line`` where known."""
-
-    def __init__(self, rule: str, message: str, line: int | None = None):
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.line = line
+class JsonRejected(InputRejected):
+    """The bytes are not acceptable JSON."""
 
 
 def loads(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:

@@ -24,14 +24,18 @@ MAX_DEPTH = 256
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
-class XmlRejected(Exception):
-    """The bytes are not acceptable XML. ``rule`` is a stable finding id."""
+class InputRejected(Exception):
+    """Bytes from outside that are not acceptable. ``rule`` is a stable finding id; ``line`` where known."""
 
     def __init__(self, rule: str, message: str, line: int | None = None):
         super().__init__(message)
         self.rule = rule
         self.message = message
         self.line = line
+
+
+class XmlRejected(InputRejected):
+    """The bytes are not acceptable XML."""
 
 
 def _parser() -> etree.XMLParser:
