@@ -104,3 +104,15 @@ def test_parse_and_build_errors_are_one_line(tmp_path: Path):
     bad_json.write_text('{"interaction": 3}')
     result = _run(["build", str(bad_json)])
     assert result.returncode == 2 and "not a dossier JSON" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "iso-8859-1"])
+@pytest.mark.parametrize("prefix", ["xi", "x"])
+def test_xinclude_is_refused_in_any_encoding(encoding, prefix):
+    """The XInclude check skips its tree search when the bytes cannot hold the namespace;
+    that shortcut must not open a hole for documents in another encoding."""
+    text = (f'<?xml version="1.0" encoding="{encoding}"?>'
+            f'<REPC_IN902120NL03 xmlns="urn:hl7-org:v3" xmlns:{prefix}="http://www.w3.org/2001/XInclude">'
+            f'<{prefix}:include href="file:///etc/passwd" parse="text"/></REPC_IN902120NL03>')
+    report = validate_bytes(text.encode(encoding))
+    assert [(f.severity, f.rule) for f in report.findings] == [("error", "JGZ-XML-XINCLUDE")]
