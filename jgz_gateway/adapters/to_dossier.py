@@ -389,10 +389,13 @@ class _Builder:
         person = node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [
             node("name", text=v[E.RVP_EMPLOYEE]) if v.get(E.RVP_EMPLOYEE) else node("name", {"nullFlavor": "NI"})])
         entity = [person]
-        if ids or v.get(E.RVP_ORG_NAME):
-            entity.append(node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, [
-                *(ids or [node("id", {"nullFlavor": "NI"})]),
-                node("name", text=v[E.RVP_ORG_NAME]) if v.get(E.RVP_ORG_NAME) else node("name", {"nullFlavor": "NI"})]))
+        if ids or v.get(E.RVP_ORG_NAME):  # the template wants both: a URA or AGB, and a name
+            if not ids:
+                raise BuildError(E.RVP_ORG_URA, "G115: the recording organisation needs a URA (1538) or AGB (1539)")
+            if not v.get(E.RVP_ORG_NAME):
+                raise BuildError(E.RVP_ORG_NAME, "G115: the recording organisation needs its name (1540)")
+            entity.append(node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
+                               [*ids, node("name", text=v[E.RVP_ORG_NAME])]))
         return [node("consultant", {"typeCode": "CON"}, [node("assignedEntity1", {"classCode": "ASSIGNED"}, entity)])]
 
     def care_status(self, g: Group) -> m.CareStatus:

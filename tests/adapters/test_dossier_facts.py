@@ -135,3 +135,14 @@ def test_rvp_consent_of_the_nictiz_qualification_message_reads_and_rebuilds(refe
     assert report.valid, [(f.rule, f.message) for f in report.errors]
     again, _ = extract(read_message(rebuilt), "KWAL")
     assert [g.values for g in again.facts.groups if g.groep == "G115"] == [rvp.values]
+
+
+@pytest.mark.parametrize("recorder, element", [({1540: "JGZ X"}, 1538), ({1538: "90000011"}, 1540)])
+def test_rvp_consent_with_half_an_organisation_is_a_build_error(recorder, element):
+    """The published template wants the recording organisation's URA or AGB *and* its name."""
+    record = small_record()
+    record.facts.groups.append(Group(groep="G115", values={1533: True, 1535: "03", 1536: dt.date(2020, 3, 1),
+                                                           1534: "Ouder", **recorder}))
+    with pytest.raises(BuildError) as info:
+        build(record, "4.2.0", ENVELOPE)
+    assert info.value.element == element
