@@ -67,6 +67,9 @@ CONSENTS: dict[str, tuple[int, int, int]] = {
 RVP_SOURCE_NAME, RVP_EMPLOYEE, RVP_ORG_URA, RVP_ORG_AGB, RVP_ORG_NAME, RVP_MANNER, RVP_END = (
     1534, 1537, 1538, 1539, 1540, 1541, 1607)
 
+#: HL7 NullFlavor: a BDS value set's exceptions ("98 Anders", "00 Onbekend") are written as null flavours.
+NULL_FLAVOR_OID = "2.16.840.1.113883.5.1008"
+
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
 COUNTRY: frozenset[int] = frozenset({630, 71, 669})
 

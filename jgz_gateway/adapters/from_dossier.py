@@ -51,6 +51,27 @@ class _Reader:
         found = E.to_bds(vs, code, code_system) if vs else None
         return found if found is not None else code
 
+    def exception(self, element: int, null_flavor: str | None, w: str | None = None) -> str | None:
+        """The BDS code an HL7 null flavour stands for in the element's value set ("98 Anders" is
+        written as ``nullFlavor="OTH"``), or None when the set has no such exception."""
+        if not null_flavor:
+            return None
+        w = w or E.valueset(element, self.cat)
+        vs = self.cat.valueset(w) if w else None
+        return E.to_bds(vs, null_flavor, E.NULL_FLAVOR_OID) if vs else None
+
+    def attr_code(self, element: int, attrs: dict, w: str | None = None) -> str | None:
+        """The BDS code of a coded node (its code, or the exception its null flavour stands for)."""
+        if attrs.get("code"):
+            return self.code(element, attrs["code"], attrs.get("codeSystem"), w)
+        return self.exception(element, attrs.get("nullFlavor"), w)
+
+    def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
+        """``into[element]`` = the BDS code of ``node``, when it carries one."""
+        found = self.attr_code(element, node.attrs, w) if node is not None else None
+        if found is not None:
+            into[element] = found
+
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
         stack = list(nodes)
@@ -112,8 +133,11 @@ class _Reader:
                     target = {"given": 6, "prefix": 3, "family": 4}.get(part.name)
                     if target:
                         v[target] = part.text
-        if person.gender and person.gender.code:
-            v[19] = self.code(19, person.gender.code, person.gender.code_system)
+        if person.gender:
+            gender = (self.code(19, person.gender.code, person.gender.code_system) if person.gender.code
+                      else self.exception(19, person.gender.null_flavor))
+            if gender is not None:
+                v[19] = gender
         if person.birth_time and person.birth_time.value:
             v[20] = parse_ts(person.birth_time.value)
         for extra in person.extra:
@@ -137,9 +161,7 @@ class _Reader:
     def parent(self, rel: m.Node) -> Group:
         g = Group(groep="G014")
         v = g.values
-        code = rel.child("code")
-        if code is not None and code.attrs.get("code"):
-            v[62] = self.code(62, code.attrs["code"], code.attrs.get("codeSystem"))
+        self.put_code(v, 62, rel.child("code"))
         holder = rel.child("relationshipHolder1")
         for part in holder.children if holder else []:
             a = part.attrs
@@ -152,12 +174,10 @@ class _Reader:
                         v[target] = piece.text
             elif part.name == "birthTime" and a.get("value"):
                 v[63] = parse_ts(a["value"])
-            elif part.name == "educationLevelCode" and a.get("code"):
-                v[66] = self.code(66, a["code"], a.get("codeSystem"))
+            elif part.name == "educationLevelCode":
+                self.put_code(v, 66, part)
             elif part.name == "asEmployee":
-                occupation = part.child("occupationCode")
-                if occupation is not None and occupation.attrs.get("code"):
-                    v[67] = self.code(67, occupation.attrs["code"], occupation.attrs.get("codeSystem"))
+                self.put_code(v, 67, part.child("occupationCode"))
             elif part.name == "birthPlace":
                 country = part.find("addr/country")
                 if country is not None and country.attrs.get("code"):
@@ -195,9 +215,7 @@ class _Reader:
             time = author.child("time")
             if time is not None and time.attrs.get("value"):
                 g.values[date] = parse_ts(time.attrs["value"])
-            code = author.find("responsibleParty/code")
-            if code is not None and code.attrs.get("code"):
-                g.values[source] = self.code(source, code.attrs["code"], code.attrs.get("codeSystem"))
+            self.put_code(g.values, source, author.find("responsibleParty/code"))
         note = c.extra_node("subjectOf/annotation")
         if groep == "G012" and note is not None:
             value = note.child("value")
@@ -234,8 +252,8 @@ class _Reader:
             annotation = subject.child("annotation") if subject.name == "subjectOf" else None
             code = annotation.child("code") if annotation is not None else None
             value = annotation.child("value") if annotation is not None else None
-            if code is not None and code.attrs.get("code") == str(E.RVP_MANNER) and value is not None and value.attrs.get("code"):
-                v[E.RVP_MANNER] = self.code(E.RVP_MANNER, value.attrs["code"], value.attrs.get("codeSystem"))
+            if code is not None and code.attrs.get("code") == str(E.RVP_MANNER):
+                self.put_code(v, E.RVP_MANNER, value)
 
     def care_status(self, s: m.CareStatus) -> Group | None:
         if s.element not in (1197, 487):
@@ -314,8 +332,11 @@ class _Reader:
         self.count_unread(item.extra)
 
     def value(self, n: int, val: m.Value | None) -> Any:
-        if val is None or val.null_flavor:
+        if val is None:
             return None
+        if val.null_flavor:  # a coded value's exception ("98 Anders"), else no value
+            e = self.cat.element(n)
+            return self.exception(n, val.null_flavor, e.bindings.get("value") if e else None)
         t = val.type
         if t == "PQ":
             try:
@@ -357,9 +378,7 @@ class _Reader:
                 if org is not None and org.text:
                     v[1336] = org.text
             elif extra.name == "reason":
-                value = extra.find("vaccinationReason/value")
-                if value is not None and value.attrs.get("code"):
-                    v[686] = self.code(686, value.attrs["code"], value.attrs.get("codeSystem"))
+                self.put_code(v, 686, extra.find("vaccinationReason/value"))
             elif extra.name == "causeOf2":
                 reaction = extra.child("adverseReaction")
                 value = reaction.child("value") if reaction else None
@@ -369,16 +388,14 @@ class _Reader:
                 if reported is not None and reported.attrs.get("value"):
                     v[875] = parse_ts(reported.attrs["value"])
             elif extra.name == "authorization":
-                value = extra.find("consentEvent/reasonOf/observationEvent/value")
-                if value is not None and value.attrs.get("code"):
-                    v[683] = self.code(683, value.attrs["code"], value.attrs.get("codeSystem"))
+                self.put_code(v, 683, extra.find("consentEvent/reasonOf/observationEvent/value"))
             elif extra.name == "component":
                 obs = extra.child("vaccinationObservation")
                 code = obs.child("code") if obs else None
                 value = obs.child("value") if obs else None
                 element = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
-                if element == 608 and value is not None and value.attrs.get("code"):
-                    v[608] = self.code(608, value.attrs["code"], value.attrs.get("codeSystem"))
+                if element == 608:
+                    self.put_code(v, 608, value)
                 elif element == 872 and value is not None and value.text:
                     v[872] = value.text
                 elif element == 1589 and value is not None and value.attrs.get("value") in ("true", "false"):

@@ -250,7 +250,7 @@ class _Child:
             country = rng.choices([c for c, _ in BIRTH_COUNTRIES], [w for _, w in BIRTH_COUNTRIES])[0]
             g.values[71] = country
             if rng.random() < 0.8:
-                g.values[66] = rng.choice(["02", "03", "04", "05", "06", "06", "07", "08", "08", "09"])
+                g.values[66] = rng.choice(["02", "03", "04", "05", "06", "06", "07", "08", "08", "09", "98", "00"])
             if rng.random() < 0.8:
                 g.values[67] = "01" if rng.random() < 0.8 else "02"
             out.append(g)
@@ -260,6 +260,8 @@ class _Child:
         rng = self.rng
         first = self.birth + dt.timedelta(days=min(self.age, rng.randrange(5, 30)))
         source = "01" if self.age > 16 * 365 and rng.random() < 0.5 else "02"
+        if rng.random() < 0.05:
+            source = "98"  # "Anders": an exception of the value set, written as nullFlavor OTH
         out = [Group(groep="G011", values={1163: rng.random() > 0.04, 1164: source, 1349: first})]
         if rng.random() < 0.15:
             out.append(Group(groep="G010", values={1395: rng.random() < 0.1, 1396: source, 1397: first}))
@@ -274,7 +276,7 @@ class _Child:
             when = self.birth + dt.timedelta(days=min(self.age, rng.randrange(40, 70)))
             own = self.age > 16 * 365 and rng.random() < 0.5
             ura, agb, org = self.organisation_on(when)
-            rvp = {1533: rng.random() > 0.05, 1535: "01" if own else "03", 1536: when, 1541: rng.choice(["01", "02", "02", "03"]),
+            rvp = {1533: rng.random() > 0.05, 1535: "01" if own else "03", 1536: when, 1541: rng.choice(["01", "02", "02", "03", "04"]),
                    1534: family if own else f"{rng.choice(GIRLS + BOYS)} {family}", 1537: rng.choice(PROFESSIONALS["01"]),
                    1538: ura, 1540: org}
             if rng.random() < 0.3:

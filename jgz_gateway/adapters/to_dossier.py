@@ -116,7 +116,7 @@ def _coded(version: str, element: int, bds_code: str, w: str | None, xsi: str | 
     """(XML attributes, model fields) of a coded value; exception values become a null flavour."""
     code, cs, display = _hl7_code(version, element, bds_code, w)
     attrs = {"xsi:type": xsi} if xsi else {}
-    if cs == "2.16.840.1.113883.5.1008":
+    if cs == E.NULL_FLAVOR_OID:
         attrs["nullFlavor"] = code
     else:
         attrs |= {"code": code, "codeSystem": cs}
