@@ -173,3 +173,33 @@ def test_locate_finds_the_element_of_an_observation(reference):
     assert element_at(root, base + "/hl7:subject/hl7:patient/hl7:id") == 7
     assert element_at(root, base + "/hl7:statusCode") is None
     assert element_at(root, "not an xpath ][") is None
+
+
+def test_awkward_text_survives_the_round_trip(tmp_path):
+    """Delimiters, quotes, line breaks, markup and non-ASCII in vendor text reach the DOB and come
+    back as written; only leading and trailing whitespace is dropped (mappings README)."""
+    source = tmp_path / "source"
+    export("csv-export", source, 4, 7, TODAY)
+    awkward = {
+        ("free_text.csv", "answer"): ["semi;colon", 'quote "x" and \'y\'', "line\nbreak", "tab\there",
+                                      "<tag> & &amp;", "Zoë Çelik-Øster 😀", "  padded  "],
+        ("clients.csv", "family_name"): ["Çelik;Øster", 'van "Dam"'],
+        ("vaccinations.csv", "reaction"): ["koorts; 39,5", "rood\nen gezwollen"],
+    }
+    for (name, column), values in awkward.items():
+        with open(source / name, newline="", encoding="utf-8") as fh:
+            table = list(csv.reader(fh, delimiter=";"))
+        i = table[0].index(column)
+        for row, value in zip(table[1:], values):
+            row[i] = value
+        with open(source / name, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, delimiter=";").writerows(table)
+    dob, back = tmp_path / "dob", tmp_path / "back"
+    assert migrate("csv-export", source, "hl7v3", dob, workers=1, source_options=OPTIONS,
+                   dest_options=OPTIONS).failed == 0
+    assert migrate("hl7v3", dob, "csv-export", back, workers=1, source_options=OPTIONS,
+                   dest_options=OPTIONS).failed == 0
+    for (name, column), values in awkward.items():
+        with open(back / name, newline="", encoding="utf-8") as fh:
+            got = {row[column] for row in csv.DictReader(fh, delimiter=";")}
+        assert {v.strip() for v in values} <= got, (name, column)
