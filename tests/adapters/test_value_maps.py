@@ -8,7 +8,9 @@ of an existing value of its element in a synthetic dossier, and must read back u
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 
@@ -27,13 +29,20 @@ CATALOGUE = E.catalogue("4.2.0")
 
 
 def declared_codes(name: str) -> dict[int, set[str]]:
-    """Element → every BDS code the mapping's value maps can produce for it."""
+    """Element → every BDS code the mapping's value maps can produce for it; for a code field
+    without a value map (BDS codes as such), its value set: all of it, or for the 386 countries
+    every ninth code and every exception."""
     mapping = load(shipped(name))
     codes: dict[int, set[str]] = defaultdict(set)
     for table in mapping.tables.values():
         for f in [*table.fields, *(f for kind in table.kinds.values() for f in kind)]:
             if f.values:
                 codes[f.element] |= set(f.values.values())
+            elif f.kind == "code" and E.valueset(f.element, CATALOGUE):
+                concepts = [c for c in CATALOGUE.valueset(E.valueset(f.element, CATALOGUE)).concepts if c.bds]
+                if len(concepts) > 40:
+                    concepts = [c for i, c in enumerate(concepts) if i % 9 == 0 or (c.hl7 and c.hl7.exception)]
+                codes[f.element] |= {c.bds.code for c in concepts}
     return codes
 
 
@@ -82,3 +91,39 @@ def test_every_declared_code_reads_back(name):
             again, unread = extract(read_message(write_message(dossier)), record.key)
             assert same_facts(again, record), (record.key, k)
     assert checked == sum(len(c) for c in pending.values())
+
+
+BOUNDS = {
+    "quantity": [Decimal("0"), Decimal("0.5"), Decimal("12.25"), Decimal("99999")],
+    "count": [0, 1, 250],
+    "bool": [True, False],
+    "date": [dt.date(1990, 1, 1), dt.date(2024, 2, 29)],
+    "string": ["x", "Zoë; \"Ø\" <b> & 😀", "lang " * 40],
+}
+
+
+@pytest.mark.parametrize("name", ["csv-export", "json-export"])
+def test_every_mapped_field_reads_back_at_its_bounds(name):
+    """Quantities, counts, booleans, dates and strings of every mapped element, at awkward values."""
+    mapping = load(shipped(name))
+    kinds: dict[int, str] = {}
+    for table in mapping.tables.values():
+        for f in [*table.fields, *(f for kind in table.kinds.values() for f in kind)]:
+            if not f.values and f.kind in BOUNDS:
+                kinds[f.element] = f.kind
+    base = list(generate(250, 3, TODAY))
+    for k in range(max(len(v) for v in BOUNDS.values())):
+        records = copy.deepcopy(base)
+        changed = set()
+        for element, kind in kinds.items():
+            values = BOUNDS[kind]
+            found = holders(records, element)
+            if found and k < len(values):
+                i, facts = found[0]
+                facts.values[element] = values[k]
+                changed.add(i)
+        for record in (records[i] for i in sorted(changed)):
+            dossier, dropped = build(record, "4.2.0", ENVELOPE)
+            assert not dropped, record.key
+            again, _ = extract(read_message(write_message(dossier)), record.key)
+            assert same_facts(again, record), (record.key, k)
