@@ -189,7 +189,7 @@ class _Reader:
         for i in o.ids:
             if i.root == m.OID_URA and i.extension:
                 g.values[603] = i.extension
-            elif i.root == "2.16.840.1.113883.2.4.6.1" and i.extension:
+            elif i.root == m.OID_AGB and i.extension:
                 g.values[1529] = i.extension
         if o.name:
             g.values[1506] = o.name
@@ -243,7 +243,7 @@ class _Reader:
             if i.name == "id" and i.attrs.get("extension"):
                 if i.attrs.get("root") == m.OID_URA:
                     put(E.RVP_ORG_URA, i.attrs["extension"])
-                elif i.attrs.get("root") == "2.16.840.1.113883.2.4.6.1":
+                elif i.attrs.get("root") == m.OID_AGB:
                     put(E.RVP_ORG_AGB, i.attrs["extension"])
         high = c.effective_time.high if c.effective_time is not None else None
         if high is not None and high.value:

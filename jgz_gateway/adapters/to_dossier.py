@@ -32,7 +32,6 @@ INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
 
 CS_ACT_CODE = "2.16.840.1.113883.5.4"
-OID_AGB = "2.16.840.1.113883.2.4.6.1"
 TPL = m.TEMPLATE_PREFIX
 
 
@@ -333,7 +332,7 @@ class _Builder:
         if v.get(603):
             ids.append(m.II(root=m.OID_URA, extension=v[603]))
         if v.get(1529):
-            ids.append(m.II(root=OID_AGB, extension=v[1529]))
+            ids.append(m.II(root=m.OID_AGB, extension=v[1529]))
         if not ids:
             ids.append(m.II(null_flavor="NI"))
         if 1457 in v or 1458 in v:
@@ -383,7 +382,7 @@ class _Builder:
     def rvp_recorder(self, v: dict) -> list[m.Node]:
         """G115: the JGZ employee (1537) and organisation (1538-1540) who recorded the consent."""
         ids = [node("id", {"extension": v[n], "root": root}) for n, root in
-               ((E.RVP_ORG_URA, m.OID_URA), (E.RVP_ORG_AGB, OID_AGB)) if v.get(n)]
+               ((E.RVP_ORG_URA, m.OID_URA), (E.RVP_ORG_AGB, m.OID_AGB)) if v.get(n)]
         if not (v.get(E.RVP_EMPLOYEE) or ids or v.get(E.RVP_ORG_NAME)):
             return []
         person = node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [
