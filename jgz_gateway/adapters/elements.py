@@ -19,6 +19,11 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Element, ValueSet, get_catalogue
 
+#: Yes/no elements a DOB may carry for the whole dossier, as ``careProvisionEvent/pertinentInformation/
+#: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
+#: given, R009 1167 paper dossier present. In a contact they are ordinary observations.
+DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
+
 #: Dossier-level elements carried by the message structure (patient, authors, consents...).
 DOSSIER: frozenset[int] = frozenset({
     695, 696,  # dossier id and status
@@ -35,6 +40,7 @@ DOSSIER: frozenset[int] = frozenset({
     1533, 1534, 1535, 1536, 1537, 1538, 1539, 1540, 1541, 1607,  # G115 consent data exchange RVP
     1197, 1330, 487, 488,  # G093 care status, G092 end of care
     1332, 1333, 1335,  # G083 non-BDS item without an activity
+    *DOSSIER_ANNOTATIONS,
 })
 
 #: Activity-level elements carried by the encounter itself.

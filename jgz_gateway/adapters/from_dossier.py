@@ -101,8 +101,20 @@ class _Reader:
             group = self.care_status(status)
             if group is not None:
                 f.groups.append(group)
-        self.count_unread(dossier.extra)
+        self.count_unread([n for n in dossier.extra if not self.dossier_annotation(n, f.values)])
         return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])
+
+    def dossier_annotation(self, n: m.Node, into: dict) -> bool:
+        """Read a dossier-level yes/no (E.DOSSIER_ANNOTATIONS); True when ``n`` was one."""
+        obs = n.child("annotationObsEvent") if n.name == "pertinentInformation" else None
+        code = obs.child("code") if obs is not None else None
+        value = obs.child("value") if obs is not None else None
+        number = code.attrs.get("code", "") if code is not None else ""
+        if (not number.isdigit() or int(number) not in E.DOSSIER_ANNOTATIONS or value is None
+                or value.attrs.get("value") not in ("true", "false")):
+            return False
+        into[int(number)] = value.attrs["value"] == "true"
+        return True
 
     def patient(self, p: m.Patient, f: Facts) -> None:
         v = f.values

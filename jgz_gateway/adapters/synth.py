@@ -221,6 +221,9 @@ class _Child:
             period = Group(groep="G098", values={1457: start} | ({1458: end} if end else {}))
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
         f.groups += self.consents(" ".join(p for p in (prefix, family) if p))
+        v[476] = rng.random() < 0.9  # told how the JGZ works
+        if self.birth.year < 2010:
+            v[1167] = rng.random() < 0.6  # a paper dossier from before the digital one
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
         f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
         record = Record(key=self.key, facts=f, activities=self.activities())

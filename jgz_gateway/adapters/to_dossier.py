@@ -187,6 +187,8 @@ class _Builder:
         end = next((g.values.get(488) for g in f.groups_of("G092") if g.values.get(488)), None)
         effective = m.Time(high=m.Time(value=ts(end or created.date())))
         activities = [self.activity(a) for a in record.activities]
+        consents = [self.consent(g) for g in f.groups if g.groep in E.CONSENTS]
+        annotations = [self.dossier_annotation(n, f.values[n]) for n in E.DOSSIER_ANNOTATIONS if n in f.values]
         return m.Dossier(
             bds_version=self.version,
             interaction=interaction,
@@ -200,11 +202,19 @@ class _Builder:
             effective_time=effective if status_code == "completed" else None,
             patient=self.patient(f),
             organisations=[self.organisation(g) for g in f.groups_of("G085")],
-            consents=[self.consent(g) for g in f.groups if g.groep in E.CONSENTS],
+            consents=consents,
             non_bds=[self.non_bds(g) for g in f.groups_of("G083")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
+            extra=chain(annotations, "authorization" if consents else "author"),  # schema order
         )
+
+    def dossier_annotation(self, element: int, value: Any) -> m.Node:
+        """A dossier-level yes/no (E.DOSSIER_ANNOTATIONS) as Nictiz writes it."""
+        return node("pertinentInformation", {"typeCode": "PERT"}, [
+            node("annotationObsEvent", {"classCode": "OBS", "moodCode": "EVN"}, [
+                node("templateId", {"root": f"{TPL}4{element:04d}"}), self.element_code_node(element),
+                node("value", {"xsi:type": "BL", "value": "true" if value else "false"})])])
 
     def transmission(self, interaction: str, bsn: str | None, ura: str, key: str) -> m.Transmission:
         env = self.env

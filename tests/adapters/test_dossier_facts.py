@@ -146,3 +146,18 @@ def test_rvp_consent_with_half_an_organisation_is_a_build_error(recorder, elemen
     with pytest.raises(BuildError) as info:
         build(record, "4.2.0", ENVELOPE)
     assert info.value.element == element
+
+
+def test_dossier_level_annotations_as_nictiz_writes_them(reference):
+    """476 and 1167 sit under careProvisionEvent/pertinentInformation in Nictiz's test message; they
+    read into the dossier's facts (not 'unread') and are written back there, valid."""
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7-bds327-bds400.xml").read_bytes()
+    record, unread = extract(read_message(data), "T")
+    assert (record.facts.values[476], record.facts.values[1167]) == (True, True)
+    assert 476 not in unread and 1167 not in unread
+    small = small_record()
+    small.facts.values.update({476: True, 1167: False})
+    rebuilt = write_message(build(small, "4.2.0", ENVELOPE)[0])
+    assert validate_bytes(rebuilt).valid
+    again, _ = extract(read_message(rebuilt), "T")
+    assert (again.facts.values[476], again.facts.values[1167]) == (True, False)

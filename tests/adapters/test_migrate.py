@@ -179,7 +179,7 @@ def test_awkward_text_survives_the_round_trip(tmp_path):
     """Delimiters, quotes, line breaks, markup and non-ASCII in vendor text reach the DOB and come
     back as written; only leading and trailing whitespace is dropped (mappings README)."""
     source = tmp_path / "source"
-    export("csv-export", source, 4, 7, TODAY)
+    export("csv-export", source, 12, 7, TODAY)
     awkward = {
         ("free_text.csv", "answer"): ["semi;colon", 'quote "x" and \'y\'', "line\nbreak", "tab\there",
                                       "<tag> & &amp;", "Zoë Çelik-Øster 😀", "  padded  "],
@@ -190,6 +190,7 @@ def test_awkward_text_survives_the_round_trip(tmp_path):
         with open(source / name, newline="", encoding="utf-8") as fh:
             table = list(csv.reader(fh, delimiter=";"))
         i = table[0].index(column)
+        assert len(table) > len(values), f"{name}: too few rows for the test"
         for row, value in zip(table[1:], values):
             row[i] = value
         with open(source / name, "w", newline="", encoding="utf-8") as fh:
