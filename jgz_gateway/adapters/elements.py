@@ -52,6 +52,12 @@ VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874
 #: G083 non-BDS items, at dossier level or inside an activity (whose id, 1334, is implied).
 NON_BDS: frozenset[int] = frozenset({1332, 1333, 1335})
 
+#: R047 conclusion and follow-up, carried by ``encounter/subjectOf1/conclusion``: 482 the conclusion
+#: (text) and 493 its note; per G058 an indication (485) with its intervention (483), which when it is
+#: a referral ("6 Verwijzing") names whom to (1159) and whether a letter went along (1494).
+CONCLUSION: frozenset[int] = frozenset({482, 493, 483, 485, 1159, 1494})
+INTERVENTION_REFERRAL = "6"
+
 #: Elements that are an attribute of another element's observation (methodCode).
 METHOD_OF: dict[int, int] = {236: 235, 246: 245}
 
@@ -97,7 +103,7 @@ def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
     if number in DOSSIER:
         out.add("dossier")
     if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in METHOD_OF
-            or observation(catalogue.element(number))):
+            or number in CONCLUSION or observation(catalogue.element(number))):
         out.add("activity")
     return frozenset(out)
 

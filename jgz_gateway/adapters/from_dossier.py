@@ -306,6 +306,7 @@ class _Reader:
             v[724] = parse_ts(a.effective_time.value)
         if a.reason_codes and a.reason_codes[0].code:
             v[1424] = self.code(1424, a.reason_codes[0].code, a.reason_codes[0].code_system)
+        conclusions = []  # read last: the encounter's last children
         for extra in a.extra:
             if extra.name == "performer":
                 entity = extra.child("assignedEntity")
@@ -315,6 +316,8 @@ class _Reader:
                 name = entity.find("assignedPerson/name") if entity else None
                 if name is not None and name.text:
                     v[1501] = name.text
+            elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
+                conclusions.append(extra.child("conclusion"))
             else:
                 self.count_unread([extra])
         for rubriek in a.rubrieken:
@@ -323,7 +326,40 @@ class _Reader:
             self.count_unread(rubriek.extra)
         f.groups += [self.vaccination(x) for x in a.vaccinations]
         f.groups += [self.non_bds(n) for n in a.non_bds]
+        for c in conclusions:
+            self.conclusion(c, f)
         return f
+
+    def conclusion(self, c: m.Node, into: Facts) -> None:
+        """R047 (see ``to_dossier.conclusion``); anything else inside counts as unread."""
+        for part in c.children:
+            if part.name == "text" and part.text:
+                into.values[482] = part.text
+            elif part.name == "subjectOf" and part.find("annotation/code") is not None \
+                    and part.find("annotation/code").attrs.get("code") == "493":
+                value = part.find("annotation/value")
+                if value is not None and value.text:
+                    into.values[493] = value.text
+            elif part.name == "component" and part.child("indication") is not None:
+                into.groups.append(self.indication(part.child("indication")))
+            elif part.name != "code":
+                self.count_unread([part])
+
+    def indication(self, ind: m.Node) -> Group:
+        g = Group(groep="G058")
+        v = g.values
+        self.put_code(v, 485, ind.child("value"))
+        intent = ind.find("reasonOf/actIntent")
+        referral = ind.find("reasonOf/referral")
+        if intent is not None:
+            self.put_code(v, 483, intent.child("code"))
+        elif referral is not None:
+            self.put_code(v, 483, referral.child("code"))
+            self.put_code(v, 1159, referral.find("performer/assignedEntity/code"))
+            letter = referral.find("component/additionalObservation/value")
+            if letter is not None and letter.attrs.get("value") in ("true", "false"):
+                v[1494] = letter.attrs["value"] == "true"
+        return g
 
     def item(self, item: m.Observation | m.Group, into: Facts) -> None:
         if isinstance(item, m.Group):

@@ -52,6 +52,8 @@ PROFESSIONALS = {"01": ["A. Kramer", "S. Bouali", "M. van Rijn"], "02": ["L. de 
                  "03": ["R. Tromp", "K. Lam"], "07": ["D. Pronk", "H. Vink"]}
 BIRTH_COUNTRIES = [("6030", 80), ("5022", 4), ("6043", 4), ("5007", 3), ("7028", 3), ("7009", 2), ("9003", 1),
                    ("5010", 1), ("6029", 2)]
+CONCLUSIONS = ["Groeit en ontwikkelt zich goed", "Geen bijzonderheden", "Gewicht blijft achter; over 4 weken wegen",
+               "Spraak-taalontwikkeling volgen", "Ouders gerustgesteld over huilen"]
 REACTIONS = ["koorts (38,5) de avond na vaccinatie", "rode zwelling op de prikplaats", "veel gehuild en hangerig",
              "bleek en slap, snel hersteld", "huiduitslag rond de prikplaats"]
 NOTES = [("R019", "Voorkeur tijdstip afspraak", ["ochtend", "middag", "na schooltijd"]),
@@ -344,7 +346,23 @@ class _Child:
         if rng.random() < 0.08:
             rubriek, question, answers = rng.choice(NOTES)
             a.groups.append(Group(groep="G083", values={1335: rubriek, 1332: question, 1333: rng.choice(answers)}))
+        if rng.random() < 0.3:
+            self.conclude(a)
         return a
+
+    def conclude(self, a: Facts) -> None:
+        """R047: a conclusion, now and then with indications and their follow-up (a referral: G058)."""
+        rng = self.rng
+        a.values[482] = rng.choice(CONCLUSIONS)
+        if rng.random() < 0.1:
+            a.values[493] = "Ouders hebben vragen over slapen; volgend contact navragen"
+        for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
+            intervention = rng.choice(["8", "3", "4", "5", "6", "6"])
+            g = Group(groep="G058", values={485: rng.choice(["33", "34", "35", "36", "37"]), 483: intervention})
+            if intervention == "6":
+                g.values[1159] = rng.choice(["01", "01", "03"])
+                g.values[1494] = rng.random() < 0.7
+            a.groups.append(g)
 
     def hearing(self, a: Facts) -> None:
         rng = self.rng

@@ -459,6 +459,13 @@ class _Builder:
         reasons = []
         if 1424 in v:
             reasons.append(self.coded(1424, v[1424]))
+        rubrieken = self.rubrieken(a)
+        non_bds = [self.non_bds(g) for g in a.groups_of("G083")]
+        vaccinations = [self.vaccination(g) for g in a.groups_of("G076")]
+        # the conclusion follows every other child the encounter has (schema order)
+        last = ("component3" if vaccinations else "component1" if non_bds else "pertinentInformation" if rubrieken
+                else "performer" if extra else "reasonCode" if reasons else "effectiveTime")
+        conclusion = chain(self.conclusion(a), last)
         return m.Activity(
             other_attrs={"classCode": "ENC", "moodCode": "EVN"},
             link_attrs={"typeCode": "COMP"},
@@ -468,18 +475,58 @@ class _Builder:
             status_code=m.Coded(code=status),
             effective_time=m.Time(value=ts(v[724])),
             reason_codes=reasons,
-            rubrieken=self.rubrieken(a),
-            non_bds=[self.non_bds(g) for g in a.groups_of("G083")],
-            vaccinations=[self.vaccination(g) for g in a.groups_of("G076")],
-            extra=chain(extra, "reasonCode" if reasons else "effectiveTime"),
+            rubrieken=rubrieken,
+            non_bds=non_bds,
+            vaccinations=vaccinations,
+            extra=chain(extra, "reasonCode" if reasons else "effectiveTime") + conclusion,
         )
+
+    def conclusion(self, a: Facts) -> list[m.Node]:
+        """R047: the conclusion (482), its indications and follow-ups (G058) and its note (493)."""
+        v = a.values
+        indications = a.groups_of("G058")
+        if 482 not in v:
+            if indications or 493 in v:
+                raise BuildError(482, "R047: indications or a note (493) need the conclusion (482)")
+            return []
+        parts = [self.element_code_node(482), node("text", text=str(v[482]))]
+        parts += [self.indication(g) for g in indications]
+        if v.get(493):
+            parts.append(node("subjectOf", {"typeCode": "SUBJ"}, [node("annotation", None, [  # classCode: the XSD and the rules disagree
+                self.element_code_node(493), node("value", {"xsi:type": "ST"}, text=str(v[493]))])]))
+        return [node("subjectOf1", {"typeCode": "SUBJ"}, [node("conclusion", {"classCode": "OBS", "moodCode": "EVN"}, parts)])]
+
+    def indication(self, g: Group) -> m.Node:
+        """G058: the indication (485) and, as its reason-of, the intervention (483): an intent, or a
+        referral (483 = 6) to 1159 with the letter flag 1494."""
+        v = g.values
+        for n in (485, 483):
+            if n not in v:
+                raise BuildError(n, f"G058 without element {n}")
+        if v[483] == E.INTERVENTION_REFERRAL:
+            parts = [node("code", self.coded_attrs(483, v[483]))]
+            if 1159 in v:
+                parts.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, [
+                    node("code", self.coded_attrs(1159, v[1159]))])]))
+            if 1494 in v:
+                parts.append(node("component", {"typeCode": "COMP"}, [node("additionalObservation", {"classCode": "OBS"}, [  # moodCode: the XSD and the rules disagree
+                    self.element_code_node(1494), node("value", {"xsi:type": "BL", "value": "true" if v[1494] else "false"})])]))
+            follow = node("referral", {"classCode": "PCPR", "moodCode": "RQO"}, parts)
+        else:
+            for n in (1159, 1494):
+                if n in v:
+                    raise BuildError(n, f"G058: element {n} belongs to a referral (intervention 483 = 6)")
+            follow = node("actIntent", {"classCode": "ACT", "moodCode": "INT"}, [node("code", self.coded_attrs(483, v[483]))])
+        return node("component", {"typeCode": "COMP"}, [node("indication", {"classCode": "OBS", "moodCode": "EVN"}, [
+            self.element_code_node(485), node("value", self.coded_attrs(485, v[485], xsi="CV")),
+            node("reasonOf", {"typeCode": "RSON"}, [follow])])])
 
     def rubrieken(self, a: Facts) -> list[m.Rubriek]:
         """One rubricCluster per rubriek: R018 first, then in code order; elements in number order."""
         by_rubriek: dict[str, list[tuple[int, m.Observation | m.Group]]] = {}
         methods = {E.METHOD_OF[n]: val for n, val in a.values.items() if n in E.METHOD_OF}
         for n in sorted(a.values):
-            if n in E.ACTIVITY or n in E.METHOD_OF:
+            if n in E.ACTIVITY or n in E.METHOD_OF or n in E.CONCLUSION:
                 continue
             e = self.element(n)
             if not E.observation(e):
@@ -488,7 +535,7 @@ class _Builder:
             obs = self.observation(n, a.values[n], methods.get(n))
             by_rubriek.setdefault(e.rubriek, []).append((n, obs))
         for g in a.groups:
-            if g.groep in ("G076", "G083"):
+            if g.groep in ("G076", "G083", "G058"):
                 continue
             built = self.group(g)
             if built is not None:

@@ -93,13 +93,21 @@ def test_elements_the_target_version_cannot_carry_are_counted_as_dropped():
     assert 1665 not in {o.element for o in dossier.observations()}
 
 
-def test_unread_structures_are_counted(reference):
-    # the qualification message carries R047 conclusions and more that facts do not read
+def test_conclusions_are_read_and_other_structures_counted_as_unread(reference):
+    # the qualification message's R047 conclusion is read; the ADA test message's no-show
+    # explanation (495, subjectOf/abortedEvent) and encounter note (493, subjectOf2) are not
     path = reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml"
     record, unread = extract(read_message(path.read_bytes()))
-    assert 482 in unread  # subjectOf1/conclusion
+    assert not unread
+    assert [a.values[482] for a in record.activities if 482 in a.values] == ["Kind functioneert goed"]
     assert record.facts.values[7] == "999901795"
     assert any(g.groep == "G076" for a in record.activities for g in a.groups)
+    test = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, unread = extract(read_message(test))
+    (concluded,) = [a for a in record.activities if 482 in a.values]
+    assert (concluded.values[482], concluded.values[493]) == ("Hier staat een zinnige conclusie", "Notitieblad text")
+    assert [g.values for g in concluded.groups_of("G058")] == [{485: "05", 483: "4"}, {485: "05", 483: "6", 1159: "01"}]
+    assert unread == {493: 1}  # the encounter's own note (subjectOf2), beside the conclusion's
 
 
 @pytest.mark.parametrize("objection", [True, False])

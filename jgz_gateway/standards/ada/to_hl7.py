@@ -28,14 +28,14 @@ REQUESTER_CS = "2.16.840.1.113883.2.4.4.40.411"  # W0659 Verzoeker activiteit
 INTERACTION = "REPC_IN902120NL03"
 URA = "2.16.528.1.1007.3.3"
 TPL = "2.16.840.1.113883.2.4.6.10.100."
-#: W0620 Interventie → the act that carries it (conclusion/indication/reasonOf).
-INTERVENTION_ACT = {"1": "informIntent", "2": "informIntent", "8": "informIntent", "3": "observationIntent",
-                    "5": "registrationIntent", "6": "referral"}
+#: W0620 Interventie → the act that carries it (conclusion/indication/reasonOf). The published rules
+#: allow only these two (TC01376: actIntent with a W0620 code, or referral with code 6); other
+#: intents (informIntent...) would leave the indication without its required reasonOf.
+INTERVENTION_ACT = {"6": "referral"}
 #: ADA datatype → HL7 value type, for elements without an observation template of their own.
 ADA_TYPES = {"code": "CV", "string": "ST", "text": "ST", "boolean": "BL", "datetime": "TS", "quantity": "PQ",
              "count": "INT", "ordinal": "CO"}
-ACT_CLASS = {"informIntent": ("OBS", "EVN"), "registrationIntent": ("REG", "INT"), "observationIntent": ("OBS", "INT"),
-             "referral": ("PCPR", "RQO"), "actIntent": ("ACT", "INT")}
+ACT_CLASS = {"referral": ("PCPR", "RQO"), "actIntent": ("ACT", "INT")}
 
 
 #: Child order of an encounter and of an observation (REPC_MT902000NL03), for parts added late.
