@@ -306,7 +306,7 @@ class _Reader:
             v[724] = parse_ts(a.effective_time.value)
         if a.reason_codes and a.reason_codes[0].code:
             v[1424] = self.code(1424, a.reason_codes[0].code, a.reason_codes[0].code_system)
-        conclusions = []  # read last: the encounter's last children
+        conclusions, notes = [], []  # read last: the encounter's last children
         for extra in a.extra:
             if extra.name == "performer":
                 entity = extra.child("assignedEntity")
@@ -318,6 +318,9 @@ class _Reader:
                     v[1501] = name.text
             elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
                 conclusions.append(extra.child("conclusion"))
+            elif extra.name == "subjectOf2" and extra.find("annotation/code") is not None \
+                    and extra.find("annotation/code").attrs.get("code") == "493":
+                notes.append(extra)
             else:
                 self.count_unread([extra])
         for rubriek in a.rubrieken:
@@ -328,6 +331,12 @@ class _Reader:
         f.groups += [self.non_bds(n) for n in a.non_bds]
         for c in conclusions:
             self.conclusion(c, f)
+        for note in notes:  # the encounter's own note (493): the record has one, the conclusion's first
+            value = note.find("annotation/value")
+            if 493 not in v and value is not None and value.text:
+                v[493] = value.text
+            else:
+                self.count_unread([note])
         return f
 
     def conclusion(self, c: m.Node, into: Facts) -> None:

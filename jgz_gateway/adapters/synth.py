@@ -348,6 +348,8 @@ class _Child:
             a.groups.append(Group(groep="G083", values={1335: rubriek, 1332: question, 1333: rng.choice(answers)}))
         if rng.random() < 0.3:
             self.conclude(a)
+        elif rng.random() < 0.03:
+            a.values[493] = "Afspraak verzet op verzoek van ouders"  # a note without a conclusion
         return a
 
     def conclude(self, a: Facts) -> None:

@@ -482,12 +482,16 @@ class _Builder:
         )
 
     def conclusion(self, a: Facts) -> list[m.Node]:
-        """R047: the conclusion (482), its indications and follow-ups (G058) and its note (493)."""
+        """R047: the conclusion (482), its indications and follow-ups (G058) and its note (493);
+        a note without a conclusion is the encounter's own annotation (subjectOf2)."""
         v = a.values
         indications = a.groups_of("G058")
         if 482 not in v:
-            if indications or 493 in v:
-                raise BuildError(482, "R047: indications or a note (493) need the conclusion (482)")
+            if indications:
+                raise BuildError(482, "R047: indications need the conclusion (482)")
+            if v.get(493):  # a note without a conclusion: the encounter's own annotation
+                return [node("subjectOf2", {"typeCode": "SUBJ"}, [node("annotation", None, [
+                    self.element_code_node(493), node("value", {"xsi:type": "ST"}, text=str(v[493]))])])]
             return []
         parts = [self.element_code_node(482), node("text", text=str(v[482]))]
         parts += [self.indication(g) for g in indications]

@@ -81,8 +81,14 @@ def test_every_declared_code_reads_back(name):
         changed = set()
         for element, codes in pending.items():
             if k < len(codes):
-                i, facts = holders(records, element)[0]
+                found = holders(records, element)
+                if element == 483:  # an intervention other than a referral must not carry 1159 or 1494
+                    found = [h for h in found if not {1159, 1494} & set(h[1].values)] or found
+                i, facts = found[0]
                 facts.values[element] = codes[k]
+                if element == 483 and codes[k] != E.INTERVENTION_REFERRAL:
+                    facts.values.pop(1159, None)
+                    facts.values.pop(1494, None)
                 changed.add(i)
                 checked += 1
         for record in (records[i] for i in sorted(changed)):
