@@ -66,6 +66,15 @@ class _Reader:
             return self.code(element, attrs["code"], attrs.get("codeSystem"), w)
         return self.exception(element, attrs.get("nullFlavor"), w)
 
+    def put_coded(self, into: dict, element: int, coded: m.Coded | None) -> None:
+        """``into[element]`` = the BDS code of a typed coded value, when it carries one."""
+        if coded is None:
+            return
+        found = (self.code(element, coded.code, coded.code_system) if coded.code
+                 else self.exception(element, coded.null_flavor))
+        if found is not None:
+            into[element] = found
+
     def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of ``node``, when it carries one."""
         found = self.attr_code(element, node.attrs, w) if node is not None else None
@@ -145,11 +154,7 @@ class _Reader:
                     target = {"given": 6, "prefix": 3, "family": 4}.get(part.name)
                     if target:
                         v[target] = part.text
-        if person.gender:
-            gender = (self.code(19, person.gender.code, person.gender.code_system) if person.gender.code
-                      else self.exception(19, person.gender.null_flavor))
-            if gender is not None:
-                v[19] = gender
+        self.put_coded(v, 19, person.gender)
         if person.birth_time and person.birth_time.value:
             v[20] = parse_ts(person.birth_time.value)
         for extra in person.extra:
@@ -300,19 +305,16 @@ class _Reader:
         v = f.values
         if a.ids and a.ids[0].extension:
             v[1377] = a.ids[0].extension
-        if a.code and a.code.code:
-            v[494] = self.code(494, a.code.code, a.code.code_system)
+        self.put_coded(v, 494, a.code)
         if a.effective_time and a.effective_time.value:
             v[724] = parse_ts(a.effective_time.value)
-        if a.reason_codes and a.reason_codes[0].code:
-            v[1424] = self.code(1424, a.reason_codes[0].code, a.reason_codes[0].code_system)
+        if a.reason_codes:
+            self.put_coded(v, 1424, a.reason_codes[0])
         conclusions, notes = [], []  # read last: the encounter's last children
         for extra in a.extra:
             if extra.name == "performer":
                 entity = extra.child("assignedEntity")
-                code = entity.child("code") if entity else None
-                if code is not None and code.attrs.get("code"):
-                    v[1599] = self.code(1599, code.attrs["code"], code.attrs.get("codeSystem"))
+                self.put_code(v, 1599, entity.child("code") if entity else None)
                 name = entity.find("assignedPerson/name") if entity else None
                 if name is not None and name.text:
                     v[1501] = name.text
