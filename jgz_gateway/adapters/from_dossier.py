@@ -266,11 +266,8 @@ class _Reader:
         if high is not None and high.value:
             v[E.RVP_END] = parse_ts(high.value)
         for subject in c.extra:
-            annotation = subject.child("annotation") if subject.name == "subjectOf" else None
-            code = annotation.child("code") if annotation is not None else None
-            value = annotation.child("value") if annotation is not None else None
-            if code is not None and code.attrs.get("code") == str(E.RVP_MANNER):
-                self.put_code(v, E.RVP_MANNER, value)
+            if subject.name == "subjectOf" and _annotates(subject, E.RVP_MANNER):
+                self.put_code(v, E.RVP_MANNER, subject.find("annotation/value"))
 
     def care_status(self, s: m.CareStatus) -> Group | None:
         if s.element not in (1197, 487):
@@ -320,8 +317,7 @@ class _Reader:
                     v[1501] = name.text
             elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
                 conclusions.append(extra.child("conclusion"))
-            elif extra.name == "subjectOf2" and extra.find("annotation/code") is not None \
-                    and extra.find("annotation/code").attrs.get("code") == "493":
+            elif extra.name == "subjectOf2" and _annotates(extra, 493):
                 notes.append(extra)
             else:
                 self.count_unread([extra])
@@ -346,8 +342,7 @@ class _Reader:
         for part in c.children:
             if part.name == "text" and part.text:
                 into.values[482] = part.text
-            elif part.name == "subjectOf" and part.find("annotation/code") is not None \
-                    and part.find("annotation/code").attrs.get("code") == "493":
+            elif part.name == "subjectOf" and _annotates(part, 493):
                 value = part.find("annotation/value")
                 if value is not None and value.text:
                     into.values[493] = value.text
@@ -464,6 +459,12 @@ class _Reader:
             else:
                 self.count_unread([extra])
         return g
+
+
+def _annotates(link: m.Node, element: int) -> bool:
+    """``link/annotation`` is coded as BDS element ``element``."""
+    code = link.find("annotation/code")
+    return code is not None and code.attrs.get("code") == str(element)
 
 
 def extract(dossier: m.Dossier, key: str | None = None, version: str | None = None) -> tuple[Record, Counter[int]]:

@@ -68,6 +68,11 @@ def node(name: str, attrs: dict[str, str] | None = None, children: list[m.Node] 
     return construct(m.Node, {"name": name, "attrs": attrs or {}, "children": children or [], "text": text})
 
 
+def st(text: Any) -> m.Node:
+    """A string ``value``."""
+    return node("value", {"xsi:type": "ST"}, text=str(text))
+
+
 def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
     """Mark verbatim nodes to follow each other, the first after ``first_after``."""
     after = first_after
@@ -377,17 +382,21 @@ class _Builder:
         if rvp:
             extra += self.rvp_recorder(v)
         if g.groep == "G012" and v.get(1407):
-            extra.append(node("subjectOf", None, [node("annotation", None, [
-                self.element_code_node(1407), node("value", {"xsi:type": "ST"}, text=v[1407])])]))
+            extra.append(self.annotation("subjectOf", None, 1407, st(v[1407])))
         if rvp and E.RVP_MANNER in v:
-            extra.append(node("subjectOf", {"typeCode": "SUBJ"}, [node("annotation", None, [
-                self.element_code_node(E.RVP_MANNER), node("value", self.coded_attrs(E.RVP_MANNER, v[E.RVP_MANNER], xsi="CV"))])]))
+            extra.append(self.annotation("subjectOf", {"typeCode": "SUBJ"}, E.RVP_MANNER,
+                                         node("value", self.coded_attrs(E.RVP_MANNER, v[E.RVP_MANNER], xsi="CV"))))
         return m.Consent(
             element=yes_no, code=self.element_code(yes_no), negation_ind=m.Consent.negation_for(yes_no, bool(v[yes_no])),
             effective_time=m.Time(high=m.Time(value=ts(v[E.RVP_END]))) if rvp and E.RVP_END in v else None,
             other_attrs={"classCode": "CONS", "moodCode": "EVN"},
             link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"},
             extra=chain(extra, "effectiveTime" if rvp and E.RVP_END in v else "code"))
+
+    def annotation(self, link: str, link_attrs: dict | None, element: int, value: m.Node) -> m.Node:
+        """``link/annotation`` with BDS element ``element`` and its ``value`` (consent remarks, notes).
+        No classCode: the XSD fixes OBS where the rules want ACT."""
+        return node(link, link_attrs, [node("annotation", None, [self.element_code_node(element), value])])
 
     def rvp_recorder(self, v: dict) -> list[m.Node]:
         """G115: the JGZ employee (1537) and organisation (1538-1540) who recorded the consent."""
@@ -490,14 +499,12 @@ class _Builder:
             if indications:
                 raise BuildError(482, "R047: indications need the conclusion (482)")
             if v.get(493):  # a note without a conclusion: the encounter's own annotation
-                return [node("subjectOf2", {"typeCode": "SUBJ"}, [node("annotation", None, [
-                    self.element_code_node(493), node("value", {"xsi:type": "ST"}, text=str(v[493]))])])]
+                return [self.annotation("subjectOf2", {"typeCode": "SUBJ"}, 493, st(v[493]))]
             return []
         parts = [self.element_code_node(482), node("text", text=str(v[482]))]
         parts += [self.indication(g) for g in indications]
         if v.get(493):
-            parts.append(node("subjectOf", {"typeCode": "SUBJ"}, [node("annotation", None, [  # classCode: the XSD and the rules disagree
-                self.element_code_node(493), node("value", {"xsi:type": "ST"}, text=str(v[493]))])]))
+            parts.append(self.annotation("subjectOf", {"typeCode": "SUBJ"}, 493, st(v[493])))
         return [node("subjectOf1", {"typeCode": "SUBJ"}, [node("conclusion", {"classCode": "OBS", "moodCode": "EVN"}, parts)])]
 
     def indication(self, g: Group) -> m.Node:

@@ -26,6 +26,11 @@ def table(path: Path) -> list[list[str]]:
         return list(csv.reader(fh, delimiter=";"))
 
 
+def write_table(path: Path, rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+
+
 def mapped_columns(path: Path, unmapped: set[str]) -> list[list[str]]:
     rows = table(path)
     keep = [i for i, c in enumerate(rows[0]) if c not in unmapped]
@@ -84,8 +89,7 @@ def test_failed_dossier_gets_an_error_file_naming_source_record_and_field(small_
     line = next(i for i, r in enumerate(rows) if i and r[header.index("code")] == "GEWICHT")
     rows[line][header.index("value")] = "zwaar"
     client = rows[line][header.index("client_id")]
-    with open(small_source / "measurements.csv", "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    write_table(small_source / "measurements.csv", rows)
     dob = tmp_path / "dob"
     summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
     assert (summary.written, summary.failed) == (11, 1)
@@ -95,8 +99,7 @@ def test_failed_dossier_gets_an_error_file_naming_source_record_and_field(small_
     assert not (dob / f"{client}.xml").exists()
     # fixed and run again: only that dossier is written, and its error file goes
     rows[line][header.index("value")] = "12,5"
-    with open(small_source / "measurements.csv", "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    write_table(small_source / "measurements.csv", rows)
     summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
     assert (summary.written, summary.skipped, summary.failed) == (1, 11, 0)
     assert not (dob / ERRORS_DIR / f"{client}.txt").exists()
@@ -108,8 +111,7 @@ def test_invalid_output_error_file_lists_the_findings(small_source, tmp_path):
     for r in rows[1:2]:
         r[header.index("care_end")] = ""  # a DOB needs end of care as well as status in care
         r[header.index("care_end_date")] = ""
-    with open(small_source / "clients.csv", "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    write_table(small_source / "clients.csv", rows)
     dob = tmp_path / "dob"
     summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
     assert summary.failed == 1
@@ -149,8 +151,7 @@ def test_validation_errors_name_the_source_field(small_source, tmp_path):
     rows = table(small_source / "clients.csv")
     header = rows[0]
     rows[2][header.index("bsn")] = "123456789"  # fails the 11-proef
-    with open(small_source / "clients.csv", "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
+    write_table(small_source / "clients.csv", rows)
     dob = tmp_path / "dob"
     summary = migrate("csv-export", small_source, "hl7v3", dob, source_options=OPTIONS, dest_options=OPTIONS)
     assert summary.failed == 1
@@ -187,14 +188,12 @@ def test_awkward_text_survives_the_round_trip(tmp_path):
         ("vaccinations.csv", "reaction"): ["koorts; 39,5", "rood\nen gezwollen"],
     }
     for (name, column), values in awkward.items():
-        with open(source / name, newline="", encoding="utf-8") as fh:
-            table = list(csv.reader(fh, delimiter=";"))
-        i = table[0].index(column)
-        assert len(table) > len(values), f"{name}: too few rows for the test"
-        for row, value in zip(table[1:], values):
+        rows = table(source / name)
+        i = rows[0].index(column)
+        assert len(rows) > len(values), f"{name}: too few rows for the test"
+        for row, value in zip(rows[1:], values):
             row[i] = value
-        with open(source / name, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh, delimiter=";").writerows(table)
+        write_table(source / name, rows)
     dob, back = tmp_path / "dob", tmp_path / "back"
     assert migrate("csv-export", source, "hl7v3", dob, workers=1, source_options=OPTIONS,
                    dest_options=OPTIONS).failed == 0

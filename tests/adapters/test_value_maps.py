@@ -35,7 +35,7 @@ def declared_codes(name: str) -> dict[int, set[str]]:
     mapping = load(shipped(name))
     codes: dict[int, set[str]] = defaultdict(set)
     for table in mapping.tables.values():
-        for f in [*table.fields, *(f for kind in table.kinds.values() for f in kind)]:
+        for f in table.all_fields():
             if f.values:
                 codes[f.element] |= set(f.values.values())
             elif f.kind == "code" and E.valueset(f.element, CATALOGUE):
@@ -114,7 +114,7 @@ def test_every_mapped_field_reads_back_at_its_bounds(name):
     mapping = load(shipped(name))
     kinds: dict[int, str] = {}
     for table in mapping.tables.values():
-        for f in [*table.fields, *(f for kind in table.kinds.values() for f in kind)]:
+        for f in table.all_fields():
             if not f.values and f.kind in BOUNDS:
                 kinds[f.element] = f.kind
     base = list(generate(250, 3, TODAY))
