@@ -60,26 +60,23 @@ class _Reader:
         vs = self.cat.valueset(w) if w else None
         return E.to_bds(vs, null_flavor, E.NULL_FLAVOR_OID) if vs else None
 
-    def attr_code(self, element: int, attrs: dict, w: str | None = None) -> str | None:
-        """The BDS code of a coded node (its code, or the exception its null flavour stands for)."""
-        if attrs.get("code"):
-            return self.code(element, attrs["code"], attrs.get("codeSystem"), w)
-        return self.exception(element, attrs.get("nullFlavor"), w)
+    def coded_value(self, element: int, code: str | None, code_system: str | None, null_flavor: str | None,
+                    w: str | None = None) -> str | None:
+        """The BDS code of a coded value: its code, or the exception its null flavour stands for."""
+        if code:
+            return self.code(element, code, code_system, w)
+        return self.exception(element, null_flavor, w)
+
+    def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
+        """``into[element]`` = the BDS code of a coded node, when it carries one."""
+        if node is not None:
+            a = node.attrs
+            _put(into, element, self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w))
 
     def put_coded(self, into: dict, element: int, coded: m.Coded | None) -> None:
         """``into[element]`` = the BDS code of a typed coded value, when it carries one."""
-        if coded is None:
-            return
-        found = (self.code(element, coded.code, coded.code_system) if coded.code
-                 else self.exception(element, coded.null_flavor))
-        if found is not None:
-            into[element] = found
-
-    def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
-        """``into[element]`` = the BDS code of ``node``, when it carries one."""
-        found = self.attr_code(element, node.attrs, w) if node is not None else None
-        if found is not None:
-            into[element] = found
+        if coded is not None:
+            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor))
 
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
@@ -248,20 +245,16 @@ class _Reader:
             n = c.extra_node(path)
             return n.text if n is not None and n.text else None
 
-        def put(element: int, value) -> None:
-            if value is not None:
-                v[element] = value
-
-        put(E.RVP_SOURCE_NAME, text("author/responsibleParty/agentPerson/name"))
-        put(E.RVP_EMPLOYEE, text("consultant/assignedEntity1/assignedPerson/name"))
-        put(E.RVP_ORG_NAME, text("consultant/assignedEntity1/representedOrganization/name"))
+        _put(v, E.RVP_SOURCE_NAME, text("author/responsibleParty/agentPerson/name"))
+        _put(v, E.RVP_EMPLOYEE, text("consultant/assignedEntity1/assignedPerson/name"))
+        _put(v, E.RVP_ORG_NAME, text("consultant/assignedEntity1/representedOrganization/name"))
         org = c.extra_node("consultant/assignedEntity1/representedOrganization")
         for i in org.children if org is not None else ():
             if i.name == "id" and i.attrs.get("extension"):
                 if i.attrs.get("root") == m.OID_URA:
-                    put(E.RVP_ORG_URA, i.attrs["extension"])
+                    v[E.RVP_ORG_URA] = i.attrs["extension"]
                 elif i.attrs.get("root") == m.OID_AGB:
-                    put(E.RVP_ORG_AGB, i.attrs["extension"])
+                    v[E.RVP_ORG_AGB] = i.attrs["extension"]
         high = c.effective_time.high if c.effective_time is not None else None
         if high is not None and high.value:
             v[E.RVP_END] = parse_ts(high.value)
@@ -459,6 +452,11 @@ class _Reader:
             else:
                 self.count_unread([extra])
         return g
+
+
+def _put(into: dict, element: int, value) -> None:
+    if value is not None:
+        into[element] = value
 
 
 def _annotates(link: m.Node, element: int) -> bool:
