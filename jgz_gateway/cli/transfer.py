@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from .messages import fail, read_dossier_file
 
 certs_app = typer.Typer(help="Test PKI (never production keys).", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisation directory.", no_args_is_help=True)
@@ -26,18 +27,13 @@ app.add_typer(audit_app, name="audit")
 ConfigOpt = typer.Option(None, "--config", "-c", help="gateway TOML file (JGZ_* environment variables override it)")
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _settings(config: Optional[Path], *, check: bool = True):
     from ..settings import SettingsError, load
 
     try:
         return load(config, check=check)
     except SettingsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _store(config: Optional[Path]):
@@ -56,17 +52,17 @@ def certs_init(
     from ..transfer.pki import TestPki
 
     if key_size not in (2048, 3072, 4096):
-        _fail("--key-size must be 2048, 3072 or 4096")
+        fail("--key-size must be 2048, 3072 or 4096")
     orgs = []
     for item in org:
         ura, _, name = item.partition(":")
         if not (len(ura) == 8 and ura.isdigit()) or not name:
-            _fail(f"--org {item!r}: expected URA:NAME with an 8-digit URA")
+            fail(f"--org {item!r}: expected URA:NAME with an 8-digit URA")
         orgs.append((ura, name))
     try:
         pki = TestPki.init(directory, orgs, key_size=key_size)
     except (FileExistsError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"test PKI in {pki.root_dir}: trust anchors {pki.anchors.name}, CRLs {pki.crl.name}")
     for ura, name in orgs:
         typer.echo(f"  {ura} {name}: {pki.chain(ura)} + {pki.key(ura)}")
@@ -93,14 +89,14 @@ def orgs_add(
         try:
             pem = certificate.read_text()
         except OSError as exc:
-            _fail(f"--cert {certificate}: {exc.strerror}")
+            fail(f"--cert {certificate}: {exc.strerror}")
     entry = directory.OrgEntry(ura, name, application_id, endpoint, tuple(bds), transport, region, pem)
     store = _store(config)
     try:
         with store.begin() as s:
             directory.add(s, entry, replace=replace)
     except directory.DirectoryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"added {ura} {name}")
 
 
@@ -133,31 +129,8 @@ def orgs_show(ura: str, config: Optional[Path] = ConfigOpt) -> None:
         with _store(config).begin() as s:
             e = directory.get(s, ura)
     except directory.DirectoryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(_org_dict(e), indent=2))
-
-
-def _read_dossier(path: Path):
-    from ..standards import xmlsafe
-    from ..standards.hl7v3 import MessageError, read_message
-    from ..standards.model import Dossier
-
-    try:
-        data = xmlsafe.read_file(path)  # refused before reading when larger than any message may be
-    except OSError as exc:
-        _fail(f"{path}: {exc.strerror}")
-    except xmlsafe.XmlRejected as exc:
-        _fail(f"{path}: {exc.message}")
-    try:
-        if data.lstrip().startswith(b"{"):
-            return Dossier.model_validate_json(data)
-        return read_message(data)
-    except xmlsafe.XmlRejected as exc:
-        _fail(f"{path}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""))
-    except MessageError as exc:
-        _fail(f"{path}: {exc.message} at {exc.xpath}")
-    except ValueError as exc:
-        _fail(f"{path}: not a dossier JSON: {str(exc).splitlines()[0]}")
 
 
 @app.command("send")
@@ -174,15 +147,15 @@ def send(
     from ..transfer.sender import TransferRefused
 
     settings = _settings(config)
-    d = _read_dossier(dossier)
+    d = read_dossier_file(dossier)
     store = Store(settings.database_url)
     outbox = outbox_for(settings, store)
     try:
         row = outbox.enqueue(d, to, user=f"cli:{settings.uzi_system_id}")
     except TransferRefused as exc:
-        _fail(f"not sent [{exc.rule}]: {exc.message}", 1)
+        fail(f"not sent [{exc.rule}]: {exc.message}", 1)
     except directory.DirectoryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"transfer {row.id} queued (message {row.message_id})")
     if deliver:
         outbox.deliver(row.id)
@@ -218,7 +191,7 @@ def transfers_show(transfer_id: str, config: Optional[Path] = ConfigOpt) -> None
     with _store(config).begin() as s:
         t = s.get(Transfer, transfer_id)
         if t is None:
-            _fail(f"no transfer {transfer_id}")
+            fail(f"no transfer {transfer_id}")
         out = {"id": t.id, "state": t.state, "alert": t.alert, "receiver_ura": t.receiver_ura, "message_id": t.message_id,
                "dossier_id": t.dossier_id, "interaction": t.interaction, "attempts": t.attempts,
                "next_attempt_at": t.next_attempt_at.isoformat(), "expires_at": t.expires_at.isoformat(),

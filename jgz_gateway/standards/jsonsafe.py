@@ -8,9 +8,9 @@ never a traceback (Python's decoder raises ``RecursionError`` on deep nesting).
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
+from . import xmlsafe
 from .xmlsafe import MAX_BYTES, InputRejected
 
 
@@ -34,8 +34,8 @@ def loads(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:
 
 def read_file(path, *, max_bytes: int = MAX_BYTES) -> Any:
     """A JSON file's content, refused before reading when too large. ``OSError`` passes through."""
-    size = os.path.getsize(path)
-    if size > max_bytes:
-        raise JsonRejected("JGZ-JSON-SIZE", f"document is {size:,} bytes; the limit is {max_bytes:,} bytes")
-    with open(path, "rb") as fh:
-        return loads(fh.read(), max_bytes=max_bytes)
+    try:
+        data = xmlsafe.read_file(path, max_bytes=max_bytes)  # the same bounded read as for XML
+    except xmlsafe.XmlRejected as exc:
+        raise JsonRejected("JGZ-JSON-SIZE", exc.message) from None
+    return loads(data, max_bytes=max_bytes)
