@@ -205,6 +205,7 @@ class _Writer:
         self.used_values: set[tuple[int, int]] = set()  # (id(facts), element)
         self.used_groups: set[int] = set()
         self.bundle: Bundle = {name: [] for name in mapping.tables}
+        self.key = record.key  # the client's key in the rows written (set by bundle_of)
 
     def render(self, table: Table, f: Field, value: Any) -> Any:
         try:
@@ -249,11 +250,11 @@ class _Writer:
     def base(self, table: Table, link: str | None, index: int) -> Row:
         data: dict[str, Any] = {}
         if table.client and not self.nested:
-            data[table.client] = self.record.key
+            data[table.client] = self.key
         if table.link and link is not None and not self.nested:
             data[table.link] = link
         if table.key and table.role in ("dossier", "detail"):
-            put(data, table.key, f"{link or self.record.key}.{index}", self.nested)
+            put(data, table.key, f"{link or self.key}.{index}", self.nested)
         return Row(data=data, link=link)
 
     def rows_for(self, table: Table, facts: Facts, link: str | None) -> None:
@@ -298,6 +299,9 @@ class _Writer:
         row = Row(data={})
         put(row.data, client.key, record.key, self.nested)
         self.fill(client, list(client.fields), record.facts, row.data)
+        # the key as the client row ends up with (its key field may be a mapped element, the dossier
+        # id 695, which need not be the record's key): every other table links to that
+        self.key = str(get(row.data, client.key, self.nested) or record.key)
         self.bundle[client.name].append(row)
         for table in m.tables.values():
             if table.role == "dossier" or (table.role == "detail" and table.optional):
@@ -309,7 +313,7 @@ class _Writer:
             table = activity_tables[0]
             arow = Row(data={})
             if table.client and not self.nested:
-                arow.data[table.client] = record.key
+                arow.data[table.client] = self.key
             self.fill(table, list(table.fields), facts, arow.data)
             link = self.activity_key(table, facts)
             arow.link = link

@@ -203,3 +203,17 @@ def test_awkward_text_survives_the_round_trip(tmp_path):
         with open(back / name, newline="", encoding="utf-8") as fh:
             got = {row[column] for row in csv.DictReader(fh, delimiter=";")}
         assert {v.strip() for v in values} <= got, (name, column)
+
+
+@pytest.mark.parametrize("vendor", ["csv-export", "json-export"])
+def test_a_nictiz_message_migrates_to_a_vendor_format_and_back(reference, tmp_path, vendor):
+    """The client row's key is its dossier id (695), not the source file's name: every other table
+    must link to that key, or the way back finds the organisations, consents and contacts orphaned."""
+    source = tmp_path / "source"
+    source.mkdir()
+    message = reference / "hl7v3/examples/nl03-jgz7.0/DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"
+    (source / message.name).write_bytes(message.read_bytes())
+    out = migrate("hl7v3", source, vendor, tmp_path / "vendor", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (out.written, out.failed) == (1, 0)
+    back = migrate(vendor, tmp_path / "vendor", "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (back.written, back.failed) == (1, 0)
