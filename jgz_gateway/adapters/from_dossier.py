@@ -168,8 +168,9 @@ class _Reader:
             target = {"streetName": 11, "houseNumber": 12, "postalCode": 16, "city": 10}.get(part.name)
             if target and part.text is not None:
                 g.values[target] = int(part.text) if target == 12 and part.text.isdigit() else part.text
-            elif part.name == "country" and part.attrs.get("code"):
-                g.values[630] = part.attrs["code"]
+            elif part.name == "country":
+                _put(g.values, 630, self.coded_value(630, part.attrs.get("code"), part.attrs.get("codeSystem"),
+                                                     part.attrs.get("nullFlavor")))
         return g
 
     def parent(self, rel: m.Node) -> Group:
@@ -194,8 +195,9 @@ class _Reader:
                 self.put_code(v, 67, part.child("occupationCode"))
             elif part.name == "birthPlace":
                 country = part.find("addr/country")
-                if country is not None and country.attrs.get("code"):
-                    v[71] = country.attrs["code"]
+                if country is not None:
+                    _put(v, 71, self.coded_value(71, country.attrs.get("code"), country.attrs.get("codeSystem"),
+                                                 country.attrs.get("nullFlavor")))
         return g
 
     def organisation(self, o: m.Organization) -> Group:

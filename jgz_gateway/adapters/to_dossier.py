@@ -305,8 +305,11 @@ class _Builder:
         return node("addr", attrs, parts)
 
     def country(self, element: int, code: str) -> m.Node:
-        """``country`` with the code and, as the schematron wants, its name as text."""
+        """``country`` with the code and, as the schematron wants, its name as text; "unknown"
+        (W0014's exception UNK) is a null flavour, not a code of BRP table 34 (TC04121)."""
         code, cs, display = self.code(element, code)
+        if cs == E.NULL_FLAVOR_OID:
+            return node("country", {"nullFlavor": code})
         return node("country", {"code": code, "codeSystem": cs}, text=display or code)
 
     def phone(self, g: Group) -> m.Node:
@@ -331,8 +334,11 @@ class _Builder:
                 node("employerOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE", "nullFlavor": "NI",
                                               "xsi:nil": "true"})]))
         if 71 in v:
-            holder.append(node("birthPlace", None, [node("addr", None, [
-                self.country(71, v[71])])]))
+            country = self.country(71, v[71])
+            if "nullFlavor" in country.attrs:  # a parent's birthPlace/addr needs a coded country (TC04493)
+                self.dropped[71] += 1
+            else:
+                holder.append(node("birthPlace", None, [node("addr", None, [country])]))
         code = self.coded_attrs(62, v[62]) if 62 in v else {"nullFlavor": "UNK"}
         return node("personalRelationship", {"classCode": "PRS"}, [
             node("code", code), node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])

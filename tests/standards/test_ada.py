@@ -208,3 +208,19 @@ def test_synthetic_dossiers_survive_ada_and_stay_valid():
         report = validate_bytes(write_message(back))
         assert report.valid, [(f.rule, f.message) for f in report.errors][:3]
         assert {o.element for o in back.observations()} <= {o.element for o in dossier.observations()}
+
+
+def test_unknown_country_is_a_null_flavour_both_ways(reference):
+    """W0014's exception "unknown" (UNK, the null-flavour code system) cannot be a BRP table 34
+    code (TC04121): it becomes ``country/@nullFlavor`` and comes back as the same ADA code."""
+    data = (ADA / "instances" / PAIRS["test"][0]).read_bytes()
+    unknown = b'code="UNK" codeSystem="2.16.840.1.113883.5.1008" displayName="onbekend"'
+    land = b'<land code="6030" codeSystem="2.16.840.1.113883.2.4.4.16.34" displayName="Nederland"'
+    assert land in data
+    reading = read_ada_message(data.replace(land, b"<land " + unknown), reference_date=date(2023, 2, 6))
+    message = etree.tostring(reading.root)
+    countries = reading.root.findall(f".//{H}patient/{H}addr/{H}country")
+    assert [c.attrib for c in countries] == [{"nullFlavor": "UNK"}]
+    assert not [f for f in validate_bytes(message).findings if "country" in f.xpath], message
+    back = etree.fromstring(write_ada(read_message(message)))
+    assert [(x.get("code"), x.get("codeSystem")) for x in back.iter("land")] == [("UNK", "2.16.840.1.113883.5.1008")]

@@ -134,6 +134,11 @@ class Writer:
             attrs["originalText"] = text.text
         return attrs
 
+    def country(self, node) -> dict:
+        """A ``country`` (its name is the text, not a displayName) as ADA code attributes."""
+        return self.coded(node) if node.get("nullFlavor") else {
+            "code": node.get("code"), "codeSystem": node.get("codeSystem"), "displayName": node.text}
+
     def null_display(self, nf: str, concept: Concept | None) -> str | None:
         element = self.tpl.element(concept.number) if concept is not None and concept.number else None
         vs = self.tpl.valueset(element.valueset) if element is not None and element.valueset else None
@@ -286,8 +291,7 @@ class Writer:
             if county is not None and county.text:
                 r003.add("geboorteplaats", {"value": county.text})
             if country is not None:
-                r003.add("geboorteland", {"code": country.get("code"), "codeSystem": country.get("codeSystem"),
-                                          "displayName": country.text})
+                r003.add("geboorteland", self.country(country))
         for addr in kids(patient, "addr"):
             self.address(r003.add("groep_g001_adres_client"), addr)
         for tel in kids(patient, "telecom"):
@@ -336,7 +340,7 @@ class Writer:
             group.add("gemeente", {"code": county.get("code"), "codeSystem": county.get("codeSystem"), "displayName": county.text})
         country = first(addr, "country")
         if country is not None:
-            group.add("land", {"code": country.get("code"), "codeSystem": country.get("codeSystem"), "displayName": country.text})
+            group.add("land", self.country(country))
         period = first(addr, "useablePeriod")
         if period is not None:
             sub = group.add("groep_g096_periode_geldigheid_adres_client")

@@ -156,6 +156,14 @@ class Reader:
     def val(node, attr="value"):
         return node.get(attr) if node is not None else None
 
+    @staticmethod
+    def country(addr, ada: etree._Element) -> etree._Element:
+        """An address's ``country``, its name as text; "unknown" (the null-flavour code system,
+        W0014's exception UNK) is a null flavour: the code system must be BRP table 34 (TC04121)."""
+        if ada.get("nullFlavor") or ada.get("codeSystem") == NULL_FLAVOR_CS:
+            return el(addr, "country", {"nullFlavor": ada.get("nullFlavor") or ada.get("code")})
+        return el(addr, "country", {"code": ada.get("code"), "codeSystem": ada.get("codeSystem")}, ada.get("displayName"))
+
     def coded(self, parent, tag: str, ada: etree._Element, xsi: str | None = "CV") -> etree._Element:
         """ADA code attributes as an HL7 coded element; other/unknown become nullFlavor."""
         attrs = {"xsi:type": xsi} if xsi else {}
@@ -320,8 +328,7 @@ class Reader:
             if self.val(place):
                 el(addr, "county", text=place.get("value"))
             if country is not None:
-                el(addr, "country", {"code": country.get("code"), "codeSystem": country.get("codeSystem")},
-                   country.get("displayName"))
+                self.country(addr, country)
         for name in ("land_vanwaar_ingeschreven", "datum_vestiging_in_nederland", "datum_vertrek_uit_nederland"):
             concept = self.ds.rubriek("R003").child(name)
             for node in r003.findall(name):
@@ -360,7 +367,7 @@ class Reader:
             el(addr, "city", text=f("woonplaats").get("value"))
         country = f("land")
         if country is not None:
-            el(addr, "country", {"code": country.get("code"), "codeSystem": country.get("codeSystem")}, country.get("displayName"))
+            self.country(addr, country)
         if self.val(f("locatiebeschrijving")):
             el(addr, "desc", text=f("locatiebeschrijving").get("value"))
         period = f("groep_g096_periode_geldigheid_adres_client")
