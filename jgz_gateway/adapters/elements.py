@@ -97,13 +97,51 @@ def observation(e: Element | None) -> bool:
     return bool(e and e.template_id and e.rubriek and e.hl7_type in _HL7_KINDS)
 
 
+#: Where on its host's observation a carried element sits (binding paths of the catalogue).
+CARRIER_PATHS = ("methodCode", "targetSiteCode", "subject/personalRelationship/code")
+
+
+def carriers(catalogue: Catalogue) -> dict[int, dict[str, int]]:
+    """Host element → {binding path: carried element}, for BDS elements without a template of
+    their own that the host's template carries: 81 Familielid on 80's subject/personalRelationship/
+    code, 1202 Methode meting on the methodCode of 856 and 858, 793 on 170's targetSiteCode.
+    The carried element is the one of the binding's value set in the host's groep and rubriek;
+    a binding with more than one such element is left out (the host cannot say which it is)."""
+    return _carriers(catalogue.version)
+
+
+@cache
+def _carriers(version: str) -> dict[int, dict[str, int]]:
+    cat = catalogue(version)
+    free = [e for e in cat.elements() if not observation(e) and e.valueset]
+    out: dict[int, dict[str, int]] = {}
+    for e in cat.elements():
+        if not observation(e):
+            continue
+        for path in CARRIER_PATHS:
+            w = e.bindings.get(path)
+            found = [x.number for x in free if x.valueset == w and x.groep == e.groep and x.rubriek == e.rubriek]
+            if w and len(found) == 1:
+                out.setdefault(e.number, {})[path] = found[0]
+    return out
+
+
+def carried(catalogue: Catalogue) -> dict[int, list[tuple[int, str]]]:
+    """Carried element → [(host, path)] (the inverse of :func:`carriers`)."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for host, paths in carriers(catalogue).items():
+        for path, number in paths.items():
+            out.setdefault(number, []).append((host, path))
+    return out
+
+
 def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
     """Where the gateway can place element ``number``: "dossier", "activity", both, or nowhere."""
     out = set()
     if number in DOSSIER:
         out.add("dossier")
     if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in METHOD_OF
-            or number in CONCLUSION or observation(catalogue.element(number))):
+            or number in CONCLUSION or observation(catalogue.element(number)) or number in carried(catalogue)):
         out.add("activity")
     return frozenset(out)
 

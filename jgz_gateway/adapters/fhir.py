@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
+from .record import Record
 from .base import (
     Coverage,
     Description,
@@ -21,7 +22,6 @@ from .base import (
     Rendered,
     Unit,
     read_all,
-    unwrapped,
     write_all,
 )
 from .errors import SourceError
@@ -40,22 +40,36 @@ def describe() -> Description:
 
 @cache
 def _probe() -> tuple[frozenset[int], frozenset[int]]:
-    """Elements the FHIR view maps and leaves unmapped, measured on synthetic dossiers."""
+    """Elements that come back from a Bundle, and elements lost in it, measured on synthetic
+    dossiers: each is built, viewed as a Bundle and read back (see :func:`lost`)."""
     import datetime as dt
 
     from ..standards.fhir import to_fhir
+    from .from_dossier import extract
     from .synth import generate
     from .to_dossier import Envelope, build
 
-    mapped: set[int] = set()
-    unmapped: set[int] = set()
+    fills: set[int] = set()
+    drops: set[int] = set()
     envelope = Envelope(created=dt.datetime(2025, 6, 1))
     for record in generate(25, 1, dt.date(2025, 6, 1)):
-        _, report = to_fhir(build(record, "4.2.0", envelope)[0], check=False)
-        for row in report["elements"]:
-            if row["element"].isdigit():
-                (mapped if row["status"] == "mapped" else unmapped).add(int(row["element"]))
-    return frozenset(mapped), frozenset(unmapped - mapped)
+        dossier = build(record, "4.2.0", envelope)[0]
+        bundle, _ = to_fhir(dossier, check=False)
+        before = extract(dossier, record.key)[0]
+        lost = lost_in(before, bundle, record.key)
+        drops |= set(lost)
+        fills |= set(before.element_counts()) - set(lost)
+    return frozenset(fills), frozenset(drops)
+
+
+def lost_in(before: Record, bundle: dict, key: str) -> Counter[int]:
+    """Per element, the values of a dossier's BDS facts (``before``) that its Bundle does not
+    give back when read: the view carries only what FHIR resources have room for (no consent
+    source, parent's education or occupation, organisation periods, conclusions...)."""
+    from ..standards.fhir import from_fhir
+    from .from_dossier import extract
+
+    return before.lost_in(extract(from_fhir(bundle), key)[0])
 
 
 def coverage(**options: Any) -> Coverage:
@@ -84,10 +98,34 @@ def load(unit: Unit, **options: Any) -> Loaded:
     except jsonsafe.JsonRejected as exc:
         raise SourceError(str(path), None, exc.message, unit.key) from None
     try:
-        dossier = from_fhir(bundle)
+        read = from_fhir(bundle)
     except FhirError as exc:
         raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
-    return unwrapped(dossier, unit.key, options)
+    return rebuilt(read, unit.key, str(path), options)
+
+
+def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any]) -> Loaded:
+    """The DOB dossier for what a Bundle holds, built from its BDS facts.
+
+    A Bundle read back is only the skeleton of a DOB (no templates, wrapper or rubriek
+    structure), so it is never written out as it is: its facts are read as every vendor
+    format's are and built anew, in the Bundle's BDS version or ``bds``. BDS elements of
+    the Bundle that the facts do not hold (no place in a dossier built here) are dropped
+    and counted.
+    """
+    from .declarative import default_envelope
+    from .from_dossier import extract
+    from .to_dossier import INTERACTION, BuildError, build
+
+    record, unread = extract(read, key)
+    version = options.get("bds") or ("4.2.0" if read.interaction == INTERACTION["4.2.0"] else "4.1.3")
+    try:
+        dossier, dropped = build(record, version, options.get("envelope") or default_envelope(record))
+    except BuildError as exc:
+        where = f"element {exc.element}" if exc.element is not None else None
+        raise SourceError(origin, where, exc.message, key) from None
+    lost = Counter({f"element {n}": c for n, c in (dropped + unread).items()})
+    return Loaded(key=key, dossier=dossier, dropped=lost, elements=record.element_counts())
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:
@@ -106,8 +144,11 @@ class FhirWriter(FileWriter):
             bundle, report = to_fhir(dossier)
         except FhirError as exc:
             raise SourceError(f"record {key}", exc.where, f"the Bundle is not valid FHIR: {exc}", key) from None
+        from .from_dossier import extract
+
         dropped = Counter({f"element {row['element']}": row["occurrences"] - row["mapped"]
                            for row in report["elements"] if row["occurrences"] > row["mapped"]})
+        dropped |= Counter({f"element {n}": c for n, c in lost_in(extract(dossier, key)[0], bundle, key).items()})
         return Rendered(key, json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8"), dropped)
 
 

@@ -20,7 +20,6 @@ from . import elements as E
 from .record import Facts, Group, Record
 
 _CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
-_METHOD_ELEMENT = {target: method for method, target in E.METHOD_OF.items()}
 
 
 def parse_ts(value: str | None) -> dt.date | dt.datetime | str | None:
@@ -73,10 +72,10 @@ class _Reader:
             a = node.attrs
             _put(into, element, self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w))
 
-    def put_coded(self, into: dict, element: int, coded: m.Coded | None) -> None:
+    def put_coded(self, into: dict, element: int, coded: m.Coded | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a typed coded value, when it carries one."""
         if coded is not None:
-            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor))
+            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor, w))
 
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
@@ -375,10 +374,21 @@ class _Reader:
         value = self.value(n, item.value)
         if value is not None:
             into.values[n] = value
-        method = _METHOD_ELEMENT.get(n)
-        if method is not None and item.method is not None and item.method.code:
-            into.values[method] = self.code(method, item.method.code, item.method.code_system)
-        self.count_unread(item.extra)
+        carried = E.carriers(self.cat).get(n, {})
+        e = self.cat.element(n)
+        rest = item.extra
+        for path, number in carried.items():
+            w = e.bindings.get(path) if e else None
+            if path == "methodCode":
+                self.put_coded(into.values, number, item.method, w)
+            elif path == "targetSiteCode":
+                self.put_coded(into.values, number, item.target_site, w)
+            else:
+                subject = next((x for x in item.extra if x.name == "subject"), None)
+                if subject is not None:
+                    self.put_code(into.values, number, subject.find("personalRelationship/code"), w)
+                    rest = [x for x in rest if x is not subject]
+        self.count_unread(rest)
 
     def value(self, n: int, val: m.Value | None) -> Any:
         if val is None:

@@ -35,6 +35,12 @@ class Facts:
         for g in self.groups:
             yield from g.elements()
 
+    def items(self) -> Iterator[tuple[int, Any]]:
+        """Every (element number, value) at this level and below (with repeats)."""
+        yield from self.values.items()
+        for g in self.groups:
+            yield from g.items()
+
 
 @dataclass
 class Group(Facts):
@@ -56,3 +62,16 @@ class Record:
         for activity in self.activities:
             counts.update(activity.elements())
         return counts
+
+    def lost_in(self, other: "Record") -> Counter[int]:
+        """Per element, how many of this record's values ``other`` does not hold (value for value)."""
+        def values(r: Record) -> Counter:
+            found = Counter((n, repr(v)) for n, v in r.facts.items())
+            for activity in r.activities:
+                found.update((n, repr(v)) for n, v in activity.items())
+            return found
+
+        lost: Counter[int] = Counter()
+        for (n, _), count in (values(self) - values(other)).items():
+            lost[n] += count
+        return lost

@@ -541,15 +541,16 @@ class _Builder:
     def rubrieken(self, a: Facts) -> list[m.Rubriek]:
         """One rubricCluster per rubriek: R018 first, then in code order; elements in number order."""
         by_rubriek: dict[str, list[tuple[int, m.Observation | m.Group]]] = {}
-        methods = {E.METHOD_OF[n]: val for n, val in a.values.items() if n in E.METHOD_OF}
+        carried = E.carried(self.cat)
+        self.drop_unhosted(a.values)
         for n in sorted(a.values):
-            if n in E.ACTIVITY or n in E.METHOD_OF or n in E.CONCLUSION:
+            if n in E.ACTIVITY or n in carried or n in E.CONCLUSION:
                 continue
             e = self.element(n)
             if not E.observation(e):
                 self.dropped[n] += 1
                 continue
-            obs = self.observation(n, a.values[n], methods.get(n))
+            obs = self.observation(n, a.values[n], a.values)
             by_rubriek.setdefault(e.rubriek, []).append((n, obs))
         for g in a.groups:
             if g.groep in ("G076", "G083", "G058"):
@@ -571,13 +572,17 @@ class _Builder:
     def group(self, g: Group) -> tuple[str, m.Group] | None:
         items: list[Any] = []
         rubriek = None
+        carried = E.carried(self.cat)
+        self.drop_unhosted(g.values)
         for n in sorted(g.values):
+            if n in carried:
+                continue
             e = self.element(n)
             if not E.observation(e):
                 self.dropped[n] += 1
                 continue
             rubriek = rubriek or e.rubriek
-            items.append(self.observation(n, g.values[n]))
+            items.append(self.observation(n, g.values[n], g.values))
         for sub in g.groups:
             built = self.group(sub)
             if built:
@@ -589,7 +594,15 @@ class _Builder:
         return rubriek, m.Group(groep=g.groep, code=m.Coded(code=g.groep, code_system=m.OID_BDS_GROEP,
                                                             display_name=gg.name if gg else None), items=items)
 
-    def observation(self, n: int, value: Any, method: str | None = None) -> m.Observation:
+    def drop_unhosted(self, values: dict) -> None:
+        """Count as dropped the carried elements (E.carriers) none of whose hosts is at this level."""
+        for n, hosts in E.carried(self.cat).items():
+            if n in values and not any(host in values for host, _ in hosts):
+                self.dropped[n] += 1
+
+    def observation(self, n: int, value: Any, level: dict | None = None) -> m.Observation:
+        """Element ``n``'s observation; ``level`` (the values beside it) gives what its template
+        carries for other elements: a method, a target site, the relative it is about."""
         e = self.element(n)
         t = e.hl7_type
         try:
@@ -609,12 +622,24 @@ class _Builder:
             raise
         except (TypeError, ValueError, AttributeError):
             raise BuildError(n, f"element {n}: {value!r} is not a {t} value") from None
-        meth = None
-        if method is not None and "methodCode" in e.bindings:
-            meth = self.coded(n, method, e.bindings["methodCode"])
+        parts: dict[str, Any] = {}
+        for path, carrier in E.carriers(self.cat).get(n, {}).items():
+            if level is None or carrier not in level:
+                continue
+            w = e.bindings[path]
+            if path == "methodCode":
+                parts["method"] = self.coded(carrier, level[carrier], w)
+            elif path == "targetSiteCode":
+                parts["target_site"] = self.coded(carrier, level[carrier], w)
+            else:  # subject/personalRelationship/code: the relative, as the templates write it
+                subject = node("subject", {"typeCode": "SBJ"}, [node("personalRelationship", {"classCode": "PRS"}, [
+                    node("code", self.coded_attrs(carrier, level[carrier], w)),
+                    node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])])
+                subject.after = "targetSiteCode" if "target_site" in parts else "methodCode" if "method" in parts else "value"
+                parts["extra"] = [subject]
         return construct(m.Observation, {
             "element": n, "template_ids": [e.template_id], "code": self.element_code(n), "negation_ind": "false",
-            "value": construct(m.Value, fields), "method": meth,
+            "value": construct(m.Value, fields), **parts,
             "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
 
     def vaccination(self, g: Group) -> m.Vaccination:

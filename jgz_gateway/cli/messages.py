@@ -119,10 +119,18 @@ def read_source(path: Path, source: "Source", reference_date=None):
         bundle = jsonsafe.loads(data)
     except jsonsafe.JsonRejected as exc:
         fail(f"{path}: {exc.message}")
-    try:
-        return from_fhir(bundle)
+    from ..adapters.errors import SourceError
+    from ..adapters.fhir import rebuilt
+
+    try:  # a Bundle holds no DOB structure: its BDS facts are built into one, as jgz migrate does
+        loaded = rebuilt(from_fhir(bundle), path.stem, str(path), {})
     except FhirError as exc:
         fail(f"{path}: {exc}")
+    except SourceError as exc:
+        fail(str(exc))
+    for what, count in sorted(loaded.dropped.items()):
+        typer.echo(f"warning: {path}: {what} ({count}x) has no place in a DOB built here and is not carried", err=True)
+    return loaded.dossier
 
 
 @app.command()

@@ -169,3 +169,22 @@ def test_dossier_level_annotations_as_nictiz_writes_them(reference):
     assert validate_bytes(rebuilt).valid
     again, _ = extract(read_message(rebuilt), "T")
     assert (again.facts.values[476], again.facts.values[1167]) == (True, False)
+
+
+def test_elements_carried_on_another_observation(reference):
+    """81 Familielid and 1200 Vader/moeder are the subject/personalRelationship/code of 80's and 70's
+    observations, 1202 Methode meting the methodCode of 856 and 858 (template rows TC04909, TC04863,
+    TC07910, TC07931: required). Nictiz's test message carries them; they are read as facts of their
+    groep and written back in place, so the rebuilt message is valid and holds the same facts."""
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, unread = extract(read_message(data), "T")
+    groups = [g for a in record.activities for g in a.groups] + record.facts.groups
+    assert {"G019", "G020", "G044"} <= {g.groep for g in groups}
+    for groep, host, carried in (("G019", 80, 81), ("G020", 70, 1200), ("G044", 856, 1202)):
+        for g in (g for g in groups if g.groep == groep and host in g.values):
+            assert carried in g.values, (groep, g.values)
+    dossier, dropped = build(record, "4.1.3", ENVELOPE)
+    report = validate_bytes(write_message(dossier))
+    assert not {f.rule for f in report.errors} & {"obsElement0080", "obsElement0070", "obsElement0856", "obsElement0858"}
+    assert not record.lost_in(extract(read_message(write_message(dossier)), "T")[0])
+    assert not {81, 1200, 1202} & set(dropped)

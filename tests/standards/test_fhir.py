@@ -14,6 +14,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from jgz_gateway.cli import app
+from jgz_gateway.standards.validation import validate_file
 from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir, validate
 from jgz_gateway.standards.fhir import terms
 from jgz_gateway.standards.hl7v3 import read_message
@@ -173,9 +174,14 @@ def test_cli_fhir_and_parse_from_fhir(tmp_path: Path, reference):
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["resourceType"] == "Bundle"
     assert json.loads(report.read_text())["summary"]["elements"] > 0
-    result = runner.invoke(app, ["parse", "--from", "fhir", str(out)])
+    dossier, message = tmp_path / "dossier.json", tmp_path / "again.xml"
+    result = runner.invoke(app, ["parse", "--from", "fhir", str(out), "-o", str(dossier)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["patient"]
+    assert json.loads(dossier.read_text())["patient"]
+    # a Bundle's facts are built into a DOB: parse then build gives a message that validates
+    result = runner.invoke(app, ["build", str(dossier), "-o", str(message)])
+    assert result.exit_code == 0, result.output
+    assert validate_file(message).valid, [f.message for f in validate_file(message).errors]
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     result = runner.invoke(app, ["parse", "--from", "fhir", str(bad)])

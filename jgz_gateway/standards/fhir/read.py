@@ -105,16 +105,39 @@ def _name(name: dict) -> m.Node:
 
 
 def _address(address: dict) -> m.Node:
-    children = [node("streetAddressLine", text=line) for line in address.get("line", [])]
-    for key in ("postalCode", "city", "country"):
+    """The inverse of the view's ``address``: street parts and the coded country where the
+    nl-core extensions carry them, else the line and the country as text."""
+    children = []
+    for i, line in enumerate(address.get("line", [])):
+        lines = address.get("_line") or []
+        ext = (lines[i] or {}).get("extension", []) if i < len(lines) else []
+        parts = {e.get("url", "").removeprefix(t.ADXP): e.get("valueString") for e in ext
+                 if e.get("url", "").startswith(t.ADXP)}
+        if parts:
+            children += [node(name, text=parts[name]) for name in t.ADDRESS_PARTS if parts.get(name)]
+        else:
+            children.append(node("streetAddressLine", text=line))
+    for key in ("postalCode", "city"):
         if address.get(key):
             children.append(node(key, text=address[key]))
-    return node("addr", {"use": "H" if address.get("use") == "home" else None}, *children)
+    spec = next((e.get("valueCodeableConcept") for e in (address.get("_country") or {}).get("extension", [])
+                 if e.get("url") == t.CODE_SPECIFICATION), None)
+    coding = next(iter((spec or {}).get("coding") or []), {})
+    if coding.get("system") == t.NULL_FLAVOR:
+        children.append(node("country", {"nullFlavor": coding.get("code")}))
+    elif coding.get("code") or address.get("country"):
+        attrs = {"code": coding["code"], "codeSystem": t.oid(coding.get("system"))} if coding.get("code") else None
+        children.append(node("country", attrs, text=address.get("country") or coding.get("display")))
+    use = next((c.get("code") for e in address.get("extension", []) if e.get("url") == t.ADDRESS_TYPE
+                for c in (e.get("valueCodeableConcept") or {}).get("coding", []) if c.get("system") == t.ADDRESS_USE), None)
+    if use is None and address.get("use") == "home":
+        use = "H"
+    return node("addr", {"use": use}, *children)
 
 
 def _telecom(tel: dict) -> m.Node:
     scheme = {"phone": "tel", "email": "mailto", "fax": "fax"}.get(tel.get("system"), "other")
-    return node("telecom", {"value": f"{scheme}:{tel.get('value')}"})
+    return node("telecom", {"use": t.TELECOM_USE_BACK.get(tel.get("use")), "value": f"{scheme}:{tel.get('value')}"})
 
 
 def _ii(ident: dict) -> m.II:
@@ -161,16 +184,17 @@ def _patient(res: dict, related: list[dict]) -> m.Patient:
 
 
 def _relation(res: dict) -> m.Node:
-    children = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in res.get("identifier", [])]
+    children = []
     for rel in res.get("relationship", [])[:1]:
         children.append(_code_node("code", rel))
     children += [_address(a) for a in res.get("address", [])] + [_telecom(x) for x in res.get("telecom", [])]
-    holder = [_name(n) for n in res.get("name", [])]
+    holder = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in res.get("identifier", [])]
+    holder += [_name(n) for n in res.get("name", [])]
     if res.get("gender") in t.GENDER_BACK:
         holder.append(node("administrativeGenderCode", {"code": t.GENDER_BACK[res["gender"]]}))
     if res.get("birthDate"):
         holder.append(node("birthTime", {"value": t.hl7_date(res["birthDate"])}))
-    children.append(node("relationshipHolder", None, *holder))
+    children.append(node("relationshipHolder1", None, *holder))
     return node("personalRelationship", None, *children)
 
 
@@ -198,6 +222,12 @@ def _activity(res: dict) -> m.Activity:
     if start:
         act.effective_time = m.Time(value=t.hl7_date(start))
     act.reason_codes = [_coded(r) for r in res.get("reasonCode", [])]
+    for participant in res.get("participant", [])[:1]:
+        entity = [_code_node("code", participant["type"][0])] if participant.get("type") else []
+        name = (participant.get("individual") or {}).get("display")
+        if name:
+            entity.append(node("assignedPerson", None, node("name", text=name)))
+        act.extra.append(node("performer", {"typeCode": "PRF"}, node("assignedEntity", None, *entity)))
     return act
 
 
@@ -255,6 +285,14 @@ def _observation(res: dict, encounter_date: str | None) -> m.Observation:
         obs.method = _coded(res["method"])
     if res.get("bodySite"):
         obs.target_site = _coded(res["bodySite"])
+    for part in res.get("component", []):
+        if any(c.get("system") == t.RELATIVE["system"] and c.get("code") == t.RELATIVE["code"]
+               for c in (part.get("code") or {}).get("coding", [])):
+            subject = node("subject", {"typeCode": "SBJ"}, node("personalRelationship", {"classCode": "PRS"},
+                           _code_node("code", part.get("valueCodeableConcept")),
+                           node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})))
+            subject.after = "value"
+            obs.extra.append(subject)
     return obs
 
 
@@ -324,9 +362,16 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
     if res.get("lotNumber"):
         medicine.append(node("lotNumberText", text=res["lotNumber"]))
     vac.extra.append(node("consumable", None, node("medication", None, node("administrableMedicine", None, *medicine))))
-    for performer in res.get("performer", [])[:1]:
-        name = (performer.get("actor") or {}).get("display")
-        vac.extra.append(node("performer", None, node("assignedEntity", None, node("assignedPerson", None, node("name", text=name)))))
+    names = {}
+    for performer in res.get("performer", []):
+        actor = performer.get("actor") or {}
+        kind = "representedOrganization" if actor.get("type") == "Organization" else "assignedPerson"
+        if actor.get("display"):
+            names.setdefault(kind, actor["display"])
+    if names:
+        vac.extra.append(node("performer", None, node("assignedEntity", None, *[
+            node(kind, None, node("name", text=names[kind])) for kind in ("assignedPerson", "representedOrganization")
+            if kind in names])))
     for reason in res.get("reasonCode", [])[:1]:
         vac.extra.append(node("reason", None, node("vaccinationReason", None,
                                                    node("code", {"code": "686", "codeSystem": m.OID_BDS_ELEMENT}),

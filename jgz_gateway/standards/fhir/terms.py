@@ -34,6 +34,22 @@ CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 OWN_PREFIX = "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix"
 OWN_NAME = "http://hl7.org/fhir/StructureDefinition/humanname-own-name"
 NATIONALITY = "http://hl7.org/fhir/StructureDefinition/patient-nationality"
+#: nl-core-AddressInformation: the HL7 address use as written (zib AddressType), street parts, coded country
+ADDRESS_TYPE = PROFILE + "ext-AddressInformation.AddressType"
+ADDRESS_USE = "http://terminology.hl7.org/CodeSystem/v3-AddressUse"
+CODE_SPECIFICATION = PROFILE + "ext-CodeSpecification"
+ADXP = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-"
+ADDRESS_PARTS = ("streetName", "houseNumber", "buildingNumberSuffix", "additionalLocator")
+#: HL7 address use → FHIR Address (use, type), as nl-core-AddressInformation maps the zib's AddressType
+ADDRESS_USE_FHIR = {"H": ("home", None), "HP": ("home", "both"), "PHYS": ("home", "physical"),
+                    "PST": (None, "postal"), "TMP": ("temp", None), "HV": ("temp", None), "WP": ("work", None)}
+#: An observation about a relative (80 hereditary disease in the family: which relative, 81):
+#: a component coded as the v3 personal relationship, valued with the relationship code
+RELATIVE = {"system": "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "code": "PRS",
+            "display": "personal relationship"}
+#: HL7 telecom use → FHIR ContactPoint.use (nl-core-ContactInformation-TelephoneNumbers), and back
+TELECOM_USE = {"H": "home", "HP": "home", "WP": "work", "MC": "mobile", "TMP": "temp", "BAD": "old"}
+TELECOM_USE_BACK = {"home": "HP", "work": "WP", "mobile": "MC", "temp": "TMP", "old": "BAD"}
 #: The DOB v03 transaction (ART-DECOR); the Bundle's tag says which message and BDS version it came from.
 DOB_TRANSACTION = "urn:oid:2.16.840.1.113883.2.4.3.11.60.100.4.34"
 

@@ -203,15 +203,17 @@ class View:
     def related_person(self, i: int, rel: m.Node) -> None:
         res: dict = {"resourceType": "RelatedPerson", "meta": {"profile": [t.PROFILE + "nl-core-ContactPerson"]},
                      "patient": self.patient_ref}
-        ids = [identifier_node(n) for n in rel.children if n.name == "id" and n.attrs.get("extension")]
-        if ids:
-            res["identifier"] = ids
-            self.cov.map(655, "RelatedPerson.identifier")
         code = rel.child("code")
         if code is not None and (code.attrs.get("code") or code.child("originalText")):
             res["relationship"] = [concept(code)]
             self.cov.map(62, "RelatedPerson.relationship")
-        holder = next((c for c in rel.children if c.name in ("relationshipHolder", "guardianPerson", "contactPerson")), None)
+        holder = next((c for c in rel.children if c.name in ("relationshipHolder1", "relationshipHolder",
+                                                             "guardianPerson", "contactPerson")), None)
+        ids = [identifier_node(n) for n in [*rel.children, *(holder.children if holder else [])]
+               if n.name == "id" and n.attrs.get("extension")]
+        if ids:  # the parent's BSN sits on relationshipHolder1 (R_PatientNL-JGZ)
+            res["identifier"] = ids
+            self.cov.map(655, "RelatedPerson.identifier")
         if holder is not None:
             names = [human_name(n) for n in holder.children if n.name == "name"]
             if any(names):
@@ -234,11 +236,12 @@ class View:
     # --- organisations --------------------------------------------------------------
 
     def organisations(self) -> list[m.Organization]:
+        """The dossier's organisations, then the message's authors not among them (by any id)."""
         seen, out = set(), []
-        for org in [*self.d.request.authors, *self.d.organisations]:
-            key = tuple((i.root, i.extension) for i in org.ids if i.extension)
-            if key and key not in seen:
-                seen.add(key)
+        for org in [*self.d.organisations, *self.d.request.authors]:
+            keys = {(i.root, i.extension) for i in org.ids if i.extension}
+            if keys and not keys & seen:
+                seen |= keys
                 out.append(org)
         return out
 
@@ -274,6 +277,18 @@ class View:
         if act.reason_codes:
             res["reasonCode"] = [coded(r) for r in act.reason_codes]
             self.cov.map(1424, "Encounter.reasonCode")
+        performer = _find(act.extra, "performer/assignedEntity")
+        if performer is not None:  # the professional's discipline (1599) and name (1501)
+            participant: dict = {}
+            code, name = performer.child("code"), performer.find("assignedPerson/name")
+            if code is not None and code.attrs.get("code"):
+                participant["type"] = [concept(code)]
+                self.cov.map(1599, "Encounter.participant.type")
+            if name is not None and name.text:
+                participant["individual"] = {"type": "Practitioner", "display": name.text}
+                self.cov.map(1501, "Encounter.participant.individual")
+            if participant:
+                res["participant"] = [participant]
         ref = self.add(res, f"Encounter/{i}")
         seq = 0
         for rubriek in act.rubrieken:
@@ -285,8 +300,9 @@ class View:
         for k, vac in enumerate(act.vaccinations):
             self.vaccination(f"Encounter/{i}/vaccination/{k}", vac, ref)
         for node in act.extra:
-            self.cov.part(f"activity/{node.name}")
-            self.scan(node)
+            if node.name != "performer":
+                self.cov.part(f"activity/{node.name}")
+                self.scan(node)
 
     def item(self, base: str, seq: int, item, category: dict, encounter: dict, date: str | None) -> int:
         if isinstance(item, m.Observation):
@@ -342,10 +358,15 @@ class View:
             res["method"] = coded(obs.method)
         if obs.target_site is not None:
             res["bodySite"] = coded(obs.target_site)
+        for node in obs.extra:
+            relation = node.find("personalRelationship/code") if node.name == "subject" else None
+            if relation is not None:
+                res.setdefault("component", []).append({"code": {"coding": [dict(t.RELATIVE)]},
+                                                        "valueCodeableConcept": concept(relation)})
+            else:
+                self.cov.part(f"observation/{node.name}")
         self.add(res, local)
         self.cov.map(obs.element, f"Observation ({growth[0]})" if growth else "Observation")
-        for node in obs.extra:
-            self.cov.part(f"observation/{node.name}")
 
     def value(self, res: dict, value: m.Value | None, growth=None) -> None:
         if value is None:
@@ -427,11 +448,13 @@ class View:
             res["lotNumber"] = vac.lot_number
             self.cov.map(472, "Immunization.lotNumber")
         performer = _find(vac.extra, "performer/assignedEntity")
-        if performer is not None:
-            name = performer.find("assignedPerson/name") or performer.find("representedOrganization/name")
-            if name is not None and name.text:
-                res["performer"] = [{"actor": {"display": name.text}}]
-                self.cov.map(1410 if performer.find("assignedPerson/name") is not None else 1336, "Immunization.performer")
+        if performer is not None:  # who vaccinated (1410) and for which organisation (1336), by name
+            for path, kind, number in (("assignedPerson/name", "Practitioner", 1410),
+                                       ("representedOrganization/name", "Organization", 1336)):
+                name = performer.find(path)
+                if name is not None and name.text:
+                    res.setdefault("performer", []).append({"actor": {"type": kind, "display": name.text}})
+                    self.cov.map(number, "Immunization.performer")
         reason = _find(vac.extra, "reason/vaccinationReason/value")
         if reason is not None:
             res["reasonCode"] = [concept(reason)]
@@ -675,21 +698,41 @@ def name_elements(node: m.Node) -> list[int]:
 
 
 def address(node: m.Node) -> dict | None:
+    """An HL7 ``addr`` as an nl-core-AddressInformation Address: the HL7 use in the AddressType
+    extension, street parts as ADXP extensions of ``line``, the coded country in CodeSpecification."""
     def part(name):
         c = node.child(name)
         return c.text if c is not None and c.text else None
 
     out: dict = {}
-    if node.attrs.get("use") in ("H", "HP", "PHYS", "PST"):
-        out["use"] = "home"
-    street = " ".join(x for x in (part("streetName"), part("houseNumber"), part("buildingNumberSuffix")) if x)
-    line = street or part("streetAddressLine")
-    if line:
-        out["line"] = [line]
-    for name, key in (("city", "city"), ("postalCode", "postalCode"), ("country", "country")):
+    use = (node.attrs.get("use") or "").split()[:1]
+    if use:
+        out["extension"] = [{"url": t.ADDRESS_TYPE, "valueCodeableConcept": {
+            "coding": [{"system": t.ADDRESS_USE, "code": use[0]}]}}]
+        fhir_use, fhir_type = t.ADDRESS_USE_FHIR.get(use[0], (None, None))
+        out |= {k: v for k, v in (("use", fhir_use), ("type", fhir_type)) if v}
+    parts = [(name, part(name)) for name in t.ADDRESS_PARTS if part(name)]
+    if parts:
+        out["line"] = [" ".join(value for _, value in parts)]
+        out["_line"] = [{"extension": [{"url": t.ADXP + name, "valueString": value} for name, value in parts]}]
+    elif part("streetAddressLine"):
+        out["line"] = [part("streetAddressLine")]
+    for name in ("city", "postalCode"):
         if part(name):
-            out[key] = part(name)
-    return out if len(out) > ("use" in out) else None
+            out[name] = part(name)
+    country = node.child("country")
+    if country is not None:
+        a = country.attrs
+        coding = ({"system": t.system(a.get("codeSystem")), "code": a["code"]} if a.get("code") else
+                  {"system": t.NULL_FLAVOR, "code": a["nullFlavor"]} if a.get("nullFlavor") else None)
+        if country.text:
+            out["country"] = country.text
+            if coding:
+                coding["display"] = country.text
+        if coding:
+            out["_country"] = {"extension": [{"url": t.CODE_SPECIFICATION,
+                                              "valueCodeableConcept": {"coding": [coding]}}]}
+    return out if set(out) - {"extension", "use", "type"} else None
 
 
 def telecom(node: m.Node) -> dict | None:
@@ -698,7 +741,9 @@ def telecom(node: m.Node) -> dict | None:
     if not rest:
         return None
     kind = {"tel": "phone", "mailto": "email", "fax": "fax"}.get(scheme.lower(), "other")
-    return {"system": kind, "value": rest}
+    out = {"system": kind, "value": rest}
+    use = t.TELECOM_USE.get((node.attrs.get("use") or "").split(" ")[0])
+    return out | {"use": use} if use else out
 
 
 def encounter_status(act: m.Activity) -> str:
