@@ -58,9 +58,6 @@ NON_BDS: frozenset[int] = frozenset({1332, 1333, 1335})
 CONCLUSION: frozenset[int] = frozenset({482, 493, 483, 485, 1159, 1494})
 INTERVENTION_REFERRAL = "6"
 
-#: Elements that are an attribute of another element's observation (methodCode).
-METHOD_OF: dict[int, int] = {236: 235, 246: 245}
-
 #: Consent groups: groep → (yes/no element, source element, date element). The yes/no value
 #: is what the element says (consent given, objection made); ``model.Consent.negation_for``
 #: turns it into the consentEvent's ``negationInd`` (an objection that holds is negated).
@@ -128,8 +125,13 @@ def _carriers(version: str) -> dict[int, dict[str, int]]:
 
 def carried(catalogue: Catalogue) -> dict[int, list[tuple[int, str]]]:
     """Carried element → [(host, path)] (the inverse of :func:`carriers`)."""
+    return _carried(catalogue.version)
+
+
+@cache
+def _carried(version: str) -> dict[int, list[tuple[int, str]]]:
     out: dict[int, list[tuple[int, str]]] = {}
-    for host, paths in carriers(catalogue).items():
+    for host, paths in _carriers(version).items():
         for path, number in paths.items():
             out.setdefault(number, []).append((host, path))
     return out
@@ -140,8 +142,8 @@ def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
     out = set()
     if number in DOSSIER:
         out.add("dossier")
-    if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in METHOD_OF
-            or number in CONCLUSION or observation(catalogue.element(number)) or number in carried(catalogue)):
+    if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in CONCLUSION
+            or observation(catalogue.element(number)) or number in carried(catalogue)):
         out.add("activity")
     return frozenset(out)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
-from .record import Record
 from .base import (
     Coverage,
     Description,
@@ -26,6 +25,7 @@ from .base import (
 )
 from .errors import SourceError
 from .files import FileWriter, file_count, file_units
+from .record import Record
 
 NAME = "fhir"
 VERSION = "1.0"
@@ -41,7 +41,7 @@ def describe() -> Description:
 @cache
 def _probe() -> tuple[frozenset[int], frozenset[int]]:
     """Elements that come back from a Bundle, and elements lost in it, measured on synthetic
-    dossiers: each is built, viewed as a Bundle and read back (see :func:`lost`)."""
+    dossiers: each is built, viewed as a Bundle and read back (see :func:`lost_in`)."""
     import datetime as dt
 
     from ..standards.fhir import to_fhir
@@ -139,13 +139,12 @@ class FhirWriter(FileWriter):
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         from ..standards.fhir import FhirError, to_fhir
+        from .from_dossier import extract
 
         try:
             bundle, report = to_fhir(dossier)
         except FhirError as exc:
             raise SourceError(f"record {key}", exc.where, f"the Bundle is not valid FHIR: {exc}", key) from None
-        from .from_dossier import extract
-
         dropped = Counter({f"element {row['element']}": row["occurrences"] - row["mapped"]
                            for row in report["elements"] if row["occurrences"] > row["mapped"]})
         dropped |= Counter({f"element {n}": c for n, c in lost_in(extract(dossier, key)[0], bundle, key).items()})

@@ -374,11 +374,9 @@ class _Reader:
         value = self.value(n, item.value)
         if value is not None:
             into.values[n] = value
-        carried = E.carriers(self.cat).get(n, {})
-        e = self.cat.element(n)
         rest = item.extra
-        for path, number in carried.items():
-            w = e.bindings.get(path) if e else None
+        for path, number in E.carriers(self.cat).get(n, {}).items():
+            w = self.cat.element(n).bindings.get(path)  # a host is a catalogue element with that binding
             if path == "methodCode":
                 self.put_coded(into.values, number, item.method, w)
             elif path == "targetSiteCode":

@@ -31,9 +31,7 @@ class Facts:
 
     def elements(self) -> Iterator[int]:
         """Every element number filled at this level and below (with repeats)."""
-        yield from self.values
-        for g in self.groups:
-            yield from g.elements()
+        return (n for n, _ in self.items())
 
     def items(self) -> Iterator[tuple[int, Any]]:
         """Every (element number, value) at this level and below (with repeats)."""
@@ -57,19 +55,19 @@ class Record:
     facts: Facts = field(default_factory=Facts)
     activities: list[Facts] = field(default_factory=list)
 
-    def element_counts(self) -> Counter[int]:
-        counts: Counter[int] = Counter(self.facts.elements())
+    def items(self) -> Iterator[tuple[int, Any]]:
+        """Every (element number, value) of the dossier and its activities (with repeats)."""
+        yield from self.facts.items()
         for activity in self.activities:
-            counts.update(activity.elements())
-        return counts
+            yield from activity.items()
+
+    def element_counts(self) -> Counter[int]:
+        return Counter(n for n, _ in self.items())
 
     def lost_in(self, other: "Record") -> Counter[int]:
         """Per element, how many of this record's values ``other`` does not hold (value for value)."""
         def values(r: Record) -> Counter:
-            found = Counter((n, repr(v)) for n, v in r.facts.items())
-            for activity in r.activities:
-                found.update((n, repr(v)) for n, v in activity.items())
-            return found
+            return Counter((n, repr(v)) for n, v in r.items())
 
         lost: Counter[int] = Counter()
         for (n, _), count in (values(self) - values(other)).items():
