@@ -173,13 +173,43 @@ def to_hl7(vs: ValueSet, bds_code: str) -> Code | None:
     return vs.bds_to_hl7(bds_code)
 
 
+def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
+    """A code the set's published content lacks, where that content is another BDS version's.
+
+    BDS 4.2.0's value sets are not published (4.1.3's stand in), so a 4.2.0 code such as
+    W0619 51 is unknown here, yet Nictiz's tooling accepts it. It is carried as it is where
+    the set writes every code the same in both flavours, in one HL7 code system; the
+    validator then warns that the code is outside the 4.1.3 set.
+    """
+    systems = vs.hl7_code_systems
+    if not vs.fallback or len(systems) != 1 or not bds_code.isdigit():
+        return None
+    pairs = [c for c in vs.concepts if c.bds and c.hl7 and not c.hl7.exception]
+    if not pairs or any(c.bds.code != c.hl7.code or len(c.bds.code) != len(bds_code) for c in pairs):
+        return None
+    return Code(bds_code, systems[0], None)
+
+
 def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
-    """The BDS-flavour code of an HL7 (code, codeSystem); for HL7-only sets the HL7 code."""
+    """The BDS-flavour code of an HL7 (code, codeSystem); for HL7-only sets the HL7 code.
+
+    A code written without its codeSystem (Nictiz's own 3.2.7 → 4.0 conversion leaves
+    ``responsibleParty/code`` so) is read when the code means one thing in the set.
+    """
+    if not code_system:
+        return _by_code_alone(vs, code)
     if not (vs.bds and vs.bds.codes):
         entry = vs.hl7.get(code, code_system) if vs.hl7 else None
         return entry.code if entry else None
-    entry = vs.hl7_to_bds(code, code_system or "")
+    entry = vs.hl7_to_bds(code, code_system)
     return entry.code if entry else None
+
+
+def _by_code_alone(vs: ValueSet, code: str) -> str | None:
+    hl7_only = not (vs.bds and vs.bds.codes)
+    matches = [c for c in vs.concepts if c.hl7 and c.hl7.code == code and not c.hl7.exception]
+    found = {c.hl7.code if hl7_only else c.bds.code for c in matches if hl7_only or c.bds}
+    return found.pop() if len(found) == 1 and len(matches) == 1 else None
 
 
 @cache

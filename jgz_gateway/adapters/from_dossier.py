@@ -479,7 +479,25 @@ def extract(dossier: m.Dossier, key: str | None = None, version: str | None = No
     """The BDS facts of ``dossier`` and the count of element codes found but not read."""
     from ..standards.catalogue import normalise_version
 
-    cat = E.catalogue(normalise_version(version or dossier.bds_version))
-    reader = _Reader(cat)
     key = key or (dossier.ids[0].extension if dossier.ids and dossier.ids[0].extension else None) or dossier.bsn or "dossier"
-    return reader.record(dossier, key), reader.unread
+    version = normalise_version(version or dossier.bds_version)
+    converted: Counter[int] = Counter()
+    if version.startswith("3."):
+        dossier, converted = _as_bds4(dossier)
+        version = dossier.bds_version
+    reader = _Reader(E.catalogue(normalise_version(version)))
+    return reader.record(dossier, key), reader.unread + converted
+
+
+def _as_bds4(dossier: m.Dossier) -> tuple[m.Dossier, Counter[int]]:
+    """A BDS 3.2 dossier as BDS 4.1.3, and the elements the conversion dropped.
+
+    BDS 3.2 codes and structures differ from 4.x (dossier status, consents, care status...),
+    and every vendor mapping and builder speaks BDS 4: the version converter, which follows
+    Nictiz's 3.2.7 → 4.0 conversion, is the one place that knows the differences.
+    """
+    from ..standards.convert import convert
+
+    converted, report = convert(dossier, "4.1.3")
+    dropped: Counter[int] = Counter(int(c.element) for c in report.dropped if c.element and c.element.isdigit())
+    return converted, dropped

@@ -105,7 +105,7 @@ def _hl7_code(version: str, element: int, bds_code: str, w: str | None) -> tuple
     vs = cat.valueset(w) if w else None
     if vs is None:
         raise BuildError(element, f"element {element}: value set {w or '?'} is unknown in BDS {version}")
-    code = E.to_hl7(vs, bds_code)
+    code = E.to_hl7(vs, bds_code) or E.unpublished(vs, bds_code)
     if code is None:
         raise BuildError(element, f"element {element}: code {bds_code!r} is not in {w} ({vs.name}) in BDS {version}")
     return code.code, code.code_system, code.display

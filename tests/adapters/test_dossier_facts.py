@@ -74,8 +74,11 @@ def test_a_code_outside_its_value_set_is_refused():
     record = small_record()
     record.activities[0].values[1577] = "77"
     with pytest.raises(BuildError, match="'77' is not in W0679") as info:
-        build(record, "4.2.0", ENVELOPE)
+        build(record, "4.1.3", ENVELOPE)
     assert info.value.element == 1577
+    record.activities[0].values[1577] = "7"  # W0679 codes are two digits
+    with pytest.raises(BuildError, match="'7' is not in W0679"):
+        build(record, "4.2.0", ENVELOPE)
 
 
 def test_a_vaccination_without_a_date_is_refused():
@@ -188,3 +191,64 @@ def test_elements_carried_on_another_observation(reference):
     assert not {f.rule for f in report.errors} & {"obsElement0080", "obsElement0070", "obsElement0856", "obsElement0858"}
     assert not record.lost_in(extract(read_message(write_message(dossier)), "T")[0])
     assert not {81, 1200, 1202} & set(dropped)
+
+
+# 4.2.0 codes that BDS 4.1.3's published value sets lack, in Nictiz's NL04 messages
+NL04_CODES = [
+    ("DOB-4.0.0-R018-CR_test_JGZ-109_hl7.xml", 1424, "51"),
+    ("DOB-4.0.0-R012-CR_test_JGZ-106_hl7.xml", 80, "16"),
+    ("DOB-4.0.0-R021-CR_test_JGZ-127_hl7.xml", 324, "10"),
+    ("DOB-4.0.0-R026-CR_test_JGZ-178_hl7.xml", 422, "05"),
+    ("DOB-4.0.0-KWAL_ontvangen_hl7.xml", 1341, "14"),
+]
+
+
+def facts_of(record: Record) -> list[tuple[int, object]]:
+    found = []
+    for f in [record.facts, *record.activities]:
+        stack = [f]
+        while stack:
+            x = stack.pop()
+            found += x.values.items()
+            stack += x.groups
+    return found
+
+
+@pytest.mark.parametrize("name, element, code", NL04_CODES)
+def test_bds_420_codes_outside_the_413_sets_are_carried_in_nl04(reference, name, element, code):
+    """BDS 4.2.0's value sets are not published; the 4.1.3 sets stand in. A 4.2.0 code (as in
+    Nictiz's own NL04 messages, which its tooling accepts) is carried into NL04 as it was, in
+    the set's code system, and the message validates; BDS 4.1.3 has no such code: refused there."""
+    data = (reference / "hl7v3/examples/nl04-jgz8.0" / name).read_bytes()
+    record, _ = extract(read_message(data), "T")
+    assert (element, code) in facts_of(record)
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    out = write_message(dossier)
+    report = validate_bytes(out)
+    assert report.valid, [(f.rule, f.xpath, f.message) for f in report.errors]
+    assert (element, code) in facts_of(extract(read_message(out), "T")[0])
+    with pytest.raises(BuildError, match=f"'{code}' is not in") as info:
+        build(record, "4.1.3", ENVELOPE)
+    assert info.value.element == element
+
+
+def test_a_code_unknown_to_a_published_set_stays_refused_in_nl04():
+    """Only sets whose 4.2.0 content is unknown are lenient, and only for codes shaped like theirs."""
+    record = small_record()
+    record.activities[0].values[1424] = "ZZ"  # W0619 codes are two digits
+    with pytest.raises(BuildError, match="'ZZ' is not in W0619"):
+        build(record, "4.2.0", ENVELOPE)
+    record.activities[0].values[1424] = "123"
+    with pytest.raises(BuildError, match="'123' is not in W0619"):
+        build(record, "4.2.0", ENVELOPE)
+
+
+def test_bds_32_dossier_is_read_as_bds_4_facts(reference):
+    """A BDS 3.2.7 message (REPC_IN902120NL) is read through the version converter: its dossier
+    status becomes W0002 02 (not the raw HL7 'completed'), and the consent source that Nictiz's
+    3.2.7 → 4.0 conversion writes without a codeSystem (ONESELF) is read as W0088 01."""
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7-bds327.xml").read_bytes()
+    record, _ = extract(read_message(data), "T")
+    assert record.facts.values[696] == "02"
+    sources = {g.groep: g.values for g in record.facts.groups if g.groep in ("G010", "G011", "G071")}
+    assert sources["G071"][1399] == "01" and sources["G010"][1396] == "01"
