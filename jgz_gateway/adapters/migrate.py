@@ -200,6 +200,7 @@ def migrate(source_name: str, source: str | Path, dest_name: str, destination: s
         pending: deque = deque()
         batch: list[Unit] = []
         units = registry.units(src, source, **source_options)
+        keys: set[str] = set()
         window = max(2, workers * 3)
 
         def collect(handle) -> None:
@@ -230,6 +231,13 @@ def migrate(source_name: str, source: str | Path, dest_name: str, destination: s
             if unit is None:
                 break
             summary.seen += 1
+            if unit.key in keys:  # another dossier under a key this run already took: never overwrite it
+                summary.failed += 1
+                _write_error(errors, unit.key, unit.origin,
+                             f"dossier key {unit.key!r} appears more than once in the source; only its first "
+                             "dossier is migrated, this one is not written", name=f"{unit.key}.again-{summary.seen}")
+                continue
+            keys.add(unit.key)
             if writer.done(unit.key):
                 summary.skipped += 1
                 continue
@@ -262,8 +270,14 @@ def _commit(writer, r: Result, summary: Summary, errors: Path) -> None:
             error_file.unlink()
         return
     summary.failed += 1
+    _write_error(errors, r.key, r.origin, r.error, r.detail)
+
+
+def _write_error(errors: Path, key: str, origin: str, error: str | None, detail: list[str] = (),
+                 name: str | None = None) -> None:
+    error_file = errors / f"{safe_name(name or key)}.txt"
     errors.mkdir(parents=True, exist_ok=True)
-    lines = [f"dossier: {r.key}", f"source: {r.origin}", f"error: {r.error}"] + r.detail
+    lines = [f"dossier: {key}", f"source: {origin}", f"error: {error}", *detail]
     tmp = error_file.with_name(f".{error_file.name}.{os.getpid()}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.replace(tmp, error_file)

@@ -217,3 +217,40 @@ def test_a_nictiz_message_migrates_to_a_vendor_format_and_back(reference, tmp_pa
     assert (out.written, out.failed) == (1, 0)
     back = migrate(vendor, tmp_path / "vendor", "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
     assert (back.written, back.failed) == (1, 0)
+
+
+def test_a_dossier_key_twice_in_the_source_never_overwrites_the_first(reference, tmp_path):
+    """Nictiz's R012 and R027 messages share dossier id 123456782, the json-export key. The
+    first is migrated; the second fails with an error file instead of replacing it (before, it
+    overwrote the first within a batch, or was counted as 'already there' and silently lost)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    nl03 = reference / "hl7v3/examples/nl03-jgz7.0"
+    for name in ("DOB-3.0.0-CR_test_JGZ-rubriek_R012_hl7.xml", "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"):
+        (source / name).write_bytes((nl03 / name).read_bytes())
+    assert migrate("hl7v3", source, "json-export", tmp_path / "vendor", source_options=OPTIONS,
+                   dest_options=OPTIONS).written == 2
+    for _ in range(2):  # and so again on a re-run
+        back = migrate("json-export", tmp_path / "vendor", "hl7v3", tmp_path / "back", source_options=OPTIONS,
+                       dest_options=OPTIONS)
+        assert back.failed == 1 and back.written + back.skipped == 1
+    (written,) = (tmp_path / "back").glob("*.xml")
+    assert b'code="235"' not in written.read_bytes()  # R012's content: R027 holds a length (235)
+    (error,) = (tmp_path / "back" / ERRORS_DIR).glob("*.txt")
+    text = error.read_text(encoding="utf-8")
+    assert "dossier: 123456782" in text and "R027" in text and "appears more than once in the source" in text
+
+
+def test_a_bds_32_message_migrates_to_a_vendor_format_and_back(reference, tmp_path):
+    """REPC_IN902120NL (BDS 3.2.7) is read as BDS 4 facts through the version converter."""
+    source = tmp_path / "source"
+    source.mkdir()
+    name = "DOB-3.0.0-test-hl7-bds327.xml"
+    (source / name).write_bytes((reference / "ada/hl7" / name).read_bytes())
+    out = migrate("hl7v3", source, "csv-export", tmp_path / "vendor", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (out.written, out.failed) == (1, 0)
+    back = migrate("csv-export", tmp_path / "vendor", "hl7v3", tmp_path / "back", source_options=OPTIONS,
+                   dest_options=OPTIONS)
+    assert (back.written, back.failed) == (1, 0)
+    (written,) = (tmp_path / "back").glob("*.xml")
+    assert b'<statusCode code="completed"/>' in written.read_bytes()
