@@ -10,7 +10,9 @@ client are joined as they pass, so memory does not grow with the number of clien
 Files not sorted by client key are first sorted on disk (in chunks, then merged).
 Writing appends each dossier's rows to every table and records it in a journal; an
 interrupted run is resumed from the journal, and the files get their final names only
-when the run is closed.
+when the run is closed. The keys of the dossiers written are kept beside the files, so a
+re-run into a finished export adds only what is new; a dossier whose client key the export
+already holds is refused, never written twice.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from ..standards.model import Dossier
 from . import declarative
 from .base import Coverage, Description, Loaded, Rendered, Unit, write_all
 from .errors import DestinationError, SourceError
-from .files import destination_dir, source_dir
+from .files import atomic_write, destination_dir, source_dir
 from .mapping import Mapping, Table
 from .rows import Bundle, Row
 
 NAME = "csv-export"
 VERSION = "1.0"
 JOURNAL = ".csv-export.journal"
+DONE = ".csv-export.keys"  # the source keys of the dossiers in a finished export, one per line
 PARTIAL = ".partial"
 CHUNK_ROWS = 200_000
 
@@ -251,7 +254,8 @@ class CsvWriter:
     def __init__(self, destination: str | Path, **options: Any):
         self.mapping = declarative.mapping_for(NAME, options)
         self.tables = list(self.mapping.tables.values())
-        self.finished: set[str] = set()
+        self.finished: set[str] = set()  # source keys of the dossiers written
+        self.clients: set[str] = set()  # their client keys (the client table's key column)
         self.files: dict[str, Any] = {}
         self.journal = None
         if options.get("render_only"):  # a worker's copy: renders, never touches the files
@@ -268,6 +272,9 @@ class CsvWriter:
 
     def _open(self) -> None:
         sizes: dict[str, int] = {}
+        done = self.folder / DONE
+        if done.exists():
+            self.finished.update(k for k in done.read_text(encoding="utf-8").splitlines() if k)
         if self.journal_path.exists():  # an interrupted run: keep what it committed
             for table in self.tables:  # interrupted while giving the files their final names
                 if not self._partial(table).exists() and self._final(table).exists():
@@ -284,9 +291,7 @@ class CsvWriter:
                 final = self._final(table)
                 if final.exists():
                     os.replace(final, self._partial(table))
-            header, rows, _ = _open_rows(self._partial(self.mapping.client), self.mapping, self.mapping.client)
-            index = header.index(self.mapping.client.key)
-            self.finished = {values[index] for _, values in rows}
+            self.finished |= self._client_keys()  # an export not written here: its client keys
             sizes = {t.name: self._partial(t).stat().st_size for t in self.tables if self._partial(t).exists()}
             self._journal(None, sizes)
         for table in self.tables:
@@ -302,8 +307,18 @@ class CsvWriter:
             if keep == 0:
                 fh.write(self._line(table.columns()))
             self.files[table.name] = fh
+        if sizes.get(self.mapping.client.name):
+            self.clients = self._client_keys()
         if not self.journal_path.exists():
             self._journal(None, self._sizes())
+
+    def _client_keys(self) -> set[str]:
+        header, rows, fh = _open_rows(self._partial(self.mapping.client), self.mapping, self.mapping.client)
+        try:
+            index = header.index(self.mapping.client.key)
+            return {values[index] for _, values in rows if len(values) > index}
+        finally:
+            fh.close()
 
     def _line(self, values: list[str]) -> bytes:
         out = io.StringIO()
@@ -324,27 +339,35 @@ class CsvWriter:
     def done(self, key: str) -> bool:
         return key in self.finished
 
-    def render_bundle(self, key: str, bundle: Bundle) -> dict[str, bytes]:
-        """One client's rows as the bytes to append to each table file."""
-        payload = {}
+    def render_bundle(self, key: str, bundle: Bundle) -> tuple[str, dict[str, bytes]]:
+        """One client's key, and its rows as the bytes to append to each table file."""
+        tables = {}
         for table in self.tables:
             cols = table.columns()
-            payload[table.name] = b"".join(self._line([_cell(row.data.get(c)) for c in cols])
+            tables[table.name] = b"".join(self._line([_cell(row.data.get(c)) for c in cols])
                                           for row in bundle.get(table.name, []))
-        return payload
+        client = self.mapping.client
+        rows = bundle.get(client.name) or [Row({})]
+        return _cell(rows[0].data.get(client.key)), tables
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         bundle, dropped = declarative.to_bundle(self.mapping, key, dossier)
         return Rendered(key, self.render_bundle(key, bundle), Counter({f"element {n}": c for n, c in dropped.items()}))
 
     def commit(self, rendered: Rendered) -> None:
-        for name, data in rendered.payload.items():
+        client, tables = rendered.payload
+        if client in self.clients:
+            raise SourceError(f"record {rendered.key}", self.mapping.client.key,
+                              f"client key {client!r} is already in this export (another dossier has this "
+                              "dossier number); not written, so the export stays readable")
+        for name, data in tables.items():
             if data:
                 self.files[name].write(data)
         for fh in self.files.values():
             fh.flush()
         self._journal(rendered.key, self._sizes())
         self.finished.add(rendered.key)
+        self.clients.add(client)
 
     def close(self, complete: bool = True) -> None:
         """Give the files their final names; with ``complete=False`` keep the journal to resume."""
@@ -358,6 +381,7 @@ class CsvWriter:
             self.journal = None
         if not complete:
             return
+        atomic_write(self.folder / DONE, "".join(f"{k}\n" for k in sorted(self.finished)).encode("utf-8"))
         for table in self.tables:
             os.replace(self._partial(table), self._final(table))
         self.journal_path.unlink(missing_ok=True)

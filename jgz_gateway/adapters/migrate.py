@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from . import registry
 from .base import Rendered, Unit, safe_name
-from .errors import AdapterError, InvalidOutput
+from .errors import AdapterError, InvalidOutput, SourceError
 
 BATCH = 8
 ERRORS_DIR = "_errors"
@@ -259,7 +259,12 @@ def migrate(source_name: str, source: str | Path, dest_name: str, destination: s
 def _commit(writer, r: Result, summary: Summary, errors: Path) -> None:
     error_file = errors / f"{safe_name(r.key)}.txt"
     if r.rendered is not None:
-        writer.commit(r.rendered)
+        try:
+            writer.commit(r.rendered)
+        except SourceError as exc:  # the destination refuses this dossier (a key it already holds)
+            summary.failed += 1
+            _write_error(errors, r.key, r.origin, str(exc))
+            return
         summary.written += 1
         summary.elements.update(r.elements)
         summary.dropped.update(r.dropped)

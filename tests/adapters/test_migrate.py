@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from jgz_gateway.adapters.mapping import load, shipped
 from jgz_gateway.adapters.migrate import ERRORS_DIR, migrate
@@ -254,3 +255,43 @@ def test_a_bds_32_message_migrates_to_a_vendor_format_and_back(reference, tmp_pa
     assert (back.written, back.failed) == (1, 0)
     (written,) = (tmp_path / "back").glob("*.xml")
     assert b'<statusCode code="completed"/>' in written.read_bytes()
+
+
+def test_a_rerun_into_a_finished_csv_export_adds_nothing(reference, tmp_path):
+    """The export's rows are keyed by dossier number, the hl7v3 source by file name: a finished
+    export keeps the source keys it holds, so a re-run skips them (before, it appended every
+    dossier again and the export became unreadable)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    nl03 = reference / "hl7v3/examples/nl03-jgz7.0"
+    for name in ("DOB-3.0.0-CR_test_JGZ-rubriek_R012_hl7.xml", "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"):
+        root = etree.fromstring((nl03 / name).read_bytes())
+        root.find(".//{urn:hl7-org:v3}careProvisionEvent/{urn:hl7-org:v3}id").set("extension", name[-11:-8])
+        (source / name).write_bytes(etree.tostring(root))
+    vendor = tmp_path / "vendor"
+    first = migrate("hl7v3", source, "csv-export", vendor, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (first.written, first.failed) == (2, 0)
+    tables = {p.name: p.read_bytes() for p in vendor.glob("*.csv")}
+    again = migrate("hl7v3", source, "csv-export", vendor, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (again.seen, again.skipped, again.written, again.failed) == (2, 2, 0, 0)
+    assert {p.name: p.read_bytes() for p in vendor.glob("*.csv")} == tables
+    back = migrate("csv-export", vendor, "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (back.written, back.failed) == (2, 0)
+
+
+def test_two_dossiers_with_one_dossier_number_are_not_both_written_to_a_csv_export(reference, tmp_path):
+    """R012 and R027 share dossier number 123456782, the csv-export client key: the second is
+    refused with an error file; the export stays readable and holds the first."""
+    source = tmp_path / "source"
+    source.mkdir()
+    nl03 = reference / "hl7v3/examples/nl03-jgz7.0"
+    for name in ("DOB-3.0.0-CR_test_JGZ-rubriek_R012_hl7.xml", "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"):
+        (source / name).write_bytes((nl03 / name).read_bytes())
+    vendor = tmp_path / "vendor"
+    out = migrate("hl7v3", source, "csv-export", vendor, source_options=OPTIONS, dest_options=OPTIONS)
+    assert (out.written, out.failed) == (1, 1)
+    error = (vendor / ERRORS_DIR / "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.txt").read_text(encoding="utf-8")
+    assert "client key '123456782' is already in this export" in error
+    assert [r[0] for r in table(vendor / "clients.csv")[1:]] == ["123456782"]
+    back = migrate("csv-export", vendor, "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (back.written, back.failed) == (1, 0)
