@@ -83,6 +83,10 @@ def read_bundle(bundle: dict) -> m.Dossier:
         if encounter not in encounters:
             raise FhirError("Immunization without the Encounter of its activity", f"Immunization/{res.get('id')}")
         encounters[encounter].vaccinations.append(_vaccination(res, parts.get(url, [])))
+    for _, res in kinds.get("EpisodeOfCare", [])[:1]:
+        status = t.EPISODE_STATUS_BACK.get(res.get("status"))
+        if status:
+            d.status_code = m.Coded(code=status, code_system=t.ACT_STATUS)
     for _, res in kinds.get("Consent", []):
         d.consents.append(_consent(res))
     for _, res in kinds.get("DocumentReference", []):
@@ -431,9 +435,31 @@ def _consent(res: dict) -> m.Consent:
     end = ((res.get("provision") or {}).get("period") or {}).get("end")
     if end:
         consent.effective_time = m.Time(high=m.Time(value=t.hl7_date(end)))
-    if res.get("dateTime"):
-        consent.extra.append(node("author", None, node("time", {"value": t.hl7_date(res["dateTime"])})))
+    author = [node("time", {"value": t.hl7_date(res["dateTime"])})] if res.get("dateTime") else []
+    source = _consent_source(res)
+    if source is not None:
+        author.append(source)
+    if author:
+        consent.extra.append(node("author", None, *author))
     return consent
+
+
+def _consent_source(res: dict) -> m.Node | None:
+    """The inverse of the view's ``consent_source``: the performer as a responsibleParty."""
+    ref = next((p.get("reference") for p in res.get("performer", []) if p.get("reference", "").startswith("#")), None)
+    person = next((c for c in res.get("contained", []) if ref and c.get("id") == ref[1:]), None)
+    if person is None:
+        return None
+    children = []
+    coded = _coded(next(iter(person.get("relationship") or []), None))
+    if coded is not None:
+        attrs = {"nullFlavor": coded.null_flavor} if coded.null_flavor else {
+            "code": coded.code, "codeSystem": coded.code_system, "displayName": coded.display_name}
+        children.append(node("code", {k: v for k, v in attrs.items() if v}))
+    names = person.get("name") or []
+    if names:
+        children.append(node("agentPerson", None, _name(names[0])))
+    return node("responsibleParty", {"classCode": "CON"}, *children)
 
 
 def _attachment(res: dict) -> m.Attachment:

@@ -110,6 +110,14 @@ RIVM_TO_ATC = {
 }
 
 #: HL7 AdministrativeGender → FHIR administrative-gender.
+#: The dossier's status (HL7 ActStatus, BDS 696) as the EpisodeOfCare's, and back.
+EPISODE_STATUS = {"completed": "finished", "active": "active", "new": "planned", "held": "onhold",
+                  "suspended": "onhold", "cancelled": "cancelled", "aborted": "cancelled",
+                  "nullified": "entered-in-error"}
+EPISODE_STATUS_BACK = {"finished": "completed", "active": "active", "planned": "new", "onhold": "held",
+                       "cancelled": "cancelled", "entered-in-error": "nullified"}
+ACT_STATUS = "2.16.840.1.113883.5.14"
+
 GENDER = {"M": "male", "F": "female", "UN": "other", "UNK": "unknown"}
 GENDER_BACK = {v: k for k, v in GENDER.items()}
 #: HL7 EntityNameUse → FHIR name-use (OR: officially registered; L: the name the person uses).

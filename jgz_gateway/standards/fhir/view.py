@@ -5,7 +5,8 @@ and guardians (nl-core-ContactPerson), organisations (nl-core-HealthcareProvider
 Organization), an Encounter per activity (type: W0188), growth measurements with their
 zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
 vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
-objection, and every other BDS observation as an Observation coded with the BDS element
+objection (who gave it as a contained RelatedPerson performer), the dossier's status as
+an EpisodeOfCare, and every other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
 Observation with ``hasMember``). Resource ids derive from the dossier id and the
 resource's place, so the same dossier always gives the same Bundle.
@@ -105,6 +106,7 @@ class View:
     def build(self) -> dict:
         d = self.d
         self.patient()
+        self.episode()
         for org in self.organisations():
             self.organisation(org)
         for i, act in enumerate(d.activities):
@@ -199,6 +201,18 @@ class View:
             if node.name != "subjectOf1":
                 self.cov.part(f"patient/{node.name}")
                 self.scan(node)
+
+    def episode(self) -> None:
+        """The dossier itself (careProvisionEvent) as an EpisodeOfCare: its id and status (696)."""
+        d = self.d
+        status = d.status_code.code if d.status_code is not None else None
+        if status not in t.EPISODE_STATUS:
+            return
+        res: dict = {"resourceType": "EpisodeOfCare", "status": t.EPISODE_STATUS[status], "patient": self.patient_ref}
+        if d.ids and d.ids[0].extension:
+            res["identifier"] = [identifier(d.ids[0])]
+        self.add(res, "EpisodeOfCare/0")
+        self.cov.map(696, "EpisodeOfCare.status")
 
     def related_person(self, i: int, rel: m.Node) -> None:
         res: dict = {"resourceType": "RelatedPerson", "meta": {"profile": [t.PROFILE + "nl-core-ContactPerson"]},
@@ -520,6 +534,10 @@ class View:
         if t.fhir_date(high):
             provision["period"] = {"end": t.fhir_date(high)}
         res["provision"] = provision
+        source = _find(consent.extra, "author/responsibleParty")
+        if source is not None:
+            res["contained"] = [consent_source(source, self.patient_ref)]
+            res["performer"] = [{"reference": "#source"}]
         self.add(res, f"Consent/{i}")
         self.cov.map(number, "Consent")
         for node in consent.extra:
@@ -659,6 +677,20 @@ def vaccine_code(node: m.Node | None) -> dict:
         atc, display = t.RIVM_TO_ATC[code]
         out.setdefault("coding", []).append({"system": t.ATC, "code": atc, "display": display})
     return out
+
+
+def consent_source(party: m.Node, patient_ref: dict) -> dict:
+    """Who gave or refused a consent (the BDS source: the client, a parent, other; for the RVP
+    consent also by name), as the Consent's contained performer with that relationship."""
+    res: dict = {"resourceType": "RelatedPerson", "id": "source", "patient": patient_ref}
+    code = party.child("code")
+    if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
+        res["relationship"] = [concept(code)]
+    person = party.child("agentPerson")
+    name = human_name(person.child("name")) if person is not None and person.child("name") is not None else None
+    if name:
+        res["name"] = [name]
+    return res
 
 
 def human_name(node: m.Node) -> dict | None:
