@@ -516,9 +516,9 @@ class Writer:
     def activity(self, enc) -> None:
         r018 = Item(self.ds.rubriek("R018"))
         self.top.children.append(r018)
-        ident = first(enc, "id")
-        if ident is not None and not ident.get("nullFlavor"):
-            r018.add("activiteit_id", self.ident(ident))
+        own_id = first(enc, "id")
+        if own_id is not None and not own_id.get("nullFlavor"):
+            r018.add("activiteit_id", self.ident(own_id))
         if first(enc, "code") is not None:
             r018.add("soort_activiteit", self.coded(first(enc, "code")))
         if first(enc, "effectiveTime") is not None:
@@ -595,7 +595,7 @@ class Writer:
             r047 = self.rubriek("R047", activity=True)
             linked.append(r047)
             self.conclusion(r047, conclusion, note)
-        activity_id = self.ident(ident) if ident is not None and not ident.get("nullFlavor") else None
+        activity_id = self.ident(own_id) if own_id is not None and not own_id.get("nullFlavor") else None
         for comp in kids(enc, "component1"):
             self.non_bds(first(comp, "nonBDSData"), activity_id)
         for item in linked:

@@ -16,6 +16,7 @@ from datetime import date
 from lxml import etree
 
 from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
+from ..convert.nl_nl03 import CPE_ORDER
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from .dataset import Concept, dataset, rubriek_code
@@ -259,14 +260,21 @@ class Reader:
             for group in r010.findall("groep_g088_afschrift_jgzdossier_verstrekt"):
                 self.copy_given(event, group)
         handled |= {"r009_externe_documenten", "r010_informatie_over_werkwijze_jgz"}
+        activities = self.ada.findall("r018_activiteit")
+        of_activity = {self.activity_key(a.find("activiteit_id")): a for a in activities if a.find("activiteit_id") is not None}
+        non_bds: dict = {}  # activity → its G083 items (1334 names the activity); the rest belong to the dossier
         for r051 in self.ada.findall("r051_nietgespecificeerde_gegevens"):
             for group in r051:
-                self.non_bds(event, group)
+                owner = of_activity.get(self.activity_key(group.find("activiteit_id")))
+                if owner is None:
+                    self.non_bds(event, group)
+                else:
+                    non_bds.setdefault(id(owner), []).append(group)
         handled.add("r051_nietgespecificeerde_gegevens")
         links = self.links()
         linked = {id(r) for rubrieken in links.values() for r in rubrieken}
-        for activity in self.ada.findall("r018_activiteit"):
-            self.activity(event, activity, links[activity])
+        for activity in activities:
+            self.activity(event, activity, links[activity], non_bds.get(id(activity), []))
         handled.add("r018_activiteit")
         for r050 in self.ada.findall("r050_zorggegevens"):
             self.care(event, r050)
@@ -275,6 +283,11 @@ class Reader:
             if not isinstance(node.tag, str) or node.tag in handled or id(node) in linked:
                 continue
             self.skip(node, self.ds.rubriek(rubriek_code(node.tag) or ""))
+        in_order(event, CPE_ORDER)
+
+    @staticmethod
+    def activity_key(ident) -> tuple | None:
+        return (ident.get("root"), ident.get("value")) if ident is not None and ident.get("value") else None
 
     # --- the child ------------------------------------------------------------------------------
 
@@ -393,9 +406,12 @@ class Reader:
                 el(author, "time", {"nullFlavor": "UNK"})
             entity = el(author, "assignedEntity", {"classCode": "ASSIGNED"})
             el(entity, "templateId", {"root": TPL + "122"})
-            for name in ("uitvoerende_jgzorganisatie_ura", "uitvoerende_jgzorganisatie_agb"):
-                for node in g085.findall(name):
-                    self.ident(entity, "id", node)
+            ids = [n for name in ("uitvoerende_jgzorganisatie_ura", "uitvoerende_jgzorganisatie_agb")
+                   for n in g085.findall(name)]
+            for node in ids:
+                self.ident(entity, "id", node)
+            if not ids:  # the template's choice: a URA, an AGB or an unknown id (TC04019)
+                el(entity, "id", {"nullFlavor": "NI"})
             if self.val(g085.find("uitvoerende_jgzorganisatie_naam")):
                 org = el(entity, "assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
                 el(org, "name", text=g085.find("uitvoerende_jgzorganisatie_naam").get("value"))
@@ -466,9 +482,9 @@ class Reader:
             org_name = next((c for n, c in children.items() if n.startswith("jgzorganisatie_naam")), None)
             if staff is not None or org_ids or org_name is not None:
                 entity = el(el(consent, "consultant", {"typeCode": "CON"}), "assignedEntity1", {"classCode": "ASSIGNED"})
-                if self.val(staff):
-                    person = el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"})
-                    el(person, "name", text=staff.get("value"))
+                # the template requires the employee (TC00986): unnamed, the name is NI
+                person = el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"})
+                el(person, "name", text=staff.get("value")) if self.val(staff) else el(person, "name", {"nullFlavor": "NI"})
                 if org_ids or self.val(org_name):
                     org = el(entity, "representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
                     for node in org_ids:
@@ -562,7 +578,7 @@ class Reader:
                          "r009_externe_documenten", "r010_informatie_over_werkwijze_jgz", "r011_gezinssamenstelling",
                          "r050_zorggegevens", "r051_nietgespecificeerde_gegevens", "r018_activiteit"}
 
-    def activity(self, event, act, linked) -> None:
+    def activity(self, event, act, linked, non_bds=()) -> None:
         f = act.find
         status = self.val(f("status_activiteit"), "code")
         mood, state = ("EVN", "completed") if status in (None, "01") else ("EVN", "aborted") if status == "02" else ("INT", "cancelled")
@@ -622,6 +638,8 @@ class Reader:
                 self.observation(el(cluster, "component"), node, r018.child(name))
         for rubriek in linked:
             self.rubriek(enc, rubriek)
+        for group in non_bds:
+            self.non_bds(enc, group)
         in_order(enc, ENCOUNTER_ORDER)
 
     def requester(self, author, ada) -> None:
@@ -782,6 +800,14 @@ class Reader:
             if len(parent) == 0 and parent.getparent() is not None:
                 parent.getparent().remove(parent)
             return None
+        if kind in ("CV", "CE", "CD", "CO") and node is not None and not self.null_flavour_allowed(element, node):
+            # "unknown" where the element's value set has no such exception (a required code the
+            # message lacked, written as NullFlavor UNK in ADA): the template requires a code of
+            # the set, so it is reported as skipped, not written invalid
+            self.skip(node, concept)
+            if len(parent) == 0 and parent.getparent() is not None:
+                parent.getparent().remove(parent)
+            return None
         attrs = {"classCode": "OBS", "moodCode": "EVN"}
         if negation:
             attrs["negationInd"] = "false"
@@ -794,6 +820,14 @@ class Reader:
         else:
             self.value(obs, node, kind)
         return obs
+
+    def null_flavour_allowed(self, element, node) -> bool:
+        """Does a coded ADA value that stands for a null flavour fit the element's value set?"""
+        flavour = node.get("nullFlavor") or (node.get("code") if node.get("codeSystem") == NULL_FLAVOR_CS else None)
+        if flavour is None or element is None or not element.valueset:
+            return True
+        vs = self.tpl.valueset(element.valueset)
+        return vs is None or flavour in vs.null_flavors
 
     def value(self, obs, node, kind: str) -> None:
         if node.get("nullFlavor") and kind not in ("CV", "CE", "CD", "CO"):
