@@ -22,7 +22,6 @@ import heapq
 import io
 import os
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -352,7 +351,7 @@ class CsvWriter:
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
         bundle, dropped = declarative.to_bundle(self.mapping, key, dossier)
-        return Rendered(key, self.render_bundle(key, bundle), Counter({f"element {n}": c for n, c in dropped.items()}))
+        return Rendered(key, self.render_bundle(key, bundle), dropped)
 
     def commit(self, rendered: Rendered) -> None:
         client, tables = rendered.payload

@@ -68,14 +68,20 @@ def to_dossier(mapping: Mapping, key: str, bundle: Bundle, origin: str, options:
     return Loaded(key=key, dossier=dossier, dropped=dropped_fields, elements=record.element_counts())
 
 
-def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Counter[int]]:
-    """A Dossier → one client's rows, and the elements (by number) the mapping cannot hold."""
+def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Counter[str]]:
+    """A Dossier → one client's rows, and what the mapping cannot hold: ``element N``, and
+    ``text of element N`` for an "other" whose code is mapped but whose text has no field."""
     from .from_dossier import extract
+    from .record import Other
 
     record, unread = extract(dossier, key)
     bundle, dropped = from_record(mapping, record)
     dropped.update(unread)
-    return bundle, dropped
+    lost = Counter({f"element {n}": c for n, c in dropped.items()})
+    for n, value in record.items():
+        if isinstance(value, Other):
+            lost[f"text of element {n}"] += 1
+    return bundle, lost
 
 
 def field_of(mapping: Mapping, element: int | str | None) -> str | None:

@@ -44,7 +44,7 @@ DOSSIER: frozenset[int] = frozenset({
 })
 
 #: Activity-level elements carried by the encounter itself.
-ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501})
+ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501, 1423, 731})
 
 #: G076 vaccination elements carried by ``substanceAdministration``.
 VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874, 875, 1336, 1410, 1589})
@@ -167,10 +167,16 @@ def valueset(number: int, cat: Catalogue) -> str | None:
 
 
 def to_hl7(vs: ValueSet, bds_code: str) -> Code | None:
-    """The HL7 entry for a BDS-flavour code; for HL7-only sets the code is the HL7 code."""
+    """The HL7 entry for a BDS-flavour code; for HL7-only sets the code is the HL7 code. A
+    null-flavour exception that only the BDS flavour lists (W0422's OTH) is itself."""
     if not (vs.bds and vs.bds.codes):
         return vs.hl7.get(bds_code) if vs.hl7 else None
-    return vs.bds_to_hl7(bds_code)
+    found = vs.bds_to_hl7(bds_code)
+    if found is None:
+        c = vs.bds_concept(bds_code)
+        if c is not None and c.hl7 is None and c.bds.exception and c.bds.code_system == NULL_FLAVOR_OID:
+            return c.bds
+    return found
 
 
 def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
@@ -178,16 +184,16 @@ def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
 
     BDS 4.2.0's value sets are not published (4.1.3's stand in), so a 4.2.0 code such as
     W0619 51 is unknown here, yet Nictiz's tooling accepts it. It is carried as it is where
-    the set writes every code the same in both flavours, in one HL7 code system; the
-    validator then warns that the code is outside the 4.1.3 set.
+    the set writes every code it pairs the same in both flavours, in one HL7 code system;
+    the validator then warns that the code is outside the 4.1.3 set.
     """
-    systems = vs.hl7_code_systems
-    if not vs.fallback or len(systems) != 1 or not bds_code.isdigit():
+    if not vs.fallback or not bds_code.isdigit():
         return None
     pairs = [c for c in vs.concepts if c.bds and c.hl7 and not c.hl7.exception]
-    if not pairs or any(c.bds.code != c.hl7.code or len(c.bds.code) != len(bds_code) for c in pairs):
+    systems = {c.hl7.code_system for c in pairs}  # HL7-only entries (W0193's role codes) aside
+    if len(systems) != 1 or any(c.bds.code != c.hl7.code or len(c.bds.code) != len(bds_code) for c in pairs):
         return None
-    return Code(bds_code, systems[0], None)
+    return Code(bds_code, systems.pop(), None)
 
 
 def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
@@ -198,6 +204,10 @@ def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
     """
     if not code_system:
         return _by_code_alone(vs, code)
+    if code_system == NULL_FLAVOR_OID:  # "other" where only the BDS flavour lists it (W0422)
+        c = vs.bds_concept(code)
+        if c is not None and c.hl7 is None and c.bds.exception and c.bds.code_system == NULL_FLAVOR_OID:
+            return c.bds.code
     if not (vs.bds and vs.bds.codes):
         entry = vs.hl7.get(code, code_system) if vs.hl7 else None
         return entry.code if entry else None

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from ..standards import model as m
 from ..standards.catalogue import Catalogue
 from . import elements as E
-from .record import Facts, Group, Record
+from .record import Facts, Group, Other, Record
 
 _CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
 
@@ -60,22 +60,27 @@ class _Reader:
         return E.to_bds(vs, null_flavor, E.NULL_FLAVOR_OID) if vs else None
 
     def coded_value(self, element: int, code: str | None, code_system: str | None, null_flavor: str | None,
-                    w: str | None = None) -> str | None:
-        """The BDS code of a coded value: its code, or the exception its null flavour stands for."""
+                    w: str | None = None, text: str | None = None) -> str | None:
+        """The BDS code of a coded value: its code, or the exception its null flavour stands for
+        (with ``text``, the original text of an "other", as an :class:`Other`)."""
         if code:
             return self.code(element, code, code_system, w)
-        return self.exception(element, null_flavor, w)
+        found = self.exception(element, null_flavor, w)
+        return Other(found, text) if found is not None and text else found
 
     def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a coded node, when it carries one."""
         if node is not None:
             a = node.attrs
-            _put(into, element, self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w))
+            text = node.child("originalText")
+            _put(into, element, self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w,
+                                                 text.text if text is not None else None))
 
     def put_coded(self, into: dict, element: int, coded: m.Coded | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a typed coded value, when it carries one."""
         if coded is not None:
-            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor, w))
+            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor, w,
+                                                 coded.original_text))
 
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
@@ -309,6 +314,12 @@ class _Reader:
                 name = entity.find("assignedPerson/name") if entity else None
                 if name is not None and name.text:
                     v[1501] = name.text
+            elif extra.name == "author":  # the requester of an activity not held
+                self.requester(extra, v)
+            elif extra.name == "inFulfillmentOf":
+                self.requester(extra.find("encounter/author"), v)
+            elif extra.name == "escort":
+                self.escort(extra.find("responsibleParty/code"), v)
             elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
                 conclusions.append(extra.child("conclusion"))
             elif extra.name == "subjectOf2" and _annotates(extra, 493):
@@ -361,12 +372,45 @@ class _Reader:
                 v[1494] = letter.attrs["value"] == "true"
         return g
 
+    def requester(self, author: m.Node | None, v: dict) -> None:
+        """1423 Verzoeker activiteit: the author of the planned encounter a held activity fulfils,
+        or of an activity not held: the child (03, ``patient``), a parent (``personalRelationship``)
+        or another party (its code; "other" with its text)."""
+        if author is None:
+            return
+        if author.child("patient") is not None:
+            v[1423] = "03"
+        else:
+            code = author.find("personalRelationship/code") or author.find("assignedEntity1/code")
+            self.put_code(v, 1423, code)
+
+    def escort(self, code: m.Node | None, v: dict) -> None:
+        """731 Begeleider (W0193). Only one per activity has a place among the facts, and the
+        HL7-only role codes of W0193 (MTH, FTH...) have no BDS code: those are counted as dropped."""
+        if code is None:
+            return
+        found: dict = {}
+        self.put_code(found, 731, code)
+        w = E.valueset(731, self.cat)
+        vs = self.cat.valueset(w) if w else None
+        code = str(found.get(731, ""))
+        if 731 in v or vs is None or not (vs.contains_bds(code) or E.unpublished(vs, code)):
+            self.unread[731] += 1
+        else:
+            v[731] = found[731]
+
     def item(self, item: m.Observation | m.Group, into: Facts) -> None:
         if isinstance(item, m.Group):
-            g = Group(groep=item.groep or (item.code.code if item.code else "") or "")
-            for sub in item.items:
-                self.item(sub, g)
+            groep = item.groep or (item.code.code if item.code else "") or ""
+            g = Group(groep=groep)
             into.groups.append(g)
+            for sub in item.items:
+                # BDS 4.2 repeats an element within one groep (several diseases in one G019): each
+                # repetition starts another occurrence of the groep, as a groep holds one value each
+                if isinstance(sub, m.Observation) and sub.element is not None and sub.element in g.values:
+                    g = Group(groep=groep)
+                    into.groups.append(g)
+                self.item(sub, g)
             return
         n = item.element
         if n is None:
@@ -393,7 +437,8 @@ class _Reader:
             return None
         if val.null_flavor:  # a coded value's exception ("98 Anders"), else no value
             e = self.cat.element(n)
-            return self.exception(n, val.null_flavor, e.bindings.get("value") if e else None)
+            return self.coded_value(n, None, None, val.null_flavor, e.bindings.get("value") if e else None,
+                                    val.original_text)
         t = val.type
         if t == "PQ":
             try:
@@ -422,8 +467,8 @@ class _Reader:
             if extra.name == "consumable":
                 medicine = extra.find("medication/administrableMedicine")
                 for part in medicine.children if medicine else []:
-                    if part.name == "code" and part.attrs.get("code"):
-                        v[461] = self.code(461, part.attrs["code"], part.attrs.get("codeSystem"))
+                    if part.name == "code":
+                        self.put_code(v, 461, part)
                     elif part.name == "lotNumberText" and part.text:
                         v[472] = part.text
             elif extra.name == "performer":

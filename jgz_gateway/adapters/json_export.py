@@ -187,10 +187,8 @@ class JsonWriter(FileWriter):
         return json.dumps(document(self.mapping, bundle), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
 
     def render(self, key: str, dossier: Dossier) -> Rendered:
-        from collections import Counter
-
         bundle, dropped = declarative.to_bundle(self.mapping, key, dossier)
-        return Rendered(key, self.render_bundle(key, bundle), Counter({f"element {n}": c for n, c in dropped.items()}))
+        return Rendered(key, self.render_bundle(key, bundle), dropped)
 
 
 

@@ -9,7 +9,9 @@ values keyed by BDS element number, repeated groups keyed by G-code, and activit
 Values are typed by the element's BDS datatype: codes are ``str`` in the BDS flavour of
 their value set ("01", not the HL7 code), quantities ``Decimal`` in the element's BDS
 unit (mm, g), counts ``int``, booleans ``bool``, dates ``datetime.date`` (or
-``datetime.datetime`` when a time is known), everything else ``str``.
+``datetime.datetime`` when a time is known), everything else ``str``. A code given as
+"other" with the text of what it is (HL7 nullFlavor OTH with originalText) is an
+:class:`Other`: a ``str`` that is the code ("98"), with the text beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,27 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+
+
+class Other(str):
+    """A code that stands for "other" ("98 Anders", HL7 nullFlavor OTH) with the text saying what.
+
+    It is the code wherever a code is expected (value maps, value sets, equality); only
+    builders that can write the text (``originalText``) look at ``text``.
+    """
+
+    text: str
+
+    def __new__(cls, code: str, text: str) -> Other:
+        self = super().__new__(cls, code)
+        self.text = text
+        return self
+
+    def __repr__(self) -> str:  # distinct from the bare code: a lost text counts as lost
+        return f"Other({str(self)!r}, {self.text!r})"
+
+    def __reduce__(self):
+        return (Other, (str(self), self.text))
 
 
 @dataclass

@@ -327,8 +327,12 @@ class _Child:
         for w in what:
             if w.startswith("reason:"):
                 a.values[1424] = w.split(":")[1]
+                # a contact on indication was asked for: mostly by the parents, else school or GP
+                a.values[1423] = rng.choice(["02", "02", "02", "01", "04", "03", "07"])
         if not realised:
             return a
+        if self.days(date) < 12 * 365 and form in ("03", "06", "07"):  # a child seen in person comes with someone
+            a.values[731] = rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09"])
         days = self.days(date)
         if "ngs" in what:
             self.hearing(a)

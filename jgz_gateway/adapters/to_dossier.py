@@ -26,7 +26,7 @@ from ..standards import model as m
 from ..standards.catalogue import Catalogue
 from ..standards.hl7v3.codec import construct
 from . import elements as E
-from .record import Facts, Group, Record
+from .record import Facts, Group, Other, Record
 
 INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
@@ -161,9 +161,19 @@ class _Builder:
 
     def coded(self, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> m.Coded:
         try:
-            return construct(m.Coded, dict(_coded(self.version, element, bds_code, w, xsi)[1]))
+            fields = dict(_coded(self.version, element, bds_code, w, xsi)[1])
         except TypeError:
             raise BuildError(element, f"element {element}: {bds_code!r} is not a code") from None
+        if isinstance(bds_code, Other) and "null_flavor" in fields:
+            fields["original_text"] = bds_code.text
+        return construct(m.Coded, fields)
+
+    def coded_node(self, name: str, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> m.Node:
+        """A coded element; an "other" (:class:`Other`) keeps its text as ``originalText``."""
+        attrs = self.coded_attrs(element, bds_code, w, xsi)
+        if isinstance(bds_code, Other) and "nullFlavor" in attrs:
+            return node(name, attrs, [node("originalText", text=bds_code.text)])
+        return node(name, attrs)
 
     def element_code(self, element: int) -> m.Coded:
         e = self.element(element)
@@ -327,7 +337,7 @@ class _Builder:
         holder.append(node("name", {"use": "OR"}, parts or [node("family", {"nullFlavor": "UNK"})]))
         holder.append(node("birthTime", {"value": ts(v[63])} if 63 in v else {"nullFlavor": "UNK"}))
         if 66 in v:
-            holder.append(node("educationLevelCode", self.coded_attrs(66, v[66])))
+            holder.append(self.coded_node("educationLevelCode", 66, v[66]))
         if 67 in v:
             holder.append(node("asEmployee", {"classCode": "EMP"}, [
                 node("occupationCode", self.coded_attrs(67, v[67]), [node("originalText", text=self.code(67, v[67])[2])]),
@@ -339,9 +349,9 @@ class _Builder:
                 self.dropped[71] += 1
             else:
                 holder.append(node("birthPlace", None, [node("addr", None, [country])]))
-        code = self.coded_attrs(62, v[62]) if 62 in v else {"nullFlavor": "UNK"}
+        code = self.coded_node("code", 62, v[62]) if 62 in v else node("code", {"nullFlavor": "UNK"})
         return node("personalRelationship", {"classCode": "PRS"}, [
-            node("code", code), node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
+            code, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
 
     # --- organisations, consents, care status, non-BDS ---------------------------------
 
@@ -378,7 +388,7 @@ class _Builder:
         author = []
         if date in v:
             author.append(node("time", {"value": ts(v[date])}))
-        party = [node("code", self.coded_attrs(source, v[source], xsi="CV"))] if source in v else [
+        party = [self.coded_node("code", source, v[source], xsi="CV")] if source in v else [
             node("code", {"xsi:type": "CV", "nullFlavor": "UNK"})]
         name = node("name", text=v[E.RVP_SOURCE_NAME]) if rvp and v.get(E.RVP_SOURCE_NAME) else node(
             "name", {"nullFlavor": "NI"})
@@ -391,7 +401,7 @@ class _Builder:
             extra.append(self.annotation("subjectOf", None, 1407, st(v[1407])))
         if rvp and E.RVP_MANNER in v:
             extra.append(self.annotation("subjectOf", {"typeCode": "SUBJ"}, E.RVP_MANNER,
-                                         node("value", self.coded_attrs(E.RVP_MANNER, v[E.RVP_MANNER], xsi="CV"))))
+                                         self.coded_node("value", E.RVP_MANNER, v[E.RVP_MANNER], xsi="CV")))
         return m.Consent(
             element=yes_no, code=self.element_code(yes_no), negation_ind=m.Consent.negation_for(yes_no, bool(v[yes_no])),
             effective_time=m.Time(high=m.Time(value=ts(v[E.RVP_END]))) if rvp and E.RVP_END in v else None,
@@ -460,17 +470,20 @@ class _Builder:
         if 724 not in v:
             raise BuildError(724, "activity without a date (724)")
         ident = v.get(1377)
-        status = "aborted" if v.get(1605, "01") not in ("01",) else "completed"
+        # W0690 Status activiteit as Nictiz's messages write it: held (01) an event, started and
+        # broken off (02) an aborted event, not held (03-08) a cancelled intent
+        mood, status = {"01": ("EVN", "completed"), "02": ("EVN", "aborted")}.get(str(v.get(1605, "01")), ("INT", "cancelled"))
         code = self.coded(494, v[494]) if 494 in v else m.Coded(null_flavor="OTH")
         extra = []
         if 1599 in v or v.get(1501):
             entity = [node("id", {"nullFlavor": "NI"})]
             if 1599 in v:
-                entity.append(node("code", self.coded_attrs(1599, v[1599])))
+                entity.append(self.coded_node("code", 1599, v[1599]))
             if v.get(1501):
                 entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
                                    [node("name", text=v[1501])]))
             extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
+        extra += self.requester_and_escort(v, code, mood)
         reasons = []
         if 1424 in v:
             reasons.append(self.coded(1424, v[1424]))
@@ -482,7 +495,7 @@ class _Builder:
                 else "performer" if extra else "reasonCode" if reasons else "effectiveTime")
         conclusion = chain(self.conclusion(a), last)
         return m.Activity(
-            other_attrs={"classCode": "ENC", "moodCode": "EVN"},
+            other_attrs={"classCode": "ENC", "moodCode": mood},
             link_attrs={"typeCode": "COMP"},
             ids=[m.II(root=self.activity_root, extension=str(ident) if ident is not None else None,
                       null_flavor=None if ident is not None else "NI")],
@@ -495,6 +508,35 @@ class _Builder:
             vaccinations=vaccinations,
             extra=chain(extra, "reasonCode" if reasons else "effectiveTime") + conclusion,
         )
+
+    def requester_and_escort(self, v: dict, kind: m.Coded, mood: str) -> list[m.Node]:
+        """1423 Verzoeker activiteit and 731 Begeleider, in the encounter's schema order (author,
+        escort, inFulfillmentOf), as Nictiz's messages write them. A held activity (EVN) may have
+        no author (TC01134): its requester authors the planned encounter it fulfils. An activity
+        not held (INT) fulfils none (TC01446): the requester is its own author."""
+        who = self.requester(v[1423]) if 1423 in v else None
+        out = []
+        if who is not None and mood == "INT":
+            out.append(node("author", {"typeCode": "AUT"}, [who]))
+        if 731 in v:
+            out.append(node("escort", {"typeCode": "ESC"}, [node("responsibleParty", {"classCode": "ASSIGNED"}, [
+                self.coded_node("code", 731, v[731]), node("agentPerson", {"nullFlavor": "NI"})])]))
+        if who is not None and mood == "EVN":
+            kind_attrs = {k: x for k, x in {"code": kind.code, "codeSystem": kind.code_system,
+                                            "displayName": kind.display_name, "nullFlavor": kind.null_flavor}.items() if x}
+            out.append(node("inFulfillmentOf", {"typeCode": "FLFS"}, [node("encounter", {"classCode": "ENC", "moodCode": "INT"}, [
+                node("id", {"nullFlavor": "NI"}), node("code", kind_attrs), node("statusCode", {"code": "completed"}),
+                node("author", {"typeCode": "AUT"}, [who])])]))
+        return out
+
+    def requester(self, code: str) -> m.Node:
+        """Who asked for an activity (W0659): the child (03), a parent (02), another party."""
+        if code == "03":
+            return node("patient", {"classCode": "PAT"})
+        if code == "02":
+            return node("personalRelationship", {"classCode": "PRS"}, [self.coded_node("code", 1423, code), node(
+                "relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])
+        return node("assignedEntity1", {"classCode": "ASSIGNED"}, [self.coded_node("code", 1423, code)])
 
     def conclusion(self, a: Facts) -> list[m.Node]:
         """R047: the conclusion (482), its indications and follow-ups (G058) and its note (493);
@@ -521,10 +563,10 @@ class _Builder:
             if n not in v:
                 raise BuildError(n, f"G058 without element {n}")
         if v[483] == E.INTERVENTION_REFERRAL:
-            parts = [node("code", self.coded_attrs(483, v[483]))]
+            parts = [self.coded_node("code", 483, v[483])]
             if 1159 in v:
                 parts.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, [
-                    node("code", self.coded_attrs(1159, v[1159]))])]))
+                    self.coded_node("code", 1159, v[1159])])]))
             if 1494 in v:
                 parts.append(node("component", {"typeCode": "COMP"}, [node("additionalObservation", {"classCode": "OBS"}, [  # moodCode: the XSD and the rules disagree
                     self.element_code_node(1494), node("value", {"xsi:type": "BL", "value": "true" if v[1494] else "false"})])]))
@@ -533,9 +575,9 @@ class _Builder:
             for n in (1159, 1494):
                 if n in v:
                     raise BuildError(n, f"G058: element {n} belongs to a referral (intervention 483 = 6)")
-            follow = node("actIntent", {"classCode": "ACT", "moodCode": "INT"}, [node("code", self.coded_attrs(483, v[483]))])
+            follow = node("actIntent", {"classCode": "ACT", "moodCode": "INT"}, [self.coded_node("code", 483, v[483])])
         return node("component", {"typeCode": "COMP"}, [node("indication", {"classCode": "OBS", "moodCode": "EVN"}, [
-            self.element_code_node(485), node("value", self.coded_attrs(485, v[485], xsi="CV")),
+            self.element_code_node(485), self.coded_node("value", 485, v[485], xsi="CV"),
             node("reasonOf", {"typeCode": "RSON"}, [follow])])])
 
     def rubrieken(self, a: Facts) -> list[m.Rubriek]:
@@ -618,6 +660,8 @@ class _Builder:
                 fields = {"xsi_type": "TS", "value": ts(value)}
             else:
                 fields = dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1])
+                if isinstance(value, Other) and "null_flavor" in fields:
+                    fields["original_text"] = value.text
         except BuildError:
             raise
         except (TypeError, ValueError, AttributeError):
@@ -633,7 +677,7 @@ class _Builder:
                 parts["target_site"] = self.coded(carrier, level[carrier], w)
             else:  # subject/personalRelationship/code: the relative, as the templates write it
                 subject = node("subject", {"typeCode": "SBJ"}, [node("personalRelationship", {"classCode": "PRS"}, [
-                    node("code", self.coded_attrs(carrier, level[carrier], w)),
+                    self.coded_node("code", carrier, level[carrier], w),
                     node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])])
                 subject.after = "targetSiteCode" if "target_site" in parts else "methodCode" if "method" in parts else "value"
                 parts["extra"] = [subject]
@@ -646,7 +690,8 @@ class _Builder:
         v = g.values
         if 1409 not in v:
             raise BuildError(1409, "vaccination (G076) without a date (1409)")
-        medicine = [node("code", self.coded_attrs(461, v[461]) if 461 in v else {"nullFlavor": "UNK"})]
+        medicine = [self.coded_node("code", 461, v[461]) if 461 in v else node("code", {"nullFlavor": "UNK"}, [
+            node("originalText", text="onbekend")])]  # a code or a null flavour with text (TC03048)
         if v.get(472):
             medicine.append(node("lotNumberText", text=v[472]))
         extra = [node("consumable", {"typeCode": "CSM"}, [node("medication", {"classCode": "ADMM"}, [
@@ -661,7 +706,7 @@ class _Builder:
             extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
         if 686 in v:
             extra.append(node("reason", {"typeCode": "RSON"}, [node("vaccinationReason", {"classCode": "OBS", "moodCode": "EVN"}, [
-                self.element_code_node(686), node("value", self.coded_attrs(686, v[686], xsi="CV"))])]))
+                self.element_code_node(686), self.coded_node("value", 686, v[686], xsi="CV")])]))
         if v.get(874):
             reaction = [self.element_code_node(874), node("value", {"xsi:type": "ST"}, text=v[874])]
             if 875 in v:
@@ -674,12 +719,12 @@ class _Builder:
                 node("consentEvent", {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true"}, [
                     node("code", {"code": "IMMUNIZ", "codeSystem": CS_ACT_CODE, "displayName": "Immunization"}),
                     node("reasonOf", {"typeCode": "RSON"}, [node("observationEvent", {"classCode": "OBS", "moodCode": "EVN"}, [
-                        self.element_code_node(683), node("value", self.coded_attrs(683, v[683], xsi="CV"))])])])]))
+                        self.element_code_node(683), self.coded_node("value", 683, v[683], xsi="CV")])])])]))
         for n in (608, 872, 1589):
             if n not in v:
                 continue
             if n == 608:
-                value = node("value", self.coded_attrs(608, v[608], xsi="CV"))
+                value = self.coded_node("value", 608, v[608], xsi="CV")
             elif n == 872:
                 value = node("value", {"xsi:type": "ST"}, text=v[872])
             else:

@@ -217,7 +217,7 @@ def _print_summary(d: dict) -> None:
     typer.echo(f"{d['source']} → {d['destination']}")
     typer.echo(f"  dossiers: {d['seen']} seen, {d['written']} written, {d['skipped']} already there, "
                f"{d['failed']} failed" + (f" (see {d['errors_dir']})" if d["failed"] else ""))
-    other = f"; other items dropped (groepen, rubrieken, parts): {d['other_dropped']}" if d["other_dropped"] else ""
+    other = f"; other items dropped (groepen, rubrieken, parts, texts of 'other' codes): {d['other_dropped']}" if d["other_dropped"] else ""
     typer.echo(f"  BDS elements: {d['elements_mapped']} mapped, {d['elements_dropped']} dropped; "
                f"vendor fields dropped (declared unmapped): {d['fields_dropped']}{other}")
     for what, n in list(d["dropped"].items())[:12]:

@@ -88,7 +88,20 @@ def test_hl7v3_through_fhir_and_back_loses_only_what_it_reports(tmp_path):
     assert lost == dict(there.dropped)
     # ... and the dossier's status (as EpisodeOfCare) and who gave each consent (as its performer)
     kept = {8, 10, 11, 12, 16, 630, 609, 610, 61, 63, 655, 656, 657, 1501, 1599, 1336, 1410,
-            696, 1164, 1396, 1399, 1535}
+            696, 1164, 1396, 1399, 1535, 1423, 731}
     assert kept <= set(there.elements)  # the synthetic dossiers hold them all
     assert not kept & {int(k.split()[1]) for k in lost}
     assert kept <= fhir.coverage().fills
+
+
+def test_requesters_escorts_and_other_texts_survive_fhir(reference):
+    """Nictiz's test message: requesters (1423) and escorts (731), "other: Buurman/Buurvrouw"
+    among them, go through the Bundle as Encounter participants (referrer, escort) and come back."""
+    from jgz_gateway.adapters.from_dossier import extract
+    from jgz_gateway.standards.fhir import to_fhir
+    from jgz_gateway.standards.hl7v3 import read_message
+
+    record, _ = extract(read_message((reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()), "K")
+    assert sum(1 for n, _ in record.items() if n in (1423, 731)) == 6
+    bundle, _ = to_fhir(read_message((reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()))
+    assert not {1423, 731} & set(fhir.lost_in(record, bundle, "K"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 
 from jgz_gateway.adapters.from_dossier import extract
-from jgz_gateway.adapters.record import Facts, Group, Record
+from jgz_gateway.adapters.record import Facts, Group, Other, Record
 from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import BuildError, Envelope, build
 from jgz_gateway.standards.hl7v3 import read_message, write_message
@@ -252,3 +253,79 @@ def test_bds_32_dossier_is_read_as_bds_4_facts(reference):
     assert record.facts.values[696] == "02"
     sources = {g.groep: g.values for g in record.facts.groups if g.groep in ("G010", "G011", "G071")}
     assert sources["G071"][1399] == "01" and sources["G010"][1396] == "01"
+
+
+def other_texts(data: bytes) -> Counter:
+    """(element, text) of every coded value given as "other" (nullFlavor OTH with originalText)."""
+    from lxml import etree
+
+    h = "{urn:hl7-org:v3}"
+    found: Counter = Counter()
+    for text in etree.fromstring(data).iter(h + "originalText"):
+        if text.getparent().get("nullFlavor") == "OTH":
+            found[text.text] += 1
+    return found
+
+
+def test_other_with_its_text_the_requester_and_the_escort_survive_the_facts(reference):
+    """Nictiz's test message: the requester (1423) of one activity is the child (03), of another a
+    parent (02), of a third "other: Buurman"; escorts (731) are W0193 codes and "other: Buurvrouw".
+    Before, the facts path read neither element and dropped every "other" text silently."""
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, _ = extract(read_message(data), "T")
+    assert [(a.values.get(1423), a.values.get(731)) for a in record.activities][:3] == [
+        ("03", "01"), ("02", "09"), (Other("06", "Buurman"), Other("98", "Buurvrouw"))]
+    assert repr(record.activities[2].values[1423]) == "Other('06', 'Buurman')"
+    dossier, _ = build(record, "4.1.3", ENVELOPE)
+    out = write_message(dossier)
+    report = validate_bytes(out)
+    assert report.valid, [(f.rule, f.xpath, f.message) for f in report.errors]
+    assert not record.lost_in(extract(read_message(out), "T")[0])
+    assert other_texts(out) >= Counter({"Buurman": 1, "Buurvrouw": 1})
+
+
+@pytest.mark.parametrize("name, texts", [
+    ("nl04-jgz8.0/DOB-4.0.0-R041-CR_test_JGZ-xxx_vaccinatie-test_hl7.xml", {"D": 1}),  # vaccine (461) "other"
+    ("nl04-jgz8.0/DOB-4.0.0-R012-CR_test_JGZ-518_hl7.xml", {"nieuwe ziekte": 2}),  # 80 twice in one G019
+])
+def test_other_texts_and_repeated_elements_of_nictiz_messages_are_kept(reference, name, texts):
+    data = (reference / "hl7v3/examples" / name).read_bytes()
+    record, unread = extract(read_message(data), "T")
+    dossier, dropped = build(record, "4.2.0", ENVELOPE)
+    out = write_message(dossier)
+    report = validate_bytes(out)
+    assert report.valid, [(f.rule, f.xpath, f.message) for f in report.errors]
+    assert other_texts(out) >= Counter(texts)
+    before = Counter(n for n, _ in record.items())
+    assert before == Counter(n for n, _ in extract(read_message(out), "T")[0].items())
+    original = Counter(o.element for o in read_message(data).observations() if o.element)
+    assert original[80] == before[80]  # every repetition of 80 read, none overwritten
+
+
+@pytest.mark.parametrize("status, mood, code", [("01", "EVN", "completed"), ("02", "EVN", "aborted"),
+                                                ("03", "INT", "cancelled"), ("07", "INT", "cancelled")])
+def test_activity_status_is_written_as_nictiz_does(status, mood, code):
+    """W0690: held is an event, broken off an aborted event, not held a cancelled intent. An event
+    may have no author (TC01134), an intent fulfils nothing (TC01446): the requester goes where
+    each allows it, and both are valid."""
+    record = small_record()
+    record.activities[0].values[1605] = status
+    record.activities[0].values[1423] = Other("06", "Buurman")
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    act = dossier.activities[0]
+    assert (act.other_attrs["moodCode"], act.status_code.code) == (mood, code)
+    out = write_message(dossier)
+    report = validate_bytes(out)
+    assert report.valid, [(f.rule, f.xpath, f.message) for f in report.errors]
+    assert other_texts(out) == Counter({"Buurman": 1})
+    again = extract(read_message(out), "T")[0].activities[0].values
+    assert repr(again[1423]) == "Other('06', 'Buurman')" and again[1605] == status
+
+
+def test_a_vendor_export_reports_the_other_texts_it_cannot_hold(reference):
+    from jgz_gateway.adapters import declarative
+
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    mapping = declarative.mapping_for("csv-export", {})
+    _, dropped = declarative.to_bundle(mapping, "T", read_message(data))
+    assert dropped["text of element 1423"] == 1 and dropped["text of element 731"] == 1

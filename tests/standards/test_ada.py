@@ -255,3 +255,21 @@ def test_unknown_country_is_a_null_flavour_both_ways(reference):
     assert not [f for f in validate_bytes(message).findings if "country" in f.xpath], message
     back = etree.fromstring(write_ada(read_message(message)))
     assert [(x.get("code"), x.get("codeSystem")) for x in back.iter("land")] == [("UNK", "2.16.840.1.113883.5.1008")]
+
+
+def test_requesters_go_where_each_activity_allows_them(reference):
+    """A held activity (EVN) may have no author (TC01134), one not held (INT) fulfils no planned
+    one (TC01446): the published instance's requesters swapped, "other: Buurman" onto the held
+    activity and the child (03) onto the one not held, still give a valid message, read back alike."""
+    data = (ADA / "instances" / PAIRS["test"][0]).read_text(encoding="utf-8")
+    held = ('codeSystem="2.16.840.1.113883.2.4.4.40.434" code="03" displayName="Cliënt/jeugdige zelf"/>')
+    other = 'codeSystem="2.16.840.1.113883.5.1008" code="OTH" displayName="other" originalText="Buurman"/>'
+    assert data.count(held) == 1 and data.count(other) == 1
+    data = data.replace(held, "@HELD@").replace(other, held).replace("@HELD@", other)
+    reading = read_ada_message(data.encode("utf-8"), reference_date=date(2023, 2, 6), envelope=ENVELOPE)
+    message = etree.tostring(reading.root)
+    report = validate_bytes(message)
+    assert not {f.message.split(" ", 1)[0] for f in report.errors} & {"TC01134", "TC01446"}
+    ada = etree.fromstring(write_ada(read_message(message)))
+    requesters = [(r.get("code"), r.get("originalText")) for r in ada.iter("verzoeker_activiteit")]
+    assert requesters[:3] == [("OTH", "Buurman"), ("02", None), ("03", None)]

@@ -537,8 +537,10 @@ class Writer:
             name = first(entity, "assignedPerson/name")
             if name is not None and name.text:
                 r018.add("uitvoerende_activiteit_naam", {"value": name.text})
-        requester = first(enc, "inFulfillmentOf/encounter/author")
-        if requester is not None:
+        # the requester authors the planned encounter a held activity fulfils, or an activity not held
+        for requester in (first(enc, "inFulfillmentOf/encounter/author"), first(enc, "author")):
+            if requester is None:
+                continue
             if first(requester, "patient") is not None:
                 r018.add("verzoeker_activiteit", {"code": "03", "codeSystem": "2.16.840.1.113883.2.4.4.40.411",
                                                   "displayName": self.display("W0659", "03")})
@@ -547,9 +549,6 @@ class Writer:
                 code = code if code is not None else first(requester, "assignedEntity1/code")
                 if code is not None:
                     r018.add("verzoeker_activiteit", self.coded(code))
-        author = first(enc, "author/assignedEntity1/code")
-        if author is not None:
-            r018.add("verzoeker_activiteit", self.coded(author))
         for escort in kids(enc, "escort"):
             code = first(escort, "responsibleParty/code")
             if code is not None:

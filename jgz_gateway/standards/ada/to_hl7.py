@@ -605,10 +605,9 @@ class Reader:
             if self.val(name):
                 el(el(entity, "assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name", text=name.get("value"))
         requester = f("verzoeker_activiteit")
-        if requester is not None and (requester.get("nullFlavor") or requester.get("codeSystem") == NULL_FLAVOR_CS):
-            # a requester outside W0659 is the activity's own author (nullFlavor OTH, original text)
-            self.coded(el(el(enc, "author", {"typeCode": "AUT"}), "assignedEntity1", {"classCode": "ASSIGNED"}),
-                       "code", requester, xsi=None)
+        if requester is not None and mood == "INT":
+            # an activity not held fulfils no planned one (TC01446): the requester is its own author
+            self.requester(el(enc, "author", {"typeCode": "AUT"}), requester)
             requester = None
         for r013 in (r for r in linked if r.tag == "r013_bedreigingen_uit_de_directe_omgeving"):
             function, naam = r013.find("contact_ivm_meldcode_met_functie"), r013.find("contact_ivm_meldcode_met_naam")
@@ -643,7 +642,11 @@ class Reader:
         in_order(enc, ENCOUNTER_ORDER)
 
     def requester(self, author, ada) -> None:
-        """1423 Verzoeker activiteit (W0659, code system …40.411): the child, a parent, or an organisation."""
+        """1423 Verzoeker activiteit (W0659, code system …40.411): the child, a parent, or an
+        organisation; outside W0659, "other" with its text (nullFlavor OTH)."""
+        if ada.get("nullFlavor") or ada.get("codeSystem") == NULL_FLAVOR_CS:
+            self.coded(el(author, "assignedEntity1", {"classCode": "ASSIGNED"}), "code", ada, xsi=None)
+            return
         code = ada.get("code")
         ada = etree.Element("verzoeker", {k: v for k, v in ada.attrib.items() if k != "codeSystem"},
                             codeSystem=REQUESTER_CS)

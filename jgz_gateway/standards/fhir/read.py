@@ -226,12 +226,31 @@ def _activity(res: dict) -> m.Activity:
     if start:
         act.effective_time = m.Time(value=t.hl7_date(start))
     act.reason_codes = [_coded(r) for r in res.get("reasonCode", [])]
-    for participant in res.get("participant", [])[:1]:
+    roles = {"REF": [], "ESC": [], None: []}
+    for participant in res.get("participant", []):
+        kind = next((c.get("code") for c in (participant.get("type") or [{}])[0].get("coding", [])
+                     if c.get("system") == t.PARTICIPATION), None)
+        roles.get(kind, roles[None]).append(participant)
+    for participant in roles[None][:1]:  # the performer: discipline (1599) and name (1501)
         entity = [_code_node("code", participant["type"][0])] if participant.get("type") else []
         name = (participant.get("individual") or {}).get("display")
         if name:
             entity.append(node("assignedPerson", None, node("name", text=name)))
         act.extra.append(node("performer", {"typeCode": "PRF"}, node("assignedEntity", None, *entity)))
+    requester = None  # 1423: the author of an activity not held, else of the planned encounter it fulfils
+    for participant in roles["REF"][:1]:
+        concepts = participant.get("type", [])[1:]
+        who = node("assignedEntity1", None, _code_node("code", concepts[0])) if concepts else node("patient")
+        requester = node("author", None, who) if mood == "INT" else node(
+            "inFulfillmentOf", None, node("encounter", None, node("author", None, who)))
+    if requester is not None and mood == "INT":
+        act.extra.append(requester)
+    for participant in roles["ESC"]:  # escorts (731)
+        concepts = participant.get("type", [])[1:]
+        if concepts:
+            act.extra.append(node("escort", None, node("responsibleParty", None, _code_node("code", concepts[0]))))
+    if requester is not None and mood != "INT":
+        act.extra.append(requester)
     return act
 
 

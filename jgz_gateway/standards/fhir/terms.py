@@ -117,6 +117,10 @@ EPISODE_STATUS = {"completed": "finished", "active": "active", "new": "planned",
 EPISODE_STATUS_BACK = {"finished": "completed", "active": "active", "planned": "new", "onhold": "held",
                        "cancelled": "cancelled", "entered-in-error": "nullified"}
 ACT_STATUS = "2.16.840.1.113883.5.14"
+#: Encounter.participant types for who asked for an activity (1423) and who came along (731).
+PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+REFERRER = {"system": PARTICIPATION, "code": "REF", "display": "referrer"}
+ESCORT = {"system": PARTICIPATION, "code": "ESC", "display": "escort"}
 
 GENDER = {"M": "male", "F": "female", "UN": "other", "UNK": "unknown"}
 GENDER_BACK = {v: k for k, v in GENDER.items()}

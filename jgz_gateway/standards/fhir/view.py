@@ -303,6 +303,9 @@ class View:
                 self.cov.map(1501, "Encounter.participant.individual")
             if participant:
                 res["participant"] = [participant]
+        res.setdefault("participant", []).extend(self.requester_and_escorts(act))
+        if not res["participant"]:
+            del res["participant"]
         ref = self.add(res, f"Encounter/{i}")
         seq = 0
         for rubriek in act.rubrieken:
@@ -314,9 +317,29 @@ class View:
         for k, vac in enumerate(act.vaccinations):
             self.vaccination(f"Encounter/{i}/vaccination/{k}", vac, ref)
         for node in act.extra:
-            if node.name != "performer":
+            if node.name not in ("performer", "author", "escort", "inFulfillmentOf"):
                 self.cov.part(f"activity/{node.name}")
                 self.scan(node)
+
+    def requester_and_escorts(self, act: m.Activity) -> list[dict]:
+        """1423 (who asked for the activity: the author of the planned encounter it fulfils, or of
+        an activity not held) as a referrer, and 731 (escorts) as escorts, each with its code;
+        escorts first, whatever the message's order (it differs between held and not held)."""
+        out, escorts = [], []
+        for n in act.extra:
+            author = n.find("encounter/author") if n.name == "inFulfillmentOf" else n if n.name == "author" else None
+            if author is not None:
+                if author.child("patient") is not None:
+                    out.append({"type": [{"coding": [t.REFERRER]}], "individual": self.patient_ref})
+                else:
+                    code = author.find("personalRelationship/code") or author.find("assignedEntity1/code")
+                    if code is not None:
+                        out.append({"type": [{"coding": [t.REFERRER]}, concept(code)]})
+                self.cov.map(1423, "Encounter.participant (referrer)")
+            elif n.name == "escort" and n.find("responsibleParty/code") is not None:
+                escorts.append({"type": [{"coding": [t.ESCORT]}, concept(n.find("responsibleParty/code"))]})
+                self.cov.map(731, "Encounter.participant (escort)")
+        return escorts + out
 
     def item(self, base: str, seq: int, item, category: dict, encounter: dict, date: str | None) -> int:
         if isinstance(item, m.Observation):
