@@ -45,6 +45,23 @@ def is_non_bds(obs):
     return any(c.get("code") == "R051" for cat in obs.get("category", []) for c in cat.get("coding", []))
 
 
+def conclusion_elements(data: bytes) -> Counter:
+    """R047 elements of the activities, counted in the message: the conclusion's text (482),
+    indications (485), interventions (483), referral targets (1159) and letters (1494), notes (493)."""
+    root = etree.fromstring(data)
+    ns = {"h": "urn:hl7-org:v3"}
+    enc = "//h:component7/h:encounter"
+    ind = f"{enc}/h:subjectOf1/h:conclusion/h:component/h:indication"
+    paths = {"482": f"{enc}/h:subjectOf1/h:conclusion/h:text[normalize-space()]",
+             "485": f"{ind}/h:value",
+             "483": f"{ind}/h:reasonOf/*[self::h:actIntent or self::h:referral]/h:code",
+             "1159": f"{ind}/h:reasonOf/h:referral/h:performer/h:assignedEntity/h:code",
+             "1494": f"{ind}/h:reasonOf/h:referral/h:component/h:additionalObservation/h:value[@value='true' or @value='false']",
+             "493": f"({enc}/h:subjectOf1/h:conclusion/h:subjectOf | {enc}/h:subjectOf2)"
+                    "/h:annotation[h:code/@code='493']/h:value[normalize-space()]"}
+    return Counter({k: len(root.xpath(x, namespaces=ns)) for k, x in paths.items() if root.xpath(x, namespaces=ns)})
+
+
 @pytest.mark.parametrize("path", MESSAGES, ids=ref_id)
 def test_view_agrees_with_the_dossier(path, profiles):
     dossier = read_message(path.read_bytes())
@@ -66,7 +83,8 @@ def test_view_agrees_with_the_dossier(path, profiles):
     coded = Counter(c["code"] for o in resources(bundle, "Observation")
                     if "encounter" in o and "partOf" not in o and not is_non_bds(o)
                     for c in o["code"].get("coding", []) if c["system"] == terms.BDS_ELEMENT)
-    assert coded == Counter(str(o.element) for o in dossier.observations() if o.element is not None)
+    expected = Counter(str(o.element) for o in dossier.observations() if o.element is not None)
+    assert coded == expected + conclusion_elements(path.read_bytes())
     # growth in UCUM with the BDS value converted (mm → cm)
     by_element = {}
     for o in dossier.observations():

@@ -136,12 +136,9 @@ class View:
 
     def scan(self, node: m.Node) -> None:
         """BDS-coded content inside a part the view does not map: counted as unmapped."""
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n.name == "code" and n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT:
-                self.cov.seen(n.attrs.get("code"))
-            stack.extend(n.children)
+        for number, count in bds_codes(node).items():
+            for _ in range(count):
+                self.cov.seen(number)
 
     # --- patient and people -----------------------------------------------------------
 
@@ -312,12 +309,23 @@ class View:
             category = self.cluster_coding(rubriek.rubriek, m.OID_BDS_RUBRIEK)
             for item in rubriek.items:
                 seq = self.item(f"Encounter/{i}", seq, item, category, ref, date)
+        conclusion = [x for n in act.extra for x in conclusion_items(n)]
+        if conclusion:  # R047 as Observations like any rubriek: 482, its note 493, G058 groups
+            category = self.cluster_coding("R047", m.OID_BDS_RUBRIEK)
+            for item in conclusion:
+                seq = self.item(f"Encounter/{i}", seq, item, category, ref, date)
         for k, item in enumerate(act.non_bds):
             self.non_bds(f"Encounter/{i}/nonbds/{k}", item, ref)
         for k, vac in enumerate(act.vaccinations):
             self.vaccination(f"Encounter/{i}/vaccination/{k}", vac, ref)
         for node in act.extra:
-            if node.name not in ("performer", "author", "escort", "inFulfillmentOf"):
+            shown = conclusion_items(node)
+            if shown:  # BDS-coded parts of the conclusion it could not show (a note without value)
+                rendered = Counter(str(x.element) for i in shown for x in (i.items if isinstance(i, m.Group) else [i]))
+                for number, count in (bds_codes(node) - rendered).items():
+                    for _ in range(count):
+                        self.cov.seen(number)
+            elif node.name not in ("performer", "author", "escort", "inFulfillmentOf"):
                 self.cov.part(f"activity/{node.name}")
                 self.scan(node)
 
@@ -700,6 +708,65 @@ def vaccine_code(node: m.Node | None) -> dict:
         atc, display = t.RIVM_TO_ATC[code]
         out.setdefault("coding", []).append({"system": t.ATC, "code": atc, "display": display})
     return out
+
+
+def bds_codes(node: m.Node) -> Counter:
+    """The BDS element codes (``code`` in …40.267) inside a message part, counted."""
+    found: Counter = Counter()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.name == "code" and n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT:
+            found[n.attrs.get("code")] += 1
+        stack.extend(n.children)
+    return found
+
+
+def conclusion_items(n: m.Node) -> list[m.Observation | m.Group]:
+    """The R047 elements an encounter part holds, as observations and G058 groups: the
+    conclusion (``subjectOf1/conclusion``: 482 its text, 493 its note, per indication 485 with
+    the intervention 483, and for a referral 1159 and 1494) or the encounter's own note
+    (``subjectOf2``, 493)."""
+    def coded_obs(number: int, code: m.Node | None) -> list[m.Observation]:
+        return [m.Observation(element=number, value=value_from_node(code).model_copy(update={"xsi_type": "CV"}))] \
+            if code is not None else []
+
+    def text_obs(number: int, text: str | None) -> list[m.Observation]:
+        return [m.Observation(element=number, value=m.Value(xsi_type="ST", text=text))] if text else []
+
+    def note(holder: m.Node) -> list[m.Observation]:
+        annotation = holder.child("annotation")
+        code = annotation.child("code") if annotation is not None else None
+        if code is None or code.attrs.get("code") != "493" or code.attrs.get("codeSystem") != m.OID_BDS_ELEMENT:
+            return []
+        value = annotation.child("value")
+        return text_obs(493, value.text if value is not None else None)
+
+    if n.name == "subjectOf2":
+        return note(n)
+    c = n.child("conclusion") if n.name == "subjectOf1" else None
+    if c is None:
+        return []
+    text = c.child("text")
+    items: list[m.Observation | m.Group] = text_obs(482, text.text if text is not None else None)
+    for part in c.children:
+        if part.name == "subjectOf":
+            items += note(part)
+        ind = part.child("indication") if part.name == "component" else None
+        if ind is None:
+            continue
+        members = coded_obs(485, ind.child("value"))
+        for reason in ind.children:
+            act = reason.child("actIntent") or reason.child("referral") if reason.name == "reasonOf" else None
+            if act is None:
+                continue
+            members += coded_obs(483, act.child("code"))
+            members += coded_obs(1159, act.find("performer/assignedEntity/code"))
+            letter = act.find("component/additionalObservation/value")
+            if letter is not None and letter.attrs.get("value") in ("true", "false"):
+                members.append(m.Observation(element=1494, value=m.Value(xsi_type="BL", value=letter.attrs["value"])))
+        items.append(m.Group(groep="G058", items=members))
+    return items
 
 
 def consent_source(party: m.Node, patient_ref: dict) -> dict:
