@@ -70,7 +70,7 @@ def to_dossier(mapping: Mapping, key: str, bundle: Bundle, origin: str, options:
 
 def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Counter[str]]:
     """A Dossier → one client's rows, and what the mapping cannot hold: ``element N``, and
-    ``text of element N`` for an "other" whose code is mapped but whose text has no field."""
+    ``text of element N`` for an "other" whose text no field holds (see the field option ``other``)."""
     from .from_dossier import extract
     from .record import Other
 
@@ -78,8 +78,9 @@ def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Cou
     bundle, dropped = from_record(mapping, record)
     dropped.update(unread)
     lost = Counter({f"element {n}": c for n, c in dropped.items()})
+    with_text = {f.element for t in mapping.tables.values() for f in t.all_fields() if f.other}
     for n, value in record.items():
-        if isinstance(value, Other):
+        if isinstance(value, Other) and n not in with_text:
             lost[f"text of element {n}"] += 1
     return bundle, lost
 

@@ -196,6 +196,12 @@ def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
     return Code(bds_code, systems.pop(), None)
 
 
+def is_other(vs: ValueSet | None, bds_code: str) -> bool:
+    """Is ``bds_code`` the set's "other" ("98 Anders", HL7 nullFlavor OTH), which comes with a text?"""
+    c = vs.bds_concept(str(bds_code)) if vs is not None else None
+    return bool(c is not None and c.bds.exception and "OTH" in (c.bds.code, c.hl7.code if c.hl7 else None))
+
+
 def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
     """The BDS-flavour code of an HL7 (code, codeSystem); for HL7-only sets the HL7 code.
 

@@ -70,13 +70,10 @@ class Table:
         for c in (self.key, self.client, self.link, self.by, self.value):
             if c and c not in cols:
                 cols.append(c)
-        for f in self.fields:
-            if f.name not in cols:
-                cols.append(f.name)
-        for fs in self.kinds.values():
-            for f in fs:
-                if f.name not in cols:
-                    cols.append(f.name)
+        for f in self.all_fields():
+            for name in (f.name, f.other):
+                if name and name not in cols:
+                    cols.append(name)
         cols += [u for u in self.unmapped if u not in cols]
         return cols
 
@@ -276,7 +273,7 @@ class _Loader:
             spec = {"element": spec}
         if not isinstance(spec, dict) or not isinstance(spec.get("element"), int):
             raise self.fail(f"{name!r}: expected an element number or {{ element = N, ... }}", *where)
-        allowed = {"element", "values", "unit", "format", "datetime_format", "true", "false"}
+        allowed = {"element", "values", "unit", "format", "datetime_format", "true", "false", "other"}
         for k in spec:
             if k not in allowed:
                 raise self.fail(f"{name!r}: unknown option {k!r} (allowed: {', '.join(sorted(allowed))})", *where)
@@ -331,9 +328,19 @@ class _Loader:
             if not ok:
                 raise self.fail(f"{name!r}: date format {fmt!r} cannot be read back (needs year, month and day)",
                                 *where)
+        other = spec.get("other")
+        if other is not None:
+            if not isinstance(other, str) or not other or other == name:
+                raise self.fail(f"{name!r}: 'other' must name another field, the text of an 'other' value", *where)
+            if kind != "code":
+                raise self.fail(f"{name!r}: 'other' names a text field, but {label} is not coded (it is {kind})", *where)
+            vs = self.cat.valueset(E.valueset(n, self.cat) or "")
+            if vs is None or not any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts):
+                raise self.fail(f"{name!r}: 'other' names a text field, but the value set of {label} has no "
+                                "exception ('other') to go with it", *where)
         true = spec.get("true", opts.get("true", "true"))
         false = spec.get("false", opts.get("false", "false"))
-        return Field(name=name, element=n, kind=kind, values=values, reverse=reverse, unit=unit, factor=factor,
+        return Field(name=name, element=n, kind=kind, values=values, reverse=reverse, unit=unit, factor=factor, other=other,
                      date_format=date_format, datetime_format=datetime_format,
                      true=tuple(true) if isinstance(true, list) else (str(true),),
                      false=tuple(false) if isinstance(false, list) else (str(false),),

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import SourceError
 from .mapping import Mapping, Table
-from .record import Facts, Group, Record
+from .record import Facts, Group, Other, Record
 from .values import Field, ValueProblem
 
 
@@ -80,6 +80,12 @@ class _Groups:
             found = self._chains[element] = tuple(chain)
         return found
 
+    def is_other(self, element: int, code: Any) -> bool:
+        """Is ``code`` the "other" of the element's value set, the kind of value with a text?"""
+        from . import elements as E
+
+        return E.is_other(self.cat.valueset(E.valueset(element, self.cat) or ""), code)
+
 
 # --- vendor → BDS ----------------------------------------------------------------------------
 
@@ -117,6 +123,12 @@ class _Reader:
                 value = f.parse(raw)
             except ValueProblem as exc:
                 raise SourceError(row.where, f.name, str(exc), self.key) from None
+            text = get(row.data, f.other, self.nested) if f.other else None
+            if not _empty(text):
+                if self.groups.is_other(f.element, value):
+                    value = Other(value, str(text).strip())
+                else:  # a text for a value that is not "other": nowhere to put it
+                    self.dropped[f"field {table.name}.{f.other}"] += 1
             chain = self.groups.chain(f.element)
             if not chain:
                 out.values[f.element] = value
@@ -241,6 +253,8 @@ class _Writer:
                 continue
             owner, value = found
             put(data, f.name, self.render(table, f, value), self.nested)
+            if f.other and isinstance(value, Other):
+                put(data, f.other, value.text, self.nested)
             self.used_values.add((id(owner), f.element))
             any_value = True
         for g in picked.values():

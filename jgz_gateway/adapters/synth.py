@@ -22,7 +22,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Iterator
 
-from .record import Facts, Group, Record
+from .record import Facts, Group, Other, Record
 
 #: Synthetic BSNs are the 11-proef-valid numbers ``999xxxxxx``. The Nictiz test messages
 #: use 9999xxxxx; the wider 999 block gives enough numbers for 90,000 children.
@@ -328,11 +328,11 @@ class _Child:
             if w.startswith("reason:"):
                 a.values[1424] = w.split(":")[1]
                 # a contact on indication was asked for: mostly by the parents, else school or GP
-                a.values[1423] = rng.choice(["02", "02", "02", "01", "04", "03", "07"])
+                a.values[1423] = rng.choice(["02", "02", "02", "01", "04", "03", "07", Other("06", "wijkagent")])
         if not realised:
             return a
         if self.days(date) < 12 * 365 and form in ("03", "06", "07"):  # a child seen in person comes with someone
-            a.values[731] = rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09"])
+            a.values[731] = rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09", Other("98", "buurvrouw")])
         days = self.days(date)
         if "ngs" in what:
             self.hearing(a)

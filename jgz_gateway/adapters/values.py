@@ -46,6 +46,7 @@ class Field:
     false: tuple[str, ...] = ("false",)
     decimal: str = "."
     native: bool = False  # JSON: numbers and booleans are native values
+    other: str | None = None  # the field with the text of an "other" value (an exception code)
 
     # --- vendor → BDS ---------------------------------------------------------------------
 

@@ -322,10 +322,25 @@ def test_activity_status_is_written_as_nictiz_does(status, mood, code):
     assert repr(again[1423]) == "Other('06', 'Buurman')" and again[1605] == status
 
 
-def test_a_vendor_export_reports_the_other_texts_it_cannot_hold(reference):
+def test_a_vendor_field_holds_the_text_of_other_or_its_loss_is_reported(reference, tmp_path):
+    """csv-export names a field for the text of an "other" requester and escort (``other``):
+    Nictiz's "Buurman"/"Buurvrouw" go into it and come back. A mapping without it reports
+    each lost text (``text of element N``)."""
     from jgz_gateway.adapters import declarative
+    from jgz_gateway.adapters.mapping import shipped
 
-    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    dossier = read_message((reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes())
     mapping = declarative.mapping_for("csv-export", {})
-    _, dropped = declarative.to_bundle(mapping, "T", read_message(data))
+    bundle, dropped = declarative.to_bundle(mapping, "T", dossier)
+    assert not {"text of element 1423", "text of element 731"} & set(dropped)  # (1541's has no field)
+    rows = [r.data for r in bundle["contact_moments"] if r.data.get("requester_other")]
+    assert [(r["requester"], r["requester_other"], r["escort"], r["escort_other"]) for r in rows] == [
+        ("ANDERS", "Buurman", "ANDERS", "Buurvrouw")]
+    back = declarative.to_dossier(mapping, "T", bundle, "test", {"envelope": ENVELOPE}).dossier
+    values = [v for n, v in extract(back, "T")[0].items() if n in (1423, 731)]
+    assert Other("06", "Buurman") in values and "Other('98', 'Buurvrouw')" in map(repr, values)
+    plain = tmp_path / "plain.toml"
+    plain.write_text(shipped("csv-export").read_text(encoding="utf-8")
+                     .replace(', other = "requester_other"', "").replace(', other = "escort_other"', ""), encoding="utf-8")
+    _, dropped = declarative.to_bundle(declarative.mapping_for("csv-export", {"mapping": plain}), "T", dossier)
     assert dropped["text of element 1423"] == 1 and dropped["text of element 731"] == 1

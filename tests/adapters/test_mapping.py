@@ -100,6 +100,11 @@ def test_good_tiny_mapping(tmp_path):
         ("bsn = 7", 'bsn = { element = 7, colour = "red" }', "bsn = {", "unknown option 'colour'"),
         ('LENGTE = { element = 235, unit = "cm" }', 'VISUS_R = 1591\nVISUS_L = 1592', "VISUS_L",
          "kinds 'VISUS_R' and 'VISUS_L' both map groep G117"),
+        ("date = 724", 'date = { element = 724, other = "date_text" }', "date = {", "is not coded (it is date)"),
+        ('sex = { element = 19, values = "sex" }', 'sex = { element = 19, values = "sex", other = "sex_text" }',
+         "sex = {", "has no exception ('other')"),
+        ('sex = { element = 19, values = "sex" }', 'sex = { element = 19, values = "sex", other = "sex" }',
+         "sex = {", "must name another field"),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path, old, new, needle, message):
