@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from ..standards.catalogue import Catalogue, Code, Element, ValueSet, get_catalogue
+from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 
 #: Yes/no elements a DOB may carry for the whole dossier, as ``careProvisionEvent/pertinentInformation/
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
@@ -173,10 +173,15 @@ def to_hl7(vs: ValueSet, bds_code: str) -> Code | None:
         return vs.hl7.get(bds_code) if vs.hl7 else None
     found = vs.bds_to_hl7(bds_code)
     if found is None:
-        c = vs.bds_concept(bds_code)
-        if c is not None and c.hl7 is None and c.bds.exception and c.bds.code_system == NULL_FLAVOR_OID:
-            return c.bds
+        c = _bds_only_null_flavour(vs, bds_code)
+        return c.bds if c is not None else None
     return found
+
+
+def _bds_only_null_flavour(vs: ValueSet, code: str) -> Concept | None:
+    """The concept of a null-flavour exception that only the BDS flavour lists (W0422's OTH)."""
+    c = vs.bds_concept(code)
+    return c if c is not None and c.hl7 is None and c.bds.exception and c.bds.code_system == NULL_FLAVOR_OID else None
 
 
 def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
@@ -210,10 +215,8 @@ def to_bds(vs: ValueSet, code: str, code_system: str | None) -> str | None:
     """
     if not code_system:
         return _by_code_alone(vs, code)
-    if code_system == NULL_FLAVOR_OID:  # "other" where only the BDS flavour lists it (W0422)
-        c = vs.bds_concept(code)
-        if c is not None and c.hl7 is None and c.bds.exception and c.bds.code_system == NULL_FLAVOR_OID:
-            return c.bds.code
+    if code_system == NULL_FLAVOR_OID and _bds_only_null_flavour(vs, code) is not None:
+        return code
     if not (vs.bds and vs.bds.codes):
         entry = vs.hl7.get(code, code_system) if vs.hl7 else None
         return entry.code if entry else None

@@ -380,17 +380,17 @@ class _Reader:
             return
         if author.child("patient") is not None:
             v[1423] = "03"
-        else:
-            code = author.find("personalRelationship/code") or author.find("assignedEntity1/code")
-            self.put_code(v, 1423, code)
+            return
+        code = author.find("personalRelationship/code")
+        self.put_code(v, 1423, code if code is not None else author.find("assignedEntity1/code"))
 
-    def escort(self, code: m.Node | None, v: dict) -> None:
+    def escort(self, node: m.Node | None, v: dict) -> None:
         """731 Begeleider (W0193). Only one per activity has a place among the facts, and the
         HL7-only role codes of W0193 (MTH, FTH...) have no BDS code: those are counted as dropped."""
-        if code is None:
+        if node is None:
             return
         found: dict = {}
-        self.put_code(found, 731, code)
+        self.put_code(found, 731, node)
         w = E.valueset(731, self.cat)
         vs = self.cat.valueset(w) if w else None
         code = str(found.get(731, ""))

@@ -340,7 +340,8 @@ class View:
                 if author.child("patient") is not None:
                     out.append({"type": [{"coding": [t.REFERRER]}], "individual": self.patient_ref})
                 else:
-                    code = author.find("personalRelationship/code") or author.find("assignedEntity1/code")
+                    code = author.find("personalRelationship/code")
+                    code = code if code is not None else author.find("assignedEntity1/code")
                     if code is not None:
                         out.append({"type": [{"coding": [t.REFERRER]}, concept(code)]})
                 self.cov.map(1423, "Encounter.participant (referrer)")
@@ -757,7 +758,8 @@ def conclusion_items(n: m.Node) -> list[m.Observation | m.Group]:
             continue
         members = coded_obs(485, ind.child("value"))
         for reason in ind.children:
-            act = reason.child("actIntent") or reason.child("referral") if reason.name == "reasonOf" else None
+            acts = [reason.child(k) for k in ("actIntent", "referral")] if reason.name == "reasonOf" else []
+            act = next((a for a in acts if a is not None), None)
             if act is None:
                 continue
             members += coded_obs(483, act.child("code"))
