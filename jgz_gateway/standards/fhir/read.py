@@ -49,7 +49,15 @@ def read_bundle(bundle: dict) -> m.Dossier:
     if len(patients) != 1:
         raise FhirError(f"expected exactly one Patient, found {len(patients)}")
     d.patient = _patient(patients[0][1], [r for _, r in kinds.get("RelatedPerson", [])])
-    d.organisations = [_organisation(r) for _, r in kinds.get("Organization", [])]
+    orgs = {url: _organisation(r) for url, r in kinds.get("Organization", [])}
+    d.organisations = list(orgs.values())
+    for _, res in kinds.get("EpisodeOfCare", []):  # an organisation's period of care (G098)
+        org = orgs.get((res.get("managingOrganization") or {}).get("reference"))
+        period = res.get("period") or {}
+        if org is not None and (period.get("start") or period.get("end")):
+            bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
+                      if period.get(side)]
+            org.link_extra.append(node("time", {"xsi:type": "IVL_TS"}, *bounds))
     members = {ref["reference"] for _, r in kinds.get("Observation", []) for ref in r.get("hasMember", [])}
     encounters: dict[str, m.Activity] = {}
     for url, res in kinds.get("Encounter", []):
@@ -83,7 +91,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         if encounter not in encounters:
             raise FhirError("Immunization without the Encounter of its activity", f"Immunization/{res.get('id')}")
         encounters[encounter].vaccinations.append(_vaccination(res, parts.get(url, [])))
-    for _, res in kinds.get("EpisodeOfCare", [])[:1]:
+    for _, res in [x for x in kinds.get("EpisodeOfCare", []) if "managingOrganization" not in x[1]][:1]:
         status = t.EPISODE_STATUS_BACK.get(res.get("status"))
         if status:
             d.status_code = m.Coded(code=status, code_system=t.ACT_STATUS)

@@ -6,7 +6,8 @@ Organization), an Encounter per activity (type: W0188), growth measurements with
 zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
 vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
 objection (who gave it as a contained RelatedPerson performer), the dossier's status as
-an EpisodeOfCare, and every other BDS observation as an Observation coded with the BDS element
+an EpisodeOfCare and each organisation's period of care as another (managingOrganization),
+and every other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
 Observation with ``hasMember``). Resource ids derive from the dossier id and the
 resource's place, so the same dossier always gives the same Bundle.
@@ -263,7 +264,18 @@ class View:
         if org.name:
             res["name"] = org.name
         key = "|".join(f"{i.root}:{i.extension}" for i in org.ids if i.extension)
-        self.add(res, f"Organization/{key}")
+        ref = self.add(res, f"Organization/{key}")
+        time = next((n for n in org.link_extra if n.name == "time"), None)
+        period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
+                  (("start", time.child("low") if time else None), ("end", time.child("high") if time else None))
+                  if b is not None and t.fhir_date(b.attrs.get("value"))}
+        if period:  # G098: when this organisation cared for the child (1457, 1458)
+            self.add({"resourceType": "EpisodeOfCare", "status": "finished" if "end" in period else "active",
+                      "patient": self.patient_ref, "managingOrganization": ref, "period": period},
+                     f"EpisodeOfCare/{key}")
+            for side, number in (("start", 1457), ("end", 1458)):
+                if side in period:
+                    self.cov.map(number, "EpisodeOfCare.period (managingOrganization)")
 
     # --- activities -----------------------------------------------------------------------
 
