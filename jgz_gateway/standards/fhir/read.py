@@ -468,13 +468,24 @@ def _consent(res: dict) -> m.Consent:
         author.append(source)
     if author:
         consent.extra.append(node("author", None, *author))
+    recorder = _contained(res, res.get("organization", []))
+    if recorder is not None:  # the inverse of the view's RVP recorder organisation
+        parts = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in recorder.get("identifier", [])]
+        if recorder.get("name"):
+            parts.append(node("name", text=recorder["name"]))
+        consent.extra.append(node("consultant", None, node("assignedEntity1", None, node("representedOrganization", None, *parts))))
     return consent
+
+
+def _contained(res: dict, refs: list[dict]) -> dict | None:
+    """The contained resource the first local reference (``#id``) of ``refs`` points to."""
+    ref = next((r.get("reference") for r in refs if r.get("reference", "").startswith("#")), None)
+    return next((c for c in res.get("contained", []) if ref and c.get("id") == ref[1:]), None)
 
 
 def _consent_source(res: dict) -> m.Node | None:
     """The inverse of the view's ``consent_source``: the performer as a responsibleParty."""
-    ref = next((p.get("reference") for p in res.get("performer", []) if p.get("reference", "").startswith("#")), None)
-    person = next((c for c in res.get("contained", []) if ref and c.get("id") == ref[1:]), None)
+    person = _contained(res, res.get("performer", []))
     if person is None:
         return None
     children = []

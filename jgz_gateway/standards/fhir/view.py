@@ -5,7 +5,8 @@ and guardians (nl-core-ContactPerson), organisations (nl-core-HealthcareProvider
 Organization), an Encounter per activity (type: W0188), growth measurements with their
 zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
 vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
-objection (who gave it as a contained RelatedPerson performer), the dossier's status as
+objection (who gave it as a contained RelatedPerson performer; for the RVP consent the
+organisation that recorded it as a contained Organization), the dossier's status as
 an EpisodeOfCare and each organisation's period of care as another (managingOrganization),
 and every other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
@@ -580,8 +581,17 @@ class View:
         res["provision"] = provision
         source = _find(consent.extra, "author/responsibleParty")
         if source is not None:
-            res["contained"] = [consent_source(source, self.patient_ref)]
+            res.setdefault("contained", []).append(consent_source(source, self.patient_ref))
             res["performer"] = [{"reference": "#source"}]
+        recorder = _find(consent.extra, "consultant/assignedEntity1/representedOrganization")
+        if recorder is not None:  # the organisation that recorded the RVP consent (1538-1540)
+            org: dict = {"resourceType": "Organization", "id": "recorder",
+                         "identifier": [identifier_node(n) for n in recorder.children if n.name == "id" and n.attrs.get("extension")]}
+            name = recorder.child("name")
+            if name is not None and name.text:
+                org["name"] = name.text
+            res.setdefault("contained", []).append(org)
+            res["organization"] = [{"reference": "#recorder"}]
         self.add(res, f"Consent/{i}")
         self.cov.map(number, "Consent")
         for node in consent.extra:
