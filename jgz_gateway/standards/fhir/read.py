@@ -422,6 +422,12 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
             date = reactions[url].get("date")
             if date:
                 children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, node("low", {"value": t.hl7_date(date)})))
+            for component in part.get("component", []):  # when the reaction was reported (875)
+                number, _ = _element(component)
+                if number is not None and component.get("valueDateTime"):
+                    children.append(node("subjectOf", None, node("informationControlActEvent", None,
+                                                                 node("code", {"code": str(number), "codeSystem": m.OID_BDS_ELEMENT}),
+                                                                 node("effectiveTime", {"value": t.hl7_date(component["valueDateTime"])}))))
             vac.extra.append(node("causeOf2", None, node("adverseReaction", None, *children)))
         else:
             components.append(node("component", None, node("vaccinationObservation", None, *children)))

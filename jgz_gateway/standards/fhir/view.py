@@ -529,14 +529,26 @@ class View:
             if reaction is None:
                 continue
             rref = self.part_of(f"{local}/reaction/{k}", reaction, ref, encounter)
+            observed = self.entries[-1]["resource"] if rref is not None else None  # the reaction just added
             if rref is not None:
                 item = {"detail": rref}
                 low = reaction.find("effectiveTime/low")
                 if low is not None and t.fhir_date(low.attrs.get("value")):
                     item["date"] = t.fhir_date(low.attrs["value"])
                 entry.setdefault("reaction", []).append(item)
-            for sub in reaction.findall("subjectOf/informationControlActEvent/code"):
-                self.cov.seen(sub.attrs.get("code"))
+            for event in (n.child("informationControlActEvent") for n in reaction.children if n.name == "subjectOf"):
+                code = event.child("code") if event is not None else None
+                when = event.child("effectiveTime") if event is not None else None
+                if code is None:
+                    continue
+                if observed is not None and when is not None and t.fhir_date(when.attrs.get("value")):
+                    # 875: the day the reaction was reported to the authority, a component of the reaction
+                    observed.setdefault("component", []).append({
+                        "code": {"coding": [self.element_coding(code.attrs.get("code"))]},
+                        "valueDateTime": t.fhir_date(when.attrs["value"])})
+                    self.cov.map(code.attrs.get("code"), "Observation.component (reaction reported)")
+                else:
+                    self.cov.seen(code.attrs.get("code"))
         for node in vac.extra:
             if node.name not in ("consumable", "performer", "reason", "component", "causeOf2", "reasonOf", "authorization"):
                 self.cov.part(f"vaccination/{node.name}")
