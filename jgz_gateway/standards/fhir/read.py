@@ -48,7 +48,11 @@ def read_bundle(bundle: dict) -> m.Dossier:
     patients = kinds.get("Patient", [])
     if len(patients) != 1:
         raise FhirError(f"expected exactly one Patient, found {len(patients)}")
-    d.patient = _patient(patients[0][1], [r for _, r in kinds.get("RelatedPerson", [])])
+    about: dict[str, list[dict]] = {}  # resource → the Observations of BDS elements about it (focus)
+    for _, res in kinds.get("Observation", []):
+        for focus in res.get("focus", [])[:1]:
+            about.setdefault(focus.get("reference"), []).append(res)
+    d.patient = _patient(patients[0][1], [(r, about.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
     orgs = {url: _organisation(r) for url, r in kinds.get("Organization", [])}
     d.organisations = list(orgs.values())
     for _, res in kinds.get("EpisodeOfCare", []):  # an organisation's period of care (G098)
@@ -69,7 +73,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
     for url, res in observations:
-        if url in members or res.get("partOf"):
+        if url in members or res.get("partOf") or res.get("focus"):
             continue
         rubrieken = _categories(res, t.BDS_RUBRIEK)
         encounter = (res.get("encounter") or {}).get("reference")
@@ -95,8 +99,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
         status = t.EPISODE_STATUS_BACK.get(res.get("status"))
         if status:
             d.status_code = m.Coded(code=status, code_system=t.ACT_STATUS)
-    for _, res in kinds.get("Consent", []):
-        d.consents.append(_consent(res))
+    for url, res in kinds.get("Consent", []):
+        d.consents.append(_consent(res, about.get(url, [])))
     for _, res in kinds.get("DocumentReference", []):
         d.attachments.append(_attachment(res))
     return d
@@ -175,7 +179,7 @@ def _code_node(name: str, concept: dict | None, extra: dict | None = None) -> m.
                        "nullFlavor": c.null_flavor}, *children)
 
 
-def _patient(res: dict, related: list[dict]) -> m.Patient:
+def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
     person = m.Person(names=[_name(n) for n in res.get("name", [])])
     if res.get("gender") in t.GENDER_BACK:
         code = t.GENDER_BACK[res["gender"]]
@@ -188,14 +192,24 @@ def _patient(res: dict, related: list[dict]) -> m.Patient:
         if ext.get("url") == t.NATIONALITY:
             code = next((e.get("valueCodeableConcept") for e in ext.get("extension", []) if e.get("url") == "code"), None)
             person.extra.append(node("asCitizen", None, node("politicalNation", None, _code_node("code", code))))
-    for rel in related:
-        person.extra.append(_relation(rel))
+    for rel, facts in related:
+        person.extra.append(_relation(rel, facts))
     return m.Patient(ids=[_ii(i) for i in res.get("identifier", [])], person=person,
                      addresses=[_address(a) for a in res.get("address", [])],
                      telecoms=[_telecom(x) for x in res.get("telecom", [])])
 
 
-def _relation(res: dict) -> m.Node:
+def _about(observations: list[dict]) -> dict[int, dict]:
+    """BDS element → the Observation of it, among Observations about one resource (focus)."""
+    out = {}
+    for obs in observations:
+        number, _ = _element(obs)
+        if number is not None:
+            out[number] = obs
+    return out
+
+
+def _relation(res: dict, observations: list[dict] | None = None) -> m.Node:
     children = []
     for rel in res.get("relationship", [])[:1]:
         children.append(_code_node("code", rel))
@@ -206,6 +220,13 @@ def _relation(res: dict) -> m.Node:
         holder.append(node("administrativeGenderCode", {"code": t.GENDER_BACK[res["gender"]]}))
     if res.get("birthDate"):
         holder.append(node("birthTime", {"value": t.hl7_date(res["birthDate"])}))
+    facts = _about(observations or [])  # the parent's education (66), work (67), birth country (71)
+    if 66 in facts:
+        holder.append(_code_node("educationLevelCode", facts[66].get("valueCodeableConcept")))
+    if 67 in facts:
+        holder.append(node("asEmployee", None, _code_node("occupationCode", facts[67].get("valueCodeableConcept"))))
+    if 71 in facts:
+        holder.append(node("birthPlace", None, node("addr", None, _code_node("country", facts[71].get("valueCodeableConcept")))))
     children.append(node("relationshipHolder1", None, *holder))
     return node("personalRelationship", None, *children)
 
@@ -457,7 +478,7 @@ def _objection(reason: dict | None) -> m.Node | None:
         "consentEvent", {"classCode": "CONS", "moodCode": "EVN", "negationInd": "true"}, *children))
 
 
-def _consent(res: dict) -> m.Consent:
+def _consent(res: dict, observations: list[dict] | None = None) -> m.Consent:
     category = next(iter(res.get("category", [])), {})
     coding = next(iter(category.get("coding", [])), {})
     code = coding.get("code") or ""
@@ -474,12 +495,33 @@ def _consent(res: dict) -> m.Consent:
         author.append(source)
     if author:
         consent.extra.append(node("author", None, *author))
+    facts = _about(observations or [])
+    entity = []  # who recorded the RVP consent: the employee (1537) and organisation (1538-1540)
+    if 1537 in facts and facts[1537].get("valueString"):
+        entity.append(node("assignedPerson", None, node("name", text=facts[1537]["valueString"])))
     recorder = _contained(res, res.get("organization", []))
-    if recorder is not None:  # the inverse of the view's RVP recorder organisation
+    if recorder is not None:
         parts = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in recorder.get("identifier", [])]
         if recorder.get("name"):
             parts.append(node("name", text=recorder["name"]))
-        consent.extra.append(node("consultant", None, node("assignedEntity1", None, node("representedOrganization", None, *parts))))
+        entity.append(node("representedOrganization", None, *parts))
+    if entity:
+        consent.extra.append(node("consultant", None, node("assignedEntity1", None, *entity)))
+    for number, obs in facts.items():  # the consent's notes (1407, 1541)
+        if number == 1537:
+            continue
+        if "valueCodeableConcept" in obs:
+            value = _code_node("value", obs["valueCodeableConcept"], {"xsi:type": "CV"})
+        elif "valueString" in obs:
+            value = node("value", {"xsi:type": "ST"}, text=obs["valueString"])
+        elif "dataAbsentReason" in obs:  # a null flavour ("98 Anders" without text)
+            flavour = next((c.get("code") for c in obs["dataAbsentReason"].get("coding", [])
+                            if c.get("system") == t.NULL_FLAVOR), "UNK")
+            value = node("value", {"xsi:type": "CV", "nullFlavor": flavour})
+        else:
+            continue
+        consent.extra.append(node("subjectOf", None, node("annotation", None, node(
+            "code", {"code": str(number), "codeSystem": m.OID_BDS_ELEMENT}), value)))
     return consent
 
 

@@ -8,7 +8,8 @@ vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consen
 objection (who gave it as a contained RelatedPerson performer; for the RVP consent the
 organisation that recorded it as a contained Organization), the dossier's status as
 an EpisodeOfCare and each organisation's period of care as another (managingOrganization),
-and every other BDS observation as an Observation coded with the BDS element
+a BDS element about a parent or a consent that FHIR has no place for (a parent's education,
+the RVP consent's recorder) as an Observation with that ``focus``, and every other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
 Observation with ``hasMember``). Resource ids derive from the dossier id and the
 resource's place, so the same dossier always gives the same Bundle.
@@ -213,6 +214,15 @@ class View:
         self.add(res, "EpisodeOfCare/0")
         self.cov.map(696, "EpisodeOfCare.status")
 
+    def about(self, local: str, focus: dict, number: int, rubriek: str, value: dict) -> None:
+        """A BDS element about another resource than the child (a parent, a consent) that the
+        resource itself has no place for: an Observation of the child with that ``focus``."""
+        self.add({"resourceType": "Observation", "status": "final",
+                  "category": [{"coding": [self.cluster_coding(rubriek, m.OID_BDS_RUBRIEK)]}],
+                  "code": {"coding": [self.element_coding(number)]}, "subject": self.patient_ref,
+                  "focus": [focus], **value}, local)
+        self.cov.map(number, "Observation (focus)")
+
     def related_person(self, i: int, rel: m.Node) -> None:
         res: dict = {"resourceType": "RelatedPerson", "meta": {"profile": [t.PROFILE + "nl-core-ContactPerson"]},
                      "patient": self.patient_ref}
@@ -244,7 +254,14 @@ class View:
         telecoms = [telecom(n) for n in rel.children if n.name == "telecom"]
         if any(telecoms):
             res["telecom"] = [x for x in telecoms if x]
-        self.add(res, f"RelatedPerson/{i}")
+        ref = self.add(res, f"RelatedPerson/{i}")
+        if holder is not None:  # the parent's education (66), work (67) and birth country (71)
+            country = holder.find("birthPlace/addr/country")
+            for k, (number, code) in enumerate(((66, holder.child("educationLevelCode")),
+                                                (67, holder.find("asEmployee/occupationCode")),
+                                                (71, country if country is not None and country.attrs.get("code") else None))):
+                if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
+                    self.about(f"RelatedPerson/{i}/{k}", ref, number, "R011", {"valueCodeableConcept": concept(code)})
 
     # --- organisations --------------------------------------------------------------
 
@@ -604,10 +621,22 @@ class View:
                 org["name"] = name.text
             res.setdefault("contained", []).append(org)
             res["organization"] = [{"reference": "#recorder"}]
-        self.add(res, f"Consent/{i}")
+        ref = self.add(res, f"Consent/{i}")
         self.cov.map(number, "Consent")
-        for node in consent.extra:
-            if node.name != "author":
+        employee = _find(consent.extra, "consultant/assignedEntity1/assignedPerson/name")
+        if employee is not None and employee.text:  # who recorded the RVP consent (1537)
+            self.about(f"Consent/{i}/employee", ref, 1537, "R010", {"valueString": employee.text})
+        for k, node in enumerate(consent.extra):
+            annotation = node.child("annotation") if node.name == "subjectOf" else None
+            code = annotation.child("code") if annotation is not None else None
+            value = annotation.child("value") if annotation is not None else None
+            if (code is not None and code.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and value is not None
+                    and code.attrs.get("code", "").isdigit()):
+                # the consent's own notes: the G012 note (1407), how the RVP consent was given (1541)
+                shown: dict = {}
+                self.value(shown, value_from_node(value))
+                self.about(f"Consent/{i}/note/{k}", ref, int(code.attrs["code"]), "R010", shown)
+            elif node.name not in ("author", "consultant"):
                 self.cov.part(f"consentEvent/{node.name}")
                 self.scan(node)
 
