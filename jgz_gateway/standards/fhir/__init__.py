@@ -16,9 +16,20 @@ __all__ = ["FhirError", "from_fhir", "to_fhir", "validate"]
 
 
 def to_fhir(dossier, *, check: bool = True) -> tuple[dict, dict]:
-    """The dossier as a Bundle (dict) and the coverage report; validated unless ``check=False``."""
+    """The dossier as a Bundle (dict) and the coverage report; validated unless ``check=False``.
+
+    A BDS 3.2 dossier is shown as BDS 4.1.3, through the version converter: the view speaks
+    the BDS 4 message structures (consents, care status, activity status)."""
+    converted = None
+    if str(dossier.bds_version).startswith("3."):
+        from ..convert import convert
+
+        dossier, converted = convert(dossier, "4.1.3")
     view = View(dossier)
     bundle = view.build()
+    for change in converted.of("dropped", "moved") if converted else ():
+        if change.element and change.element.isdigit():  # in the message, not a BDS 4 element of the view
+            view.cov.seen(change.element)
     if check:
         validate(bundle)
     return bundle, view.cov.report(view.cat.version)
