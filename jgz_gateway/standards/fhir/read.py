@@ -48,10 +48,15 @@ def read_bundle(bundle: dict) -> m.Dossier:
     patients = kinds.get("Patient", [])
     if len(patients) != 1:
         raise FhirError(f"expected exactly one Patient, found {len(patients)}")
-    about: dict[str, list[dict]] = {}  # resource → the Observations of BDS elements about it (focus)
-    for _, res in kinds.get("Observation", []):
-        for focus in res.get("focus", [])[:1]:
-            about.setdefault(focus.get("reference"), []).append(res)
+    # a parent's or a consent's BDS elements that FHIR has no place for: Observations with that focus
+    targets = {url for kind in ("RelatedPerson", "Consent") for url, _ in kinds.get(kind, [])}
+    about: dict[str, list[dict]] = {}
+    focused: set[str] = set()
+    for url, res in kinds.get("Observation", []):
+        target = next((f.get("reference") for f in res.get("focus", []) if f.get("reference") in targets), None)
+        if target is not None:
+            about.setdefault(target, []).append(res)
+            focused.add(url)
     d.patient = _patient(patients[0][1], [(r, about.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
     orgs = {url: _organisation(r) for url, r in kinds.get("Organization", [])}
     d.organisations = list(orgs.values())
@@ -73,7 +78,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
     for url, res in observations:
-        if url in members or res.get("partOf") or res.get("focus"):
+        if url in members or res.get("partOf") or url in focused:
             continue
         rubrieken = _categories(res, t.BDS_RUBRIEK)
         encounter = (res.get("encounter") or {}).get("reference")
