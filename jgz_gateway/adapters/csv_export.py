@@ -290,7 +290,8 @@ class CsvWriter:
                 final = self._final(table)
                 if final.exists():
                     os.replace(final, self._partial(table))
-            self.finished |= self._client_keys()  # an export not written here: its client keys
+            self.clients = self._client_keys()
+            self.finished |= self.clients  # an export not written here: its client keys
             sizes = {t.name: self._partial(t).stat().st_size for t in self.tables if self._partial(t).exists()}
             self._journal(None, sizes)
         for table in self.tables:
@@ -306,7 +307,7 @@ class CsvWriter:
             if keep == 0:
                 fh.write(self._line(table.columns()))
             self.files[table.name] = fh
-        if sizes.get(self.mapping.client.name):
+        if sizes.get(self.mapping.client.name) and not self.clients:  # resumed: what the truncated file holds
             self.clients = self._client_keys()
         if not self.journal_path.exists():
             self._journal(None, self._sizes())

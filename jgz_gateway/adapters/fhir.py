@@ -1,8 +1,8 @@
 """``fhir``: FHIR R4 (nl-core) Bundles as JSON, one per dossier.
 
 A thin adapter around :mod:`...standards.fhir`. Every Bundle written is checked against
-the FHIR models first; the elements a Bundle cannot hold (the view's coverage report)
-are reported as dropped.
+the FHIR models first; the facts a Bundle does not give back when read (measured per
+dossier, :func:`lost_in`) and the view's unmapped elements are reported as dropped.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _probe() -> tuple[frozenset[int], frozenset[int]]:
 
 def lost_in(before: Record, bundle: dict, key: str) -> Counter[int]:
     """Per element, the values of a dossier's BDS facts (``before``) that its Bundle does not
-    give back when read: the view carries only what FHIR resources have room for (no consent
-    source, parent's education or occupation, organisation periods, conclusions...)."""
+    give back when read: what the view has no place for (a contact's second note) or shows
+    in a form that does not read back."""
     from ..standards.fhir import from_fhir
     from .from_dossier import extract
 

@@ -173,8 +173,7 @@ class _Reader:
             if target and part.text is not None:
                 g.values[target] = int(part.text) if target == 12 and part.text.isdigit() else part.text
             elif part.name == "country":
-                _put(g.values, 630, self.coded_value(630, part.attrs.get("code"), part.attrs.get("codeSystem"),
-                                                     part.attrs.get("nullFlavor")))
+                self.put_code(g.values, 630, part)
         return g
 
     def parent(self, rel: m.Node) -> Group:
@@ -198,10 +197,7 @@ class _Reader:
             elif part.name == "asEmployee":
                 self.put_code(v, 67, part.child("occupationCode"))
             elif part.name == "birthPlace":
-                country = part.find("addr/country")
-                if country is not None:
-                    _put(v, 71, self.coded_value(71, country.attrs.get("code"), country.attrs.get("codeSystem"),
-                                                 country.attrs.get("nullFlavor")))
+                self.put_code(v, 71, part.find("addr/country"))
         return g
 
     def organisation(self, o: m.Organization) -> Group:

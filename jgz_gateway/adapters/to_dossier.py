@@ -129,6 +129,13 @@ def _coded(version: str, element: int, bds_code: str, w: str | None, xsi: str | 
     return attrs, {_FIELD_NAMES[k]: v for k, v in attrs.items()}
 
 
+def _with_other_text(fields: dict, value: Any) -> dict:
+    """Model fields of a coded value; an "other" (:class:`Other`) keeps its text as ``original_text``."""
+    if isinstance(value, Other) and "null_flavor" in fields:
+        fields["original_text"] = value.text
+    return fields
+
+
 @lru_cache(maxsize=8192)
 def _element(version: str, number: int):
     return E.catalogue(version).element(number)
@@ -164,9 +171,7 @@ class _Builder:
             fields = dict(_coded(self.version, element, bds_code, w, xsi)[1])
         except TypeError:
             raise BuildError(element, f"element {element}: {bds_code!r} is not a code") from None
-        if isinstance(bds_code, Other) and "null_flavor" in fields:
-            fields["original_text"] = bds_code.text
-        return construct(m.Coded, fields)
+        return construct(m.Coded, _with_other_text(fields, bds_code))
 
     def coded_node(self, name: str, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> m.Node:
         """A coded element; an "other" (:class:`Other`) keeps its text as ``originalText``."""
@@ -483,7 +488,7 @@ class _Builder:
                 entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
                                    [node("name", text=v[1501])]))
             extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
-        extra += self.requester_and_escort(v, code, mood)
+        extra += self.requester_and_escort(v, mood)
         reasons = []
         if 1424 in v:
             reasons.append(self.coded(1424, v[1424]))
@@ -509,7 +514,7 @@ class _Builder:
             extra=chain(extra, "reasonCode" if reasons else "effectiveTime") + conclusion,
         )
 
-    def requester_and_escort(self, v: dict, kind: m.Coded, mood: str) -> list[m.Node]:
+    def requester_and_escort(self, v: dict, mood: str) -> list[m.Node]:
         """1423 Verzoeker activiteit and 731 Begeleider, in the encounter's schema order (author,
         escort, inFulfillmentOf), as Nictiz's messages write them. A held activity (EVN) may have
         no author (TC01134): its requester authors the planned encounter it fulfils. An activity
@@ -522,8 +527,7 @@ class _Builder:
             out.append(node("escort", {"typeCode": "ESC"}, [node("responsibleParty", {"classCode": "ASSIGNED"}, [
                 self.coded_node("code", 731, v[731]), node("agentPerson", {"nullFlavor": "NI"})])]))
         if who is not None and mood == "EVN":
-            kind_attrs = {k: x for k, x in {"code": kind.code, "codeSystem": kind.code_system,
-                                            "displayName": kind.display_name, "nullFlavor": kind.null_flavor}.items() if x}
+            kind_attrs = self.coded_attrs(494, v[494]) if 494 in v else {"nullFlavor": "OTH"}  # the activity's type
             out.append(node("inFulfillmentOf", {"typeCode": "FLFS"}, [node("encounter", {"classCode": "ENC", "moodCode": "INT"}, [
                 node("id", {"nullFlavor": "NI"}), node("code", kind_attrs), node("statusCode", {"code": "completed"}),
                 node("author", {"typeCode": "AUT"}, [who])])]))
@@ -659,9 +663,7 @@ class _Builder:
             elif t == "TS":
                 fields = {"xsi_type": "TS", "value": ts(value)}
             else:
-                fields = dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1])
-                if isinstance(value, Other) and "null_flavor" in fields:
-                    fields["original_text"] = value.text
+                fields = _with_other_text(dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1]), value)
         except BuildError:
             raise
         except (TypeError, ValueError, AttributeError):

@@ -790,24 +790,9 @@ class Reader:
                 self.value(obs, node, foreign.get("type", "PQ"))
             return obs
         kind = (element.hl7_type if element is not None else None) or (None if template else ADA_TYPES.get(concept.datatype))
-        if kind is None:
+        if kind is None or (node is not None and not self.writable(element, node, kind)):
             if node is not None:
                 self.skip(node, concept)
-            if len(parent) == 0 and parent.getparent() is not None:
-                parent.getparent().remove(parent)
-            return None
-        if kind == "BL" and node is not None and node.get("nullFlavor") and not node.get("value"):
-            # an unanswered yes/no question: the element templates require a BL value
-            # (value[non-null][BL] 1..1), so it is reported as skipped, not written invalid
-            self.skip(node, concept)
-            if len(parent) == 0 and parent.getparent() is not None:
-                parent.getparent().remove(parent)
-            return None
-        if kind in ("CV", "CE", "CD", "CO") and node is not None and not self.null_flavour_allowed(element, node):
-            # "unknown" where the element's value set has no such exception (a required code the
-            # message lacked, written as NullFlavor UNK in ADA): the template requires a code of
-            # the set, so it is reported as skipped, not written invalid
-            self.skip(node, concept)
             if len(parent) == 0 and parent.getparent() is not None:
                 parent.getparent().remove(parent)
             return None
@@ -823,6 +808,15 @@ class Reader:
         else:
             self.value(obs, node, kind)
         return obs
+
+    def writable(self, element, node, kind: str) -> bool:
+        """Can the element template hold this ADA value? Not so, and reported as skipped rather
+        than written invalid: an unanswered yes/no question (the templates require a BL value,
+        value[non-null][BL] 1..1), and "unknown" where the value set has no such exception (a
+        required code the message lacked, written as NullFlavor UNK in ADA)."""
+        if kind == "BL":
+            return not (node.get("nullFlavor") and not node.get("value"))
+        return kind not in ("CV", "CE", "CD", "CO") or self.null_flavour_allowed(element, node)
 
     def null_flavour_allowed(self, element, node) -> bool:
         """Does a coded ADA value that stands for a null flavour fit the element's value set?"""

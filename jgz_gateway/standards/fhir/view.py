@@ -44,9 +44,9 @@ class Coverage:
         self.mapped_count[key] += 1
         self.mapped.setdefault(key, set()).add(how)
 
-    def seen(self, element: int | str | None) -> None:
+    def seen(self, element: int | str | None, count: int = 1) -> None:
         if element is not None:
-            self.present[str(element)] += 1
+            self.present[str(element)] += count
 
     def part(self, name: str) -> None:
         self.parts[name] += 1
@@ -140,8 +140,7 @@ class View:
     def scan(self, node: m.Node) -> None:
         """BDS-coded content inside a part the view does not map: counted as unmapped."""
         for number, count in bds_codes(node).items():
-            for _ in range(count):
-                self.cov.seen(number)
+            self.cov.seen(number, count)
 
     # --- patient and people -----------------------------------------------------------
 
@@ -339,7 +338,8 @@ class View:
             category = self.cluster_coding(rubriek.rubriek, m.OID_BDS_RUBRIEK)
             for item in rubriek.items:
                 seq = self.item(f"Encounter/{i}", seq, item, category, ref, date)
-        conclusion = [x for n in act.extra for x in conclusion_items(n)]
+        shown = [(n, conclusion_items(n)) for n in act.extra]  # the R047 parts of each encounter part
+        conclusion = [x for _, items in shown for x in items]
         if conclusion:  # R047 as Observations like any rubriek: 482, its note 493, G058 groups
             category = self.cluster_coding("R047", m.OID_BDS_RUBRIEK)
             for item in conclusion:
@@ -348,13 +348,11 @@ class View:
             self.non_bds(f"Encounter/{i}/nonbds/{k}", item, ref)
         for k, vac in enumerate(act.vaccinations):
             self.vaccination(f"Encounter/{i}/vaccination/{k}", vac, ref)
-        for node in act.extra:
-            shown = conclusion_items(node)
-            if shown:  # BDS-coded parts of the conclusion it could not show (a note without value)
-                rendered = Counter(str(x.element) for i in shown for x in (i.items if isinstance(i, m.Group) else [i]))
+        for node, items in shown:
+            if items:  # BDS-coded parts of the conclusion it could not show (a note without value)
+                rendered = Counter(str(x.element) for i in items for x in (i.items if isinstance(i, m.Group) else [i]))
                 for number, count in (bds_codes(node) - rendered).items():
-                    for _ in range(count):
-                        self.cov.seen(number)
+                    self.cov.seen(number, count)
             elif node.name not in ("performer", "author", "escort", "inFulfillmentOf"):
                 self.cov.part(f"activity/{node.name}")
                 self.scan(node)
