@@ -116,6 +116,10 @@ SCHEDULE = [
     (4930, "41", "03", "01", {"growth"}),
     (5115, "41", "05", "03", {"vacc:14y"}),
 ]
+# Vaccines W0422 does not list, given at a JGZ vaccination moment for a reason of W0417
+# (02 parents' birth country endemic, 06 medical, 07 on request); written as "other" (OTH).
+OTHER_VACCINES = [("Hepatitis A", "02"), ("Waterpokken (varicella)", "06"), ("COVID-19", "07")]
+_OTHER_AT = {"4", "5", "9y", "14y"}  # from 14 months on
 _VACCINES = {"1": ["11", "08"], "2": ["11", "08"], "3": ["11", "08"], "4": ["04", "28"], "5": ["01"],
              "9y": ["02", "04"], "hpv1": ["09"], "hpv2": ["09"], "14y": ["28"]}
 
@@ -433,6 +437,10 @@ class _Child:
                     if rng.random() < 0.5:
                         g.values[875] = min(self.today, date + dt.timedelta(days=rng.randrange(1, 5)))
             a.groups.append(g)
+        if moment in _OTHER_AT and rng.random() < 0.04:  # a vaccine outside W0422: "other" with its name
+            name, reason = rng.choice(OTHER_VACCINES)
+            a.groups.append(Group(groep="G076", values={461: Other("OTH", name), 1409: date, 686: reason, 608: "01",
+                                                        1336: org[2], 1410: rng.choice(PROFESSIONALS["03"])}))
 
 
 def generate(count: int, seed: int, today: dt.date, start: int = 0) -> Iterator[Record]:

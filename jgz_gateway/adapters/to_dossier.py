@@ -692,8 +692,12 @@ class _Builder:
         v = g.values
         if 1409 not in v:
             raise BuildError(1409, "vaccination (G076) without a date (1409)")
-        medicine = [self.coded_node("code", 461, v[461]) if 461 in v else node("code", {"nullFlavor": "UNK"}, [
-            node("originalText", text="onbekend")])]  # a code or a null flavour with text (TC03048)
+        # a code, or a null flavour with a text (TC03048): an unnamed "other" vaccine says "anders"
+        vaccine = v.get(461)
+        if vaccine is not None and not isinstance(vaccine, Other) and E.is_other(self.cat.valueset("W0422"), vaccine):
+            vaccine = Other(vaccine, "anders")
+        medicine = [self.coded_node("code", 461, vaccine) if vaccine is not None else node("code", {"nullFlavor": "UNK"}, [
+            node("originalText", text="onbekend")])]
         if v.get(472):
             medicine.append(node("lotNumberText", text=v[472]))
         extra = [node("consumable", {"typeCode": "CSM"}, [node("medication", {"classCode": "ADMM"}, [

@@ -344,3 +344,32 @@ def test_a_vendor_field_holds_the_text_of_other_or_its_loss_is_reported(referenc
                      .replace(', other = "requester_other"', "").replace(', other = "escort_other"', ""), encoding="utf-8")
     _, dropped = declarative.to_bundle(declarative.mapping_for("csv-export", {"mapping": plain}), "T", dossier)
     assert dropped["text of element 1423"] == 1 and dropped["text of element 731"] == 1
+
+
+@pytest.mark.parametrize("name, other", [("csv-export", "ANDERS"), ("json-export", "other")])
+def test_an_other_vaccine_keeps_its_name_in_the_vendor_formats(reference, name, other):
+    """Nictiz's vaccination test message gives a vaccine outside W0422 (nullFlavor OTH, text "D"):
+    both vendor formats hold it as their "other" code plus ``vaccine_other``, and it comes back
+    as a valid message (TC03048: an "other" vaccine carries its text)."""
+    from jgz_gateway.adapters import declarative
+
+    data = (reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-R041-CR_test_JGZ-xxx_vaccinatie-test_hl7.xml").read_bytes()
+    mapping = declarative.mapping_for(name, {})
+    bundle, dropped = declarative.to_bundle(mapping, "T", read_message(data))
+    assert "text of element 461" not in dropped
+    assert [r.data["vaccine_other"] for r in bundle["vaccinations"] if r.data.get("vaccine") == other] == ["D"]
+    back = write_message(declarative.to_dossier(mapping, "T", bundle, "test", {"envelope": ENVELOPE}).dossier)
+    assert validate_bytes(back).valid
+    assert Other("OTH", "D") in [v for n, v in extract(read_message(back), "T")[0].items() if n == 461]
+
+
+def test_an_unnamed_other_vaccine_is_written_as_other_with_a_text(reference):
+    """A source that says "other vaccine" without naming it still gives a valid message:
+    TC03048 wants a text beside nullFlavor OTH, and "anders" is all the source says."""
+    record, _ = extract(read_message((reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()), "T")
+    vaccinations = [g for a in record.activities for g in a.groups_of("G076")]
+    vaccinations[0].values[461] = "OTH"
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    out = write_message(dossier)
+    assert validate_bytes(out).valid
+    assert other_texts(out)["anders"] == 1

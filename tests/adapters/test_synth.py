@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from jgz_gateway.adapters.record import Other
 from jgz_gateway.adapters.synth import BSN_TEST_PREFIX, bsn, generate, is_valid_bsn
 from jgz_gateway.standards.catalogue import get_catalogue
 
@@ -73,6 +74,8 @@ def test_national_schedule_refusals_and_reactions(records):
                     given[g.values[461]] += 1
                 reactions += 874 in g.values
     assert {"11", "08", "04", "28", "01", "02", "09"} <= set(given)  # DKTP-Hib-HepB, Pneu, BMR, MenACWY, ...
+    others = [v for v in given if isinstance(v, Other)]  # vaccines outside W0422, with their names
+    assert others and all(v == "OTH" and v.text for v in others)
     assert refused and reactions
 
 
