@@ -135,7 +135,7 @@ class _Reader:
         for tel in p.telecoms:
             value = tel.attrs.get("value", "")
             if value.startswith("mailto:"):
-                v[698] = unquote(value[len("mailto:"):])
+                f.add(698, unquote(value[len("mailto:"):]))
             elif value.startswith("tel:"):
                 g = Group(groep="G002", values={609: unquote(value[len("tel:"):])})
                 if "use" in tel.attrs:
@@ -300,8 +300,11 @@ class _Reader:
         self.put_coded(v, 494, a.code)
         if a.effective_time and a.effective_time.value:
             v[724] = parse_ts(a.effective_time.value)
-        if a.reason_codes:
-            self.put_coded(v, 1424, a.reason_codes[0])
+        for reason in a.reason_codes:  # 1424 Indicatie activiteit, 0..*
+            one: dict = {}
+            self.put_coded(one, 1424, reason)
+            if 1424 in one:
+                f.add(1424, one[1424])
         conclusions, notes = [], []  # read last: the encounter's last children
         for extra in a.extra:
             if extra.name == "performer":
@@ -315,7 +318,7 @@ class _Reader:
             elif extra.name == "inFulfillmentOf":
                 self.requester(extra.find("encounter/author"), v)
             elif extra.name == "escort":
-                self.escort(extra.find("responsibleParty/code"), v)
+                self.escort(extra.find("responsibleParty/code"), f)
             elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
                 conclusions.append(extra.child("conclusion"))
             elif extra.name == "subjectOf2" and _annotates(extra, 493):
@@ -330,10 +333,10 @@ class _Reader:
         f.groups += [self.non_bds(n) for n in a.non_bds]
         for c in conclusions:
             self.conclusion(c, f)
-        for note in notes:  # the encounter's own note (493): the record has one, the conclusion's first
+        for note in notes:  # the encounter's own note (493), after the conclusion's
             value = note.find("annotation/value")
-            if 493 not in v and value is not None and value.text:
-                v[493] = value.text
+            if value is not None and value.text:
+                f.add(493, value.text)
             else:
                 self.count_unread([note])
         return f
@@ -346,7 +349,7 @@ class _Reader:
             elif part.name == "subjectOf" and _annotates(part, 493):
                 value = part.find("annotation/value")
                 if value is not None and value.text:
-                    into.values[493] = value.text
+                    into.add(493, value.text)
             elif part.name == "component" and part.child("indication") is not None:
                 into.groups.append(self.indication(part.child("indication")))
             elif part.name != "code":
@@ -380,9 +383,9 @@ class _Reader:
         code = author.find("personalRelationship/code")
         self.put_code(v, 1423, code if code is not None else author.find("assignedEntity1/code"))
 
-    def escort(self, node: m.Node | None, v: dict) -> None:
-        """731 Begeleider (W0193). Only one per activity has a place among the facts, and the
-        HL7-only role codes of W0193 (MTH, FTH...) have no BDS code: those are counted as dropped."""
+    def escort(self, node: m.Node | None, f: Facts) -> None:
+        """731 Begeleider (W0193, 0..*: the mother and the father). The HL7-only role codes of
+        W0193 (MTH, FTH...) have no BDS code: those are counted as dropped."""
         if node is None:
             return
         found: dict = {}
@@ -390,10 +393,10 @@ class _Reader:
         w = E.valueset(731, self.cat)
         vs = self.cat.valueset(w) if w else None
         code = str(found.get(731, ""))
-        if 731 in v or vs is None or not (vs.contains_bds(code) or E.unpublished(vs, code)):
+        if vs is None or not (vs.contains_bds(code) or E.unpublished(vs, code)):
             self.unread[731] += 1
         else:
-            v[731] = found[731]
+            f.add(731, found[731])
 
     def item(self, item: m.Observation | m.Group, into: Facts) -> None:
         if isinstance(item, m.Group):
@@ -413,7 +416,9 @@ class _Reader:
             return
         value = self.value(n, item.value)
         if value is not None:
-            into.values[n] = value
+            into.add(n, value)
+        elif item.value is not None and item.value.original_text:  # an "other" no known value set places
+            self.unread[n] += 1
         rest = item.extra
         for path, number in E.carriers(self.cat).get(n, {}).items():
             w = self.cat.element(n).bindings.get(path)  # a host is a catalogue element with that binding

@@ -11,7 +11,9 @@ their value set ("01", not the HL7 code), quantities ``Decimal`` in the element'
 unit (mm, g), counts ``int``, booleans ``bool``, dates ``datetime.date`` (or
 ``datetime.datetime`` when a time is known), everything else ``str``. A code given as
 "other" with the text of what it is (HL7 nullFlavor OTH with originalText) is an
-:class:`Other`: a ``str`` that is the code ("98"), with the text beside it.
+:class:`Other`: a ``str`` that is the code ("98"), with the text beside it. An element
+given more than once at one level (three skin findings, 163; two indications, 1424) is
+one :class:`Repeated` value holding them all.
 """
 
 from __future__ import annotations
@@ -42,12 +44,36 @@ class Other(str):
         return (Other, (str(self), self.text))
 
 
+class Repeated(list):
+    """The values of an element given more than once at one level, in order.
+
+    The BDS lets 44 elements outside any groep repeat (0..*), and a message may repeat
+    others. A single value is never wrapped, so code that reads one value of an element
+    that cannot repeat never meets a Repeated; code that may, reads :func:`each`.
+    """
+
+    def __repr__(self) -> str:
+        return f"Repeated({list.__repr__(self)})"
+
+
+def each(value: Any) -> list:
+    """The values a Facts entry holds: the items of a :class:`Repeated`, else the value itself."""
+    return list(value) if isinstance(value, Repeated) else [value]
+
+
 @dataclass
 class Facts:
-    """Single-valued elements and repeated groups at one level (dossier, activity, group)."""
+    """Elements and repeated groups at one level (dossier, activity, group)."""
 
     values: dict[int, Any] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
+
+    def add(self, element: int, value: Any) -> None:
+        """Set ``element``, or add ``value`` to those it already has (a :class:`Repeated`)."""
+        if element in self.values:
+            self.values[element] = Repeated([*each(self.values[element]), *each(value)])
+        else:
+            self.values[element] = value
 
     def groups_of(self, groep: str) -> list[Group]:
         return [g for g in self.groups if g.groep == groep]
@@ -58,7 +84,9 @@ class Facts:
 
     def items(self) -> Iterator[tuple[int, Any]]:
         """Every (element number, value) at this level and below (with repeats)."""
-        yield from self.values.items()
+        for n, value in self.values.items():
+            for v in each(value):
+                yield n, v
         for g in self.groups:
             yield from g.items()
 

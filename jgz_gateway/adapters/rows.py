@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import SourceError
 from .mapping import Mapping, Table
-from .record import Facts, Group, Other, Record
+from .record import Facts, Group, Other, Record, each
 from .values import Field, ValueProblem
 
 
@@ -79,6 +79,11 @@ class _Groups:
                 g = self.cat.groep(g.parent) if g.parent else None
             found = self._chains[element] = tuple(chain)
         return found
+
+    def repeatable(self, element: int) -> bool:
+        """May the element be given more than once at one level (0..*, outside any groep)?"""
+        e = self.cat.element(element)
+        return bool(e and not e.groep and e.cardinality and (e.cardinality[1] is None or e.cardinality[1] > 1))
 
     def is_other(self, element: int, code: Any) -> bool:
         """Is ``code`` the "other" of the element's value set, the kind of value with a text?"""
@@ -149,7 +154,11 @@ class _Reader:
         return out
 
     def merge(self, into: Facts, facts: Facts, row: Row, what: str) -> None:
+        """Add a row's values; a second value of an element is an error unless it may repeat."""
         for n, value in facts.values.items():
+            if n in into.values and self.groups.repeatable(n):
+                into.add(n, value)
+                continue
             if n in into.values and into.values[n] != value:
                 raise SourceError(row.where, None, f"element {n} is given twice for {what} "
                                   f"({into.values[n]!r} and {value!r})", self.key)
@@ -214,7 +223,7 @@ class _Writer:
         self.record = record
         self.nested = mapping.kind == "json"
         self.groups = _Groups(mapping)
-        self.used_values: set[tuple[int, int]] = set()  # (id(facts), element)
+        self.used_values: Counter[tuple[int, int]] = Counter()  # (id(facts), element): values written
         self.used_groups: set[int] = set()
         self.bundle: Bundle = {name: [] for name in mapping.tables}
         self.key = record.key  # the client's key in the rows written (set by bundle_of)
@@ -240,7 +249,7 @@ class _Writer:
             target = g
         if element not in target.values:
             return None
-        return target, target.values[element]
+        return target, each(target.values[element])[0]  # a field holds one value: a repetition's first
 
     def fill(self, table: Table, fields: list[Field], facts: Facts, data: dict[str, Any],
              picked: dict[str, Group] | None = None) -> bool:
@@ -252,14 +261,17 @@ class _Writer:
             if found is None:
                 continue
             owner, value = found
-            put(data, f.name, self.render(table, f, value), self.nested)
-            if f.other and isinstance(value, Other):
-                put(data, f.other, value.text, self.nested)
-            self.used_values.add((id(owner), f.element))
+            self.put_value(table, f, value, data)
+            self.used_values[id(owner), f.element] += 1
             any_value = True
         for g in picked.values():
             self.used_groups.add(id(g))
         return any_value
+
+    def put_value(self, table: Table, f: Field, value: Any, data: dict[str, Any]) -> None:
+        put(data, f.name, self.render(table, f, value), self.nested)
+        if f.other and isinstance(value, Other):
+            put(data, f.other, value.text, self.nested)
 
     def base(self, table: Table, link: str | None, index: int) -> Row:
         data: dict[str, Any] = {}
@@ -286,12 +298,14 @@ class _Writer:
                 out.append(row)
         for kind, fs in table.kinds.items():
             chain = self.groups.chain(fs[0].element)
-            if not chain:  # one element per row
+            if not chain:  # one element per row: a row for each of its values
                 f = fs[0]
-                if f.element in facts.values and (id(facts), f.element) not in self.used_values:
+                used = self.used_values[id(facts), f.element]
+                for value in each(facts.values[f.element])[used:] if f.element in facts.values else []:
                     row = self.base(table, link, len(out) - start + 1)
                     put(row.data, table.by, kind, self.nested)
-                    self.fill(table, [f], facts, row.data)
+                    self.put_value(table, f, value, row.data)
+                    self.used_values[id(facts), f.element] += 1
                     out.append(row)
                 continue
             for g in facts.groups_of(chain[0]):
@@ -341,9 +355,10 @@ class _Writer:
         out: Counter[int] = Counter()
 
         def walk(facts: Facts, used: bool) -> None:
-            for n in facts.values:
-                if not used or (id(facts), n) not in self.used_values:
-                    out[n] += 1
+            for n, value in facts.values.items():
+                left = len(each(value)) - (self.used_values[id(facts), n] if used else 0)
+                if left > 0:
+                    out[n] += left
             for g in facts.groups:
                 walk(g, used and id(g) in self.used_groups)
 

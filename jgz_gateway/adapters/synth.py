@@ -22,7 +22,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Iterator
 
-from .record import Facts, Group, Other, Record
+from .record import Facts, Group, Other, Record, Repeated
 
 #: Synthetic BSNs are the 11-proef-valid numbers ``999xxxxxx``. The Nictiz test messages
 #: use 9999xxxxx; the wider 999 block gives enough numbers for 90,000 children.
@@ -116,6 +116,9 @@ SCHEDULE = [
     (4930, "41", "03", "01", {"growth"}),
     (5115, "41", "05", "03", {"vacc:14y"}),
 ]
+# 163 Bijzonderheden huid/haar/nagels seen in young children: eczema, naevus, haemangioma,
+# nappy rash, cradle cap, mongolian spot, stork bite
+SKIN_FINDINGS = ["03", "04", "07", "11", "15", "19", "20"]
 # Vaccines W0422 does not list, given at a JGZ vaccination moment for a reason of W0417
 # (02 parents' birth country endemic, 06 medical, 07 on request); written as "other" (OTH).
 OTHER_VACCINES = [("Hepatitis A", "02"), ("Waterpokken (varicella)", "06"), ("COVID-19", "07")]
@@ -344,6 +347,9 @@ class _Child:
             self.growth(a, days, full="growth" in what, head="head" in what)
         if "eyes" in what:
             a.values.update({1379: True, 390: "1", 391: "1"})
+        if days < 4 * 365 and "growth" in what and rng.random() < 0.12:  # 163 (0..*): one finding or two
+            found = rng.sample(SKIN_FINDINGS, 2 if rng.random() < 0.3 else 1)
+            a.values[163] = found[0] if len(found) == 1 else Repeated(found)
         if "visus" in what:
             self.vision(a, days)
         for w in what:

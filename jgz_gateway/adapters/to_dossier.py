@@ -26,7 +26,7 @@ from ..standards import model as m
 from ..standards.catalogue import Catalogue
 from ..standards.hl7v3.codec import construct
 from . import elements as E
-from .record import Facts, Group, Other, Record
+from .record import Facts, Group, Other, Record, each
 
 INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
@@ -305,7 +305,7 @@ class _Builder:
             ids=[m.II(root=m.OID_BSN, extension=v.get(7))],
             addresses=[self.address(g) for g in f.groups_of("G001")],
             telecoms=[self.phone(g) for g in f.groups_of("G002")]
-            + ([node("telecom", {"value": "mailto:" + quote(v[698], safe="@.+-_~!$&'*=")})] if v.get(698) else []),
+            + [node("telecom", {"value": "mailto:" + quote(x, safe="@.+-_~!$&'*=")}) for x in each(v.get(698)) if x],
             status_code=m.Coded(code="active"),
             person=person,
         )
@@ -491,7 +491,7 @@ class _Builder:
         extra += self.requester_and_escort(v, mood)
         reasons = []
         if 1424 in v:
-            reasons.append(self.coded(1424, v[1424]))
+            reasons += [self.coded(1424, x) for x in each(v[1424])]
         rubrieken = self.rubrieken(a)
         non_bds = [self.non_bds(g) for g in a.groups_of("G083")]
         vaccinations = [self.vaccination(g) for g in a.groups_of("G076")]
@@ -523,9 +523,9 @@ class _Builder:
         out = []
         if who is not None and mood == "INT":
             out.append(node("author", {"typeCode": "AUT"}, [who]))
-        if 731 in v:
+        for escort in each(v[731]) if 731 in v else []:
             out.append(node("escort", {"typeCode": "ESC"}, [node("responsibleParty", {"classCode": "ASSIGNED"}, [
-                self.coded_node("code", 731, v[731]), node("agentPerson", {"nullFlavor": "NI"})])]))
+                self.coded_node("code", 731, escort), node("agentPerson", {"nullFlavor": "NI"})])]))
         if who is not None and mood == "EVN":
             kind_attrs = self.coded_attrs(494, v[494]) if 494 in v else {"nullFlavor": "OTH"}  # the activity's type
             out.append(node("inFulfillmentOf", {"typeCode": "FLFS"}, [node("encounter", {"classCode": "ENC", "moodCode": "INT"}, [
@@ -547,17 +547,21 @@ class _Builder:
         a note without a conclusion is the encounter's own annotation (subjectOf2)."""
         v = a.values
         indications = a.groups_of("G058")
+        notes = [x for x in each(v.get(493)) if x]
+        # the conclusion's note first, then the encounter's own (subjectOf2); each has one place
+        own = notes[1:2] if 482 in v else notes[:1]
+        if len(notes) > (2 if 482 in v else 1):
+            self.dropped[493] += len(notes) - (2 if 482 in v else 1)
+        own_note = [self.annotation("subjectOf2", {"typeCode": "SUBJ"}, 493, st(x)) for x in own]
         if 482 not in v:
             if indications:
                 raise BuildError(482, "R047: indications need the conclusion (482)")
-            if v.get(493):  # a note without a conclusion: the encounter's own annotation
-                return [self.annotation("subjectOf2", {"typeCode": "SUBJ"}, 493, st(v[493]))]
-            return []
+            return own_note
         parts = [self.element_code_node(482), node("text", text=str(v[482]))]
         parts += [self.indication(g) for g in indications]
-        if v.get(493):
-            parts.append(self.annotation("subjectOf", {"typeCode": "SUBJ"}, 493, st(v[493])))
-        return [node("subjectOf1", {"typeCode": "SUBJ"}, [node("conclusion", {"classCode": "OBS", "moodCode": "EVN"}, parts)])]
+        if notes:
+            parts.append(self.annotation("subjectOf", {"typeCode": "SUBJ"}, 493, st(notes[0])))
+        return [node("subjectOf1", {"typeCode": "SUBJ"}, [node("conclusion", {"classCode": "OBS", "moodCode": "EVN"}, parts)])] + own_note
 
     def indication(self, g: Group) -> m.Node:
         """G058: the indication (485) and, as its reason-of, the intervention (483): an intent, or a
@@ -596,8 +600,8 @@ class _Builder:
             if not E.observation(e):
                 self.dropped[n] += 1
                 continue
-            obs = self.observation(n, a.values[n], a.values)
-            by_rubriek.setdefault(e.rubriek, []).append((n, obs))
+            for i, value in enumerate(each(a.values[n])):  # what it carries goes with the first
+                by_rubriek.setdefault(e.rubriek, []).append((n, self.observation(n, value, a.values if i == 0 else None)))
         for g in a.groups:
             if g.groep in ("G076", "G083", "G058"):
                 continue
@@ -628,7 +632,8 @@ class _Builder:
                 self.dropped[n] += 1
                 continue
             rubriek = rubriek or e.rubriek
-            items.append(self.observation(n, g.values[n], g.values))
+            for i, value in enumerate(each(g.values[n])):
+                items.append(self.observation(n, value, g.values if i == 0 else None))
         for sub in g.groups:
             built = self.group(sub)
             if built:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from jgz_gateway.adapters.from_dossier import extract
-from jgz_gateway.adapters.record import Facts, Group, Other, Record
+from jgz_gateway.adapters.record import Facts, Group, Other, Record, Repeated
 from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import BuildError, Envelope, build
 from jgz_gateway.standards.hl7v3 import read_message, write_message
@@ -98,8 +98,8 @@ def test_elements_the_target_version_cannot_carry_are_counted_as_dropped():
 
 
 def test_conclusions_are_read_and_other_structures_counted_as_unread(reference):
-    # the qualification message's R047 conclusion is read; the ADA test message's no-show
-    # explanation (495, subjectOf/abortedEvent) and encounter note (493, subjectOf2) are not
+    # the qualification message's R047 conclusion is read, and the ADA test message's two notes
+    # (493: the conclusion's, and the encounter's own, subjectOf2) go back to their places
     path = reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml"
     record, unread = extract(read_message(path.read_bytes()))
     assert not unread
@@ -109,9 +109,17 @@ def test_conclusions_are_read_and_other_structures_counted_as_unread(reference):
     test = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
     record, unread = extract(read_message(test))
     (concluded,) = [a for a in record.activities if 482 in a.values]
-    assert (concluded.values[482], concluded.values[493]) == ("Hier staat een zinnige conclusie", "Notitieblad text")
+    assert (concluded.values[482], concluded.values[493]) == (
+        "Hier staat een zinnige conclusie", Repeated(["Notitieblad text", "Aanvullende Opmerking"]))
     assert [g.values for g in concluded.groups_of("G058")] == [{485: "05", 483: "4"}, {485: "05", 483: "6", 1159: "01"}]
-    assert unread == {493: 1}  # the encounter's own note (subjectOf2), beside the conclusion's
+    assert not unread
+    dossier, dropped = build(record, "4.1.3", ENVELOPE)
+    assert not dropped
+    (encounter,) = [a for a in dossier.activities if any(x.name == "subjectOf1" for x in a.extra)]
+    notes = [(x.name, x.find("annotation/value").text) for x in encounter.extra if x.name == "subjectOf2"]
+    conclusion = next(x for x in encounter.extra if x.name == "subjectOf1")
+    assert conclusion.find("conclusion/subjectOf/annotation/value").text == "Notitieblad text"
+    assert notes == [("subjectOf2", "Aanvullende Opmerking")]
 
 
 @pytest.mark.parametrize("objection", [True, False])
