@@ -361,7 +361,9 @@ class _Loader:
         for vendor, code in spec.items():
             if not isinstance(code, str):
                 raise self.fail(f"value {vendor!r}: the BDS code must be a string (\"01\"), not {code!r}", *at, vendor)
-            if vs is not None and E.to_hl7(vs, code) is None:
+            # BDS 4.2.0 codes missing from the 4.1.3 content that stands in (W0619 51) are
+            # accepted where the builder carries them into NL04 (elements.unpublished)
+            if vs is not None and E.to_hl7(vs, code) is None and E.unpublished(vs, code) is None:
                 known = ", ".join(c.bds.code if c.bds else c.hl7.code for c in vs.concepts[:20])
                 raise self.fail(f"value {vendor!r} → {code!r}: {code!r} is not in {w} ({vs.name}), the value set of "
                                 f"{label} in BDS {self.bds} (codes: {known})", *at, vendor)
