@@ -75,9 +75,8 @@ def to_bundle(mapping: Mapping, key: str, dossier: Dossier) -> tuple[Bundle, Cou
     from .record import Other
 
     record, unread = extract(dossier, key)
-    bundle, dropped = from_record(mapping, record)
-    dropped.update(unread)
-    lost = Counter({f"element {n}": c for n, c in dropped.items()})
+    bundle, lost = from_record(mapping, record)
+    lost.update({f"element {n}": c for n, c in unread.items()})
     with_text = {f.element for t in mapping.tables.values() for f in t.all_fields() if f.other}
     for n, value in record.items():
         if isinstance(value, Other) and n not in with_text:

@@ -273,7 +273,7 @@ class _Loader:
             spec = {"element": spec}
         if not isinstance(spec, dict) or not isinstance(spec.get("element"), int):
             raise self.fail(f"{name!r}: expected an element number or {{ element = N, ... }}", *where)
-        allowed = {"element", "values", "unit", "format", "datetime_format", "true", "false", "other"}
+        allowed = {"element", "values", "unit", "format", "datetime_format", "true", "false", "other", "many"}
         for k in spec:
             if k not in allowed:
                 raise self.fail(f"{name!r}: unknown option {k!r} (allowed: {', '.join(sorted(allowed))})", *where)
@@ -338,9 +338,18 @@ class _Loader:
             if vs is None or not any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts):
                 raise self.fail(f"{name!r}: 'other' names a text field, but the value set of {label} has no "
                                 "exception ('other') to go with it", *where)
+        many = None
+        if spec.get("many", False) is not False:
+            if spec["many"] is not True:
+                raise self.fail(f"{name!r}: 'many' is true or absent, not {spec['many']!r}", *where)
+            if e.groep or not e.cardinality or e.cardinality[1] == 1:
+                raise self.fail(f"{name!r}: 'many' holds several values, but {label} occurs at most once "
+                                f"at its level (cardinality {_cardinality(e.cardinality)})", *where)
+            many = str(opts.get("separator", "|"))
         true = spec.get("true", opts.get("true", "true"))
         false = spec.get("false", opts.get("false", "false"))
         return Field(name=name, element=n, kind=kind, values=values, reverse=reverse, unit=unit, factor=factor, other=other,
+                     many=many,
                      date_format=date_format, datetime_format=datetime_format,
                      true=tuple(true) if isinstance(true, list) else (str(true),),
                      false=tuple(false) if isinstance(false, list) else (str(false),),
@@ -402,3 +411,9 @@ def shipped(name: str) -> Path:
     from importlib.resources import files
 
     return Path(str(files(__package__) / "mappings" / f"{name}.toml"))
+
+
+def _cardinality(card: tuple | list | None) -> str:
+    if not card:
+        return "unknown"
+    return f"{card[0]}..{'*' if card[1] is None else card[1]}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import SourceError
 from .mapping import Mapping, Table
-from .record import Facts, Group, Other, Record, each
+from .record import Facts, Group, Other, Record, Repeated, each
 from .values import Field, ValueProblem
 
 
@@ -56,7 +56,14 @@ def put(data: dict[str, Any], name: str, value: Any, nested: bool) -> None:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _items(raw: Any, separator: str) -> list:
+    """The values of a ``many`` field: a JSON list, or a text split at the separator."""
+    if isinstance(raw, list):
+        return [x for x in raw if not _empty(x)]
+    return [x for x in str(raw).split(separator) if x.strip()]
 
 
 class _Groups:
@@ -125,15 +132,19 @@ class _Reader:
             if _empty(raw):
                 continue
             try:
-                value = f.parse(raw)
+                values = [f.parse(x) for x in _items(raw, f.many)] if f.many else [f.parse(raw)]
             except ValueProblem as exc:
                 raise SourceError(row.where, f.name, str(exc), self.key) from None
+            if not values:
+                continue
             text = get(row.data, f.other, self.nested) if f.other else None
             if not _empty(text):
-                if self.groups.is_other(f.element, value):
-                    value = Other(value, str(text).strip())
+                at = next((i for i, v in enumerate(values) if self.groups.is_other(f.element, v)), None)
+                if at is not None:  # the text of the (first) "other" among the values
+                    values[at] = Other(values[at], str(text).strip())
                 else:  # a text for a value that is not "other": nowhere to put it
                     self.dropped[f"field {table.name}.{f.other}"] += 1
+            value = values[0] if len(values) == 1 else Repeated(values)
             chain = self.groups.chain(f.element)
             if not chain:
                 out.values[f.element] = value
@@ -225,6 +236,7 @@ class _Writer:
         self.groups = _Groups(mapping)
         self.used_values: Counter[tuple[int, int]] = Counter()  # (id(facts), element): values written
         self.used_groups: set[int] = set()
+        self.dropped_texts: Counter[int] = Counter()  # element: "other" texts no field could hold
         self.bundle: Bundle = {name: [] for name in mapping.tables}
         self.key = record.key  # the client's key in the rows written (set by bundle_of)
 
@@ -249,7 +261,7 @@ class _Writer:
             target = g
         if element not in target.values:
             return None
-        return target, each(target.values[element])[0]  # a field holds one value: a repetition's first
+        return target, target.values[element]
 
     def fill(self, table: Table, fields: list[Field], facts: Facts, data: dict[str, Any],
              picked: dict[str, Group] | None = None) -> bool:
@@ -261,17 +273,25 @@ class _Writer:
             if found is None:
                 continue
             owner, value = found
-            self.put_value(table, f, value, data)
-            self.used_values[id(owner), f.element] += 1
+            values = each(value) if f.many else each(value)[:1]  # a plain field holds one value
+            self.put_values(table, f, values, data)
+            self.used_values[id(owner), f.element] += len(values)
             any_value = True
         for g in picked.values():
             self.used_groups.add(id(g))
         return any_value
 
-    def put_value(self, table: Table, f: Field, value: Any, data: dict[str, Any]) -> None:
-        put(data, f.name, self.render(table, f, value), self.nested)
-        if f.other and isinstance(value, Other):
-            put(data, f.other, value.text, self.nested)
+    def put_values(self, table: Table, f: Field, values: list, data: dict[str, Any]) -> None:
+        """One value, or the values of a ``many`` field (CSV: joined; JSON: a list)."""
+        rendered = [self.render(table, f, v) for v in values]
+        if not f.many:
+            put(data, f.name, rendered[0], self.nested)
+        else:
+            put(data, f.name, rendered if self.nested else f.many.join(str(r) for r in rendered), self.nested)
+        texts = [v.text for v in values if isinstance(v, Other)]
+        if f.other and texts:
+            put(data, f.other, texts[0], self.nested)
+            self.dropped_texts[f.element] += len(texts) - 1  # one text field: a second "other" loses its text
 
     def base(self, table: Table, link: str | None, index: int) -> Row:
         data: dict[str, Any] = {}
@@ -304,7 +324,7 @@ class _Writer:
                 for value in each(facts.values[f.element])[used:] if f.element in facts.values else []:
                     row = self.base(table, link, len(out) - start + 1)
                     put(row.data, table.by, kind, self.nested)
-                    self.put_value(table, f, value, row.data)
+                    self.put_values(table, f, [value], row.data)
                     self.used_values[id(facts), f.element] += 1
                     out.append(row)
                 continue
@@ -351,14 +371,16 @@ class _Writer:
                     self.rows_for(detail, facts, link)
         return self.bundle
 
-    def dropped(self) -> Counter[int]:
-        out: Counter[int] = Counter()
+    def dropped(self) -> Counter[str]:
+        """``element N``: values no table holds; ``text of element N``: "other" texts beyond the
+        one a ``many`` field's text field holds."""
+        out: Counter[str] = Counter({f"text of element {n}": c for n, c in self.dropped_texts.items() if c})
 
         def walk(facts: Facts, used: bool) -> None:
             for n, value in facts.values.items():
                 left = len(each(value)) - (self.used_values[id(facts), n] if used else 0)
                 if left > 0:
-                    out[n] += left
+                    out[f"element {n}"] += left
             for g in facts.groups:
                 walk(g, used and id(g) in self.used_groups)
 
@@ -375,8 +397,9 @@ class _Holder(Facts):
         super().__init__(values={}, groups=[group])
 
 
-def from_record(mapping: Mapping, record: Record) -> tuple[Bundle, Counter[int]]:
-    """The vendor rows of a record, table by table, and the count of elements no table maps."""
+def from_record(mapping: Mapping, record: Record) -> tuple[Bundle, Counter[str]]:
+    """The vendor rows of a record, table by table, and the count of what they cannot hold
+    (``element N``, ``text of element N``)."""
     writer = _Writer(mapping, record)
     bundle = writer.bundle_of()
     return bundle, writer.dropped()

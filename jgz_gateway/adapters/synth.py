@@ -339,7 +339,8 @@ class _Child:
         if not realised:
             return a
         if self.days(date) < 12 * 365 and form in ("03", "06", "07"):  # a child seen in person comes with someone
-            a.values[731] = rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09", Other("98", "buurvrouw")])
+            a.values[731] = (Repeated(["01", "02"]) if rng.random() < 0.15 else  # 0..*: both parents
+                             rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09", Other("98", "buurvrouw")]))
         days = self.days(date)
         if "ngs" in what:
             self.hearing(a)

@@ -47,6 +47,7 @@ class Field:
     decimal: str = "."
     native: bool = False  # JSON: numbers and booleans are native values
     other: str | None = None  # the field with the text of an "other" value (an exception code)
+    many: str | None = None  # holds every value of a repeatable element: CSV joins them with this, JSON in a list
 
     # --- vendor → BDS ---------------------------------------------------------------------
 

@@ -105,6 +105,9 @@ def test_good_tiny_mapping(tmp_path):
          "sex = {", "has no exception ('other')"),
         ('sex = { element = 19, values = "sex" }', 'sex = { element = 19, values = "sex", other = "sex" }',
          "sex = {", "must name another field"),
+        ("date = 724", "date = { element = 724, many = true }", "date = {",
+         "but element 724 (Datum activiteit) occurs at most once at its level (cardinality 1..1)"),
+        ("date = 724", 'date = { element = 724, many = "yes" }', "date = {", "'many' is true or absent"),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path, old, new, needle, message):

@@ -1,7 +1,8 @@
 """Elements given more than once at one level (0..* outside any groep: 163 skin findings,
 1424 indications, 731 escorts, 698 e-mail addresses) keep every value through the facts
 path: read from a DOB, built back, and carried by the vendor formats (a row per value where
-a table has rows per element, else the first value and the rest counted as dropped)."""
+a table has rows per element, all values in a field with ``many = true``, else the first
+value and the rest counted as dropped)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from lxml import etree
 from jgz_gateway.adapters import declarative
 from jgz_gateway.adapters.errors import SourceError
 from jgz_gateway.adapters.from_dossier import extract
-from jgz_gateway.adapters.record import Repeated, each
-from jgz_gateway.adapters.rows import Row
+from jgz_gateway.adapters.mapping import shipped
+from jgz_gateway.adapters.record import Other, Repeated, each
+from jgz_gateway.adapters.rows import Row, get
 from jgz_gateway.adapters.to_dossier import build
 from jgz_gateway.standards.convert import convert
 from jgz_gateway.standards.hl7v3 import read_message, write_message
@@ -82,14 +84,56 @@ def test_a_table_with_a_row_per_element_gives_each_value_a_row_and_reads_them_ba
     mapping = declarative.mapping_for("csv-export", {})
     record = small_record()
     record.activities[0].values[163] = Repeated(["20", "19"])
-    record.activities[0].values[1424] = Repeated(["01", "02"])  # a contact_moments column: one value
     dossier, _ = build(record, "4.2.0", ENVELOPE)
     bundle, dropped = declarative.to_bundle(mapping, "T", dossier)
     assert [r.data["value"] for r in bundle["measurements"] if r.data["code"] == "HUID"] == ["OOIEVAARSBEET", "MONGOLENVLEK"]
-    assert dropped == {"element 1424": 1}
+    assert not dropped
+    back = declarative.to_dossier(mapping, "T", bundle, "test", {"envelope": ENVELOPE}).dossier
+    assert extract(back, "T")[0].activities[0].values[163] == Repeated(["20", "19"])
+
+
+@pytest.mark.parametrize("name, field, other, written", [
+    ("csv-export", "escort", "escort_other", "MOEDER|VADER|ANDERS"),
+    ("json-export", "accompanied_by", "accompanied_by_other", ["mother", "father", "other"]),
+])
+def test_a_field_with_many_holds_every_value_and_the_text_of_an_other(name, field, other, written):
+    """``many = true``: the escorts (731, 0..*) of one contact in one field, CSV joined by the
+    format's separator, JSON as a list; the "other" among them keeps its text."""
+    mapping = declarative.mapping_for(name, {})
+    record = small_record()
+    record.activities[0].values[731] = Repeated(["01", "02", Other("98", "buurvrouw")])
+    record.activities[0].values[1424] = Repeated(["08", "09"])
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    bundle, dropped = declarative.to_bundle(mapping, "T", dossier)
+    (contact,) = bundle[next(t.name for t in mapping.tables.values() if t.role == "activity")]
+    assert (get(contact.data, field, name == "json-export"), get(contact.data, other, name == "json-export")) == (written, "buurvrouw")
+    assert not dropped
     back = declarative.to_dossier(mapping, "T", bundle, "test", {"envelope": ENVELOPE}).dossier
     values = extract(back, "T")[0].activities[0].values
-    assert values[163] == Repeated(["20", "19"]) and values[1424] == "01"
+    assert repr(values[731]) == repr(Repeated(["01", "02", Other("98", "buurvrouw")]))
+    assert values[1424] == Repeated(["08", "09"])
+
+
+def test_a_plain_column_keeps_the_first_value_and_reports_the_rest(tmp_path):
+    plain = tmp_path / "plain.toml"
+    plain.write_text(shipped("csv-export").read_text(encoding="utf-8").replace(
+        'values = "indication", many = true', 'values = "indication"'), encoding="utf-8")
+    mapping = declarative.mapping_for("csv-export", {"mapping": plain})
+    record = small_record()
+    record.activities[0].values[1424] = Repeated(["08", "09"])
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    bundle, dropped = declarative.to_bundle(mapping, "T", dossier)
+    assert [r.data["indication"] for r in bundle["contact_moments"]] == ["LENGTE"]
+    assert dropped == {"element 1424": 1}
+
+
+def test_a_second_other_text_in_one_field_is_reported():
+    mapping = declarative.mapping_for("csv-export", {})
+    record = small_record()
+    record.activities[0].values[731] = Repeated([Other("98", "buurvrouw"), Other("98", "opa")])
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    _, dropped = declarative.to_bundle(mapping, "T", dossier)
+    assert dropped == {"text of element 731": 1}
 
 
 def test_a_second_value_of_an_element_that_cannot_repeat_is_an_error():
