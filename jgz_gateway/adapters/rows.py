@@ -286,8 +286,13 @@ class _Writer:
         rendered = [self.render(table, f, v) for v in values]
         if not f.many:
             put(data, f.name, rendered[0], self.nested)
+        elif self.nested:
+            put(data, f.name, rendered, self.nested)
         else:
-            put(data, f.name, rendered if self.nested else f.many.join(str(r) for r in rendered), self.nested)
+            if any(f.many in str(r) for r in rendered):  # it would read back as more values
+                raise SourceError(f"{self.m.name} table {table.name}", f.name, f"a value contains the separator "
+                                  f"{f.many!r} between the values of this field", self.record.key)
+            put(data, f.name, f.many.join(str(r) for r in rendered), self.nested)
         texts = [v.text for v in values if isinstance(v, Other)]
         if f.other and texts:
             put(data, f.other, texts[0], self.nested)

@@ -153,3 +153,13 @@ def test_each_is_the_values_of_an_entry():
     assert each(Repeated(["a", "b"])) == ["a", "b"] and each("a") == ["a"]
     assert repr(Repeated(["a"])) == "Repeated(['a'])"
     assert dt.date(2020, 1, 1) in each(dt.date(2020, 1, 1))
+
+
+def test_a_value_holding_the_separator_is_refused_not_split():
+    mapping = declarative.mapping_for("csv-export", {})
+    record = small_record()
+    record.facts.values[698] = Repeated(["a|b@example.org", "c@example.org"])
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    with pytest.raises(SourceError, match="contains the separator '[|]'") as info:
+        declarative.to_bundle(mapping, "T", dossier)
+    assert info.value.field == "email"
