@@ -94,6 +94,22 @@ def observation(e: Element | None) -> bool:
     return bool(e and e.template_id and e.rubriek and e.hl7_type in _HL7_KINDS)
 
 
+@cache
+def foreign() -> dict[int, dict]:
+    """Elements whose observation the DOB templates identify by a code outside the BDS element
+    code system (R039 blood pressure, 1486/1487: SNOMED), with no templateId: element →
+    {code, codeSystem, type, unit}, as derived from the template rules for the ADA dataset."""
+    from ..standards.ada.dataset import dataset
+
+    return dict(dataset().foreign)
+
+
+@cache
+def foreign_element(code: str | None, code_system: str | None) -> int | None:
+    """The element a foreign-coded observation (see :func:`foreign`) stands for."""
+    return next((n for n, f in foreign().items() if (f["code"], f["codeSystem"]) == (code, code_system)), None)
+
+
 #: Where on its host's observation a carried element sits (binding paths of the catalogue).
 CARRIER_PATHS = ("methodCode", "targetSiteCode", "subject/personalRelationship/code")
 
@@ -143,7 +159,7 @@ def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
     if number in DOSSIER:
         out.add("dossier")
     if (number in ACTIVITY or number in VACCINATION or number in NON_BDS or number in CONCLUSION
-            or observation(catalogue.element(number)) or number in carried(catalogue)):
+            or observation(catalogue.element(number)) or number in carried(catalogue) or number in foreign()):
         out.add("activity")
     return frozenset(out)
 

@@ -412,6 +412,8 @@ class _Reader:
                 self.item(sub, g)
             return
         n = item.element
+        if n is None and item.code is not None:  # R039 blood pressure: coded in SNOMED
+            n = E.foreign_element(item.code.code, item.code.code_system)
         if n is None:
             return
         value = self.value(n, item.value)

@@ -353,6 +353,8 @@ class _Child:
             a.values[163] = found[0] if len(found) == 1 else Repeated(found)
         if "visus" in what:
             self.vision(a, days)
+        if days >= 10 * 365 and "growth" in what and rng.random() < 0.1:  # R039 blood pressure (mm[Hg])
+            a.values.update({1486: Decimal(rng.randrange(98, 128)), 1487: Decimal(rng.randrange(56, 82))})
         for w in what:
             if w.startswith("vw:"):
                 self.van_wiechen(a, w[3:])

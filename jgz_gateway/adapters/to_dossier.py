@@ -597,6 +597,10 @@ class _Builder:
             if n in E.ACTIVITY or n in carried or n in E.CONCLUSION:
                 continue
             e = self.element(n)
+            if n in E.foreign() and e and e.rubriek:
+                for value in each(a.values[n]):
+                    by_rubriek.setdefault(e.rubriek, []).append((n, self.foreign_observation(n, value)))
+                continue
             if not E.observation(e):
                 self.dropped[n] += 1
                 continue
@@ -644,6 +648,21 @@ class _Builder:
         gg = self.cat.groep(g.groep)
         return rubriek, m.Group(groep=g.groep, code=m.Coded(code=g.groep, code_system=m.OID_BDS_GROEP,
                                                             display_name=gg.name if gg else None), items=items)
+
+    def foreign_observation(self, n: int, value: Any) -> m.Observation:
+        """An element the templates code outside the BDS (R039 blood pressure in SNOMED, mm[Hg]):
+        no templateId and no element code, as Nictiz writes it."""
+        f = E.foreign()[n]
+        if f.get("type", "PQ") != "PQ":
+            raise BuildError(n, f"element {n}: a {f.get('type')} value coded outside the BDS cannot be written")
+        try:
+            fields = {"xsi_type": "PQ", "value": number(value), "unit": f.get("unit") or self.element(n).unit}
+        except (TypeError, ValueError, ArithmeticError, AttributeError):
+            raise BuildError(n, f"element {n}: {value!r} is not a quantity") from None
+        return construct(m.Observation, {
+            "element": None, "template_ids": [], "negation_ind": "false",
+            "code": m.Coded(code=f["code"], code_system=f["codeSystem"]), "value": construct(m.Value, fields),
+            "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
 
     def drop_unhosted(self, values: dict) -> None:
         """Count as dropped the carried elements (E.carriers) none of whose hosts is at this level."""

@@ -18,6 +18,7 @@ from typing import Any
 UNITS: dict[str, tuple[str, Decimal]] = {
     "mm": ("mm", Decimal(1)), "cm": ("mm", Decimal(10)), "dm": ("mm", Decimal(100)), "m": ("mm", Decimal(1000)),
     "g": ("g", Decimal(1)), "kg": ("g", Decimal(1000)),
+    "mm[Hg]": ("mm[Hg]", Decimal(1)),  # blood pressure (1486, 1487)
 }
 
 

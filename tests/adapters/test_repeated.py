@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from jgz_gateway.adapters import declarative
+from jgz_gateway.adapters import elements as E
 from jgz_gateway.adapters.errors import SourceError
 from jgz_gateway.adapters.from_dossier import extract
 from jgz_gateway.adapters.mapping import shipped
@@ -36,14 +37,20 @@ def valued_observations(data: bytes) -> Counter[int]:
     found: Counter[int] = Counter()
     for code in etree.fromstring(data).iter(H + "code"):
         obs = code.getparent()
-        if code.get("codeSystem") != OID_ELEMENT or obs.tag not in (H + "observation", H + "annotationObsEvent"):
+        if obs.tag not in (H + "observation", H + "annotationObsEvent"):
+            continue
+        if code.get("codeSystem") == OID_ELEMENT and (code.get("code") or "").isdigit():
+            number = int(code.get("code"))
+        else:  # an element the templates code outside the BDS (R039 blood pressure: SNOMED)
+            number = E.foreign_element(code.get("code"), code.get("codeSystem"))
+        if number is None:
             continue
         value = obs.find(H + "value")
         if value is None:
             continue
         text = (value.text or "").strip() or (value.findtext(H + "originalText") or "").strip()
         if value.get("value") is not None or value.get("code") is not None or text:
-            found[int(code.get("code"))] += 1
+            found[number] += 1
     return found
 
 
@@ -163,3 +170,24 @@ def test_a_value_holding_the_separator_is_refused_not_split():
     with pytest.raises(SourceError, match="contains the separator '[|]'") as info:
         declarative.to_bundle(mapping, "T", dossier)
     assert info.value.field == "email"
+
+
+def test_blood_pressure_coded_in_snomed_is_read_and_written_as_nictiz_does(reference):
+    """R039 blood pressure (1486 systolic, 1487 diastolic) has no templateId and no BDS element
+    code: the templates identify it by its SNOMED code (TC02516). It is read, built back the same
+    way, valid, and carried by both vendor formats."""
+    data = (reference / "hl7v3/examples/nl03-jgz7.0/DOB-3.0.0-CR_test_JGZ-rubriek_R039_hl7.xml").read_bytes()
+    record, _ = extract(read_message(data), "T")
+    assert [(n, v) for n, v in record.items() if n in (1486, 1487)] == [(1486, 2), (1487, 1)]
+    dossier, dropped = build(record, "4.1.3", ENVELOPE)
+    out = write_message(dossier)
+    assert not dropped and validate_bytes(out).valid
+    written = [(c.get("code"), c.getnext().get("value"), c.getnext().get("unit"))
+               for c in etree.fromstring(out).iter(H + "code") if c.get("codeSystem") == "2.16.840.1.113883.6.96"]
+    assert written == [("271649006", "2", "mm[Hg]"), ("271650006", "1", "mm[Hg]")]
+    for name in ("csv-export", "json-export"):
+        mapping = declarative.mapping_for(name, {})
+        bundle, lost = declarative.to_bundle(mapping, "T", dossier)
+        assert not {"element 1486", "element 1487"} & set(lost)
+        back = declarative.to_dossier(mapping, "T", bundle, "test", {"envelope": ENVELOPE}).dossier
+        assert [(n, v) for n, v in extract(back, "T")[0].items() if n in (1486, 1487)] == [(1486, 2), (1487, 1)]
