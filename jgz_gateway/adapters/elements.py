@@ -28,7 +28,7 @@ DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
 DOSSIER: frozenset[int] = frozenset({
     695, 696,  # dossier id and status
     3, 4, 5, 6, 7, 19, 20,  # names, BSN, gender, birth date
-    8, 10, 11, 12, 16, 630,  # G001 address
+    8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
     61, 62, 63, 66, 67, 71, 655, 656, 657,  # G014 parent/carer
     603, 1529, 1506, 1457, 1458,  # G085 organisation (+ G098 period)
@@ -78,6 +78,9 @@ RVP_SOURCE_NAME, RVP_EMPLOYEE, RVP_ORG_URA, RVP_ORG_AGB, RVP_ORG_NAME, RVP_MANNE
 
 #: HL7 NullFlavor: a BDS value set's exceptions ("98 Anders", "00 Onbekend") are written as null flavours.
 NULL_FLAVOR_OID = "2.16.840.1.113883.5.1008"
+
+#: 15 Aanduiding bij huisnummer (no W-domain): BDS code ↔ the address part's text in the DOB.
+HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
 
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
 COUNTRY: frozenset[int] = frozenset({630, 71, 669})

@@ -169,11 +169,36 @@ class _Reader:
         if "use" in addr.attrs:
             g.values[8] = self.code(8, addr.attrs["use"].split()[0], "2.16.840.1.113883.5.1119")
         for part in addr.children:
-            target = {"streetName": 11, "houseNumber": 12, "postalCode": 16, "city": 10}.get(part.name)
+            target = {"streetName": 11, "houseNumber": 12, "postalCode": 16, "city": 10, "desc": 17}.get(part.name)
+            text = part.text.strip() if part.text and part.text.strip() else None
             if target and part.text is not None:
                 g.values[target] = int(part.text) if target == 12 and part.text.isdigit() else part.text
+            elif part.name == "buildingNumberSuffix" and text:  # 13 huisletter and 14 toevoeging, as Nictiz joins them
+                letter, _, addition = text.partition(" ")
+                if len(letter) == 1 and letter.isalpha():
+                    g.values[13] = letter
+                    if addition.strip():
+                        g.values[14] = addition.strip()
+                else:
+                    g.values[14] = text
+            elif part.name == "additionalLocator" and text:
+                code = next((c for c, t in E.HOUSE_NUMBER_LOCATOR.items() if t == text), None)
+                if code is not None:
+                    g.values[15] = code
+                else:
+                    self.unread[15] += 1
             elif part.name == "country":
                 self.put_code(g.values, 630, part)
+            elif part.name == "useablePeriod":  # G096
+                period = Group(groep="G096")
+                for bound, target in (("low", 1453), ("high", 1454)):
+                    b = part.child(bound)
+                    if b is not None and b.attrs.get("value"):
+                        period.values[target] = parse_ts(b.attrs["value"])
+                if period.values:
+                    g.groups.append(period)
+            elif part.name == "county" and (text or part.attrs.get("code")):
+                self.unread[9] += 1  # Gemeente: its code and name have no place among the facts
         return g
 
     def parent(self, rel: m.Node) -> Group:

@@ -219,9 +219,16 @@ class _Child:
             v[6] = f"{first} {rng.choice(GIRLS if self.sex == '2' else BOYS)}"
             v[5] = first
         city, pc = rng.choice(CITIES)
-        f.groups.append(Group(groep="G001", values={
+        address = Group(groep="G001", values={
             8: "01", 11: rng.choice(STREETS), 12: rng.randrange(1, 240), 10: city, 630: "6030",
-            16: f"{pc}{rng.randrange(10, 99)} {rng.choice('ABCDEGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"}))
+            16: f"{pc}{rng.randrange(10, 99)} {rng.choice('ABCDEGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"})
+        if rng.random() < 0.15:  # huisletter and/or huisnummertoevoeging
+            address.values.update({13: rng.choice("ABC")} if rng.random() < 0.6 else {14: rng.choice(["1", "2", "bis", "hs"])})
+        if rng.random() < 0.03:  # a houseboat or caravan: "bij" (by) or "tegenover" (to) the house number
+            address.values[15] = rng.choice(["1", "2"])
+        if rng.random() < 0.1:  # since when the family lives there (G096)
+            address.groups.append(Group(groep="G096", values={1453: self.birth + dt.timedelta(days=rng.randrange(0, max(1, self.age)))}))
+        f.groups.append(address)
         f.groups.append(Group(groep="G002", values={609: f"06{rng.randrange(10_000_000, 99_999_999)}", 610: "03"}))
         if rng.random() < 0.4:
             v[698] = f"{first.lower()}.{family.lower().replace(' ', '')}@example.nl"

@@ -311,12 +311,28 @@ class _Builder:
         )
 
     def address(self, g: Group) -> m.Node:
+        """G001 in the order Nictiz's ADA conversion writes it; 13 and 14 share buildingNumberSuffix."""
         v = g.values
         attrs = {"use": self.code(8, v[8])[0]} if 8 in v else {}
-        parts = [node(tag, None, text=str(v[n])) for n, tag in
-                 ((11, "streetName"), (12, "houseNumber"), (16, "postalCode"), (10, "city")) if n in v]
+        text = {n: str(v[n]) for n in (11, 12, 13, 14, 16, 10, 17) if v.get(n) not in (None, "")}
+        parts = [node(tag, None, text=text[n]) for n, tag in ((11, "streetName"), (12, "houseNumber")) if n in text]
+        suffix = " ".join(text[n] for n in (13, 14) if n in text)
+        if suffix:
+            parts.append(node("buildingNumberSuffix", None, text=suffix))
+        if 15 in v:
+            if str(v[15]) not in E.HOUSE_NUMBER_LOCATOR:
+                raise BuildError(15, f"element 15: {v[15]!r} is not 1 (by) or 2 (to)")
+            parts.append(node("additionalLocator", None, text=E.HOUSE_NUMBER_LOCATOR[str(v[15])]))
+        parts += [node(tag, None, text=text[n]) for n, tag in ((16, "postalCode"), (10, "city")) if n in text]
         if 630 in v:
             parts.append(self.country(630, v[630]))
+        if 17 in text:
+            parts.append(node("desc", None, text=text[17]))
+        for period in g.groups_of("G096"):
+            bounds = [node(tag, {"value": ts(period.values[n])}) for n, tag in ((1453, "low"), (1454, "high"))
+                      if period.values.get(n) is not None]
+            if bounds:
+                parts.append(node("useablePeriod", None, bounds))
         return node("addr", attrs, parts)
 
     def country(self, element: int, code: str) -> m.Node:

@@ -112,7 +112,7 @@ def test_conclusions_are_read_and_other_structures_counted_as_unread(reference):
     assert (concluded.values[482], concluded.values[493]) == (
         "Hier staat een zinnige conclusie", Repeated(["Notitieblad text", "Aanvullende Opmerking"]))
     assert [g.values for g in concluded.groups_of("G058")] == [{485: "05", 483: "4"}, {485: "05", 483: "6", 1159: "01"}]
-    assert not unread
+    assert unread == {9: 1}  # the address's gemeente (county): its code and name have no place among the facts
     dossier, dropped = build(record, "4.1.3", ENVELOPE)
     assert not dropped
     (encounter,) = [a for a in dossier.activities if any(x.name == "subjectOf1" for x in a.extra)]
@@ -381,3 +381,30 @@ def test_an_unnamed_other_vaccine_is_written_as_other_with_a_text(reference):
     out = write_message(dossier)
     assert validate_bytes(out).valid
     assert other_texts(out)["anders"] == 1
+
+
+def test_every_part_of_the_address_but_the_gemeente_is_kept(reference):
+    """G001 as Nictiz's ADA conversion writes it: huisletter and toevoeging (13, 14) in one
+    buildingNumberSuffix, aanduiding (15) as additionalLocator by/to, locatiebeschrijving (17) as
+    desc, the period (G096: 1453, 1454) as useablePeriod. Only the gemeente (9, county) has no
+    place among the facts: it is counted, never dropped unseen."""
+    from lxml import etree
+
+    from jgz_gateway.standards.leaves import leaf_content
+
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, unread = extract(read_message(data))
+    (address,) = record.facts.groups_of("G001")
+    assert {n: address.values.get(n) for n in (13, 14, 15, 17)} == {13: "A", 14: "rood", 15: "1", 17: "test locatiebeschrijving"}
+    assert address.groups_of("G096")[0].values == {1453: dt.date(2023, 2, 5), 1454: dt.date(2023, 2, 6)}
+    assert unread[9] == 1
+    dossier, _ = build(record, "4.1.3", ENVELOPE)
+    h = "{urn:hl7-org:v3}"
+
+    def addr(xml: bytes):
+        found = next(etree.fromstring(xml).iter(h + "addr"))
+        for county in found.findall(h + "county"):
+            found.remove(county)
+        return leaf_content(found)
+
+    assert addr(write_message(dossier)) == addr(data)

@@ -149,6 +149,11 @@ def _address(address: dict) -> m.Node:
     elif coding.get("code") or address.get("country"):
         attrs = {"code": coding["code"], "codeSystem": t.oid(coding.get("system"))} if coding.get("code") else None
         children.append(node("country", attrs, text=address.get("country") or coding.get("display")))
+    period = address.get("period") or {}
+    bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
+              if period.get(side)]
+    if bounds:
+        children.append(node("useablePeriod", None, *bounds))
     use = next((c.get("code") for e in address.get("extension", []) if e.get("url") == t.ADDRESS_TYPE
                 for c in (e.get("valueCodeableConcept") or {}).get("coding", []) if c.get("system") == t.ADDRESS_USE), None)
     if use is None and address.get("use") == "home":

@@ -917,6 +917,13 @@ def address(node: m.Node) -> dict | None:
         if coding:
             out["_country"] = {"extension": [{"url": t.CODE_SPECIFICATION,
                                               "valueCodeableConcept": {"coding": [coding]}}]}
+    usable = node.child("useablePeriod")  # G096: since and until when the address holds (1453, 1454)
+    if usable is not None:
+        period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
+                  (("start", usable.child("low")), ("end", usable.child("high")))
+                  if b is not None and t.fhir_date(b.attrs.get("value"))}
+        if period:
+            out["period"] = period
     return out if set(out) - {"extension", "use", "type"} else None
 
 
