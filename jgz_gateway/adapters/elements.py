@@ -27,7 +27,7 @@ DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
 #: Dossier-level elements carried by the message structure (patient, authors, consents...).
 DOSSIER: frozenset[int] = frozenset({
     695, 696,  # dossier id and status
-    3, 4, 5, 6, 7, 19, 20,  # names, BSN, gender, birth date
+    1, 2, 3, 4, 5, 6, 7, 19, 20,  # names, BSN, gender, birth date
     8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
     61, 62, 63, 66, 67, 71, 655, 656, 657,  # G014 parent/carer

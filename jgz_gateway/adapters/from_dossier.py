@@ -144,17 +144,11 @@ class _Reader:
         person = p.person
         if person is None:
             return
-        for name in person.names:
-            use = name.attrs.get("use")
+        for name in person.names:  # OR: voornaam, geslachtsnaam; L: roepnaam, achternaam (the name in use)
+            parts = _NAME_PARTS.get(name.attrs.get("use"), {})
             for part in name.children:
-                if part.text is None:
-                    continue
-                if use == "L" and part.name == "given":
-                    v[5] = part.text
-                elif use == "OR":
-                    target = {"given": 6, "prefix": 3, "family": 4}.get(part.name)
-                    if target:
-                        v[target] = part.text
+                if part.text is not None and part.name in parts:
+                    v[parts[part.name]] = part.text
         self.put_coded(v, 19, person.gender)
         if person.birth_time and person.birth_time.value:
             v[20] = parse_ts(person.birth_time.value)
@@ -535,6 +529,10 @@ class _Reader:
             else:
                 self.count_unread([extra])
         return g
+
+
+#: The patient's names as Nictiz writes them: HL7 name use → part → BDS element.
+_NAME_PARTS = {"OR": {"given": 6, "prefix": 3, "family": 4}, "L": {"given": 5, "prefix": 1, "family": 2}}
 
 
 def _put(into: dict, element: int, value) -> None:

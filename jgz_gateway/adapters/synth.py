@@ -218,6 +218,11 @@ class _Child:
         if rng.random() < 0.3:
             v[6] = f"{first} {rng.choice(GIRLS if self.sex == '2' else BOYS)}"
             v[5] = first
+        if rng.random() < 0.05:  # goes by another surname (achternaam), e.g. a double name
+            used_prefix, used = rng.choice(FAMILY)
+            v[2] = f"{family}-{used}" if rng.random() < 0.5 else used
+            if used_prefix and v[2] == used:
+                v[1] = used_prefix
         city, pc = rng.choice(CITIES)
         address = Group(groep="G001", values={
             8: "01", 11: rng.choice(STREETS), 12: rng.randrange(1, 240), 10: city, 630: "6030",

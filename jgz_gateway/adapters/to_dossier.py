@@ -281,17 +281,12 @@ class _Builder:
     def patient(self, f: Facts) -> m.Patient:
         v = f.values
         names = []
-        official = []
-        if v.get(6):
-            official.append(node("given", None, text=v[6]))
-        if v.get(3):
-            official.append(node("prefix", {"qualifier": "VV BR"}, text=v[3]))
-        if v.get(4):
-            official.append(node("family", {"qualifier": "BR"}, text=v[4]))
-        if official:
-            names.append(node("name", {"use": "OR"}, official))
-        if v.get(5):
-            names.append(node("name", {"use": "L"}, [node("given", {"qualifier": "CL"}, text=v[5])]))
+        # OR: voornaam and geslachtsnaam; L: roepnaam and achternaam (the name in use), as Nictiz writes them
+        for use, parts in (("OR", ((6, "given", None), (3, "prefix", "VV BR"), (4, "family", "BR"))),
+                           ("L", ((5, "given", "CL"), (1, "prefix", "VV BR"), (2, "family", "BR")))):
+            present = [node(tag, {"qualifier": q} if q else None, text=v[n]) for n, tag, q in parts if v.get(n)]
+            if present:
+                names.append(node("name", {"use": use}, present))
         person = m.Person(
             names=names,
             gender=self.coded(19, v[19], xsi="CV") if 19 in v else None,

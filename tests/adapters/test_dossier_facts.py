@@ -408,3 +408,24 @@ def test_every_part_of_the_address_but_the_gemeente_is_kept(reference):
         return leaf_content(found)
 
     assert addr(write_message(dossier)) == addr(data)
+
+
+def test_both_names_of_the_child_are_kept(reference):
+    """The official name (OR: voornaam 6, geslachtsnaam 3/4) and the name in use (L: roepnaam 5,
+    achternaam 1/2), written back as Nictiz writes them; the achternaam was dropped unseen."""
+    from lxml import etree
+
+    from jgz_gateway.standards.leaves import leaf_content
+
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, _ = extract(read_message(data))
+    assert {n: record.facts.values.get(n) for n in range(1, 7)} == {
+        1: "van", 2: "YYY_Liere", 3: "van", 4: "XXX_Liere", 5: "Loesje", 6: "Loes"}
+    dossier, _ = build(record, "4.1.3", ENVELOPE)
+    h = "{urn:hl7-org:v3}"
+
+    def names(xml: bytes):
+        person = next(etree.fromstring(xml).iter(h + "patientPerson"))
+        return [leaf_content(n) for n in person.findall(h + "name")]
+
+    assert names(write_message(dossier)) == names(data)
