@@ -40,14 +40,19 @@ DOSSIER: frozenset[int] = frozenset({
     1533, 1534, 1535, 1536, 1537, 1538, 1539, 1540, 1541, 1607,  # G115 consent data exchange RVP
     1197, 1330, 487, 488,  # G093 care status, G092 end of care
     1332, 1333, 1335,  # G083 non-BDS item without an activity
+    1169, 1185, 1497, 1498, 1171, 1172,  # G072 attached file (appendage/document)
     *DOSSIER_ANNOTATIONS,
 })
 
 #: Activity-level elements carried by the encounter itself.
-ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501, 1423, 731})
+ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501, 1423, 731,
+                                      1600, 1606})  # R013 contact about the reporting code: function, name
 
 #: G076 vaccination elements carried by ``substanceAdministration``.
-VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874, 875, 1336, 1410, 1589})
+VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874, 875, 1336, 1410, 1589,
+                                         1452, 1483, 1484, 876, 1517, 1526})
+#: Who reported a vaccination reaction (876 UZI, 1517 BIG, 1526 AGB): the id roots of ``assignedPerson``.
+REACTION_REPORTER = {876: "2.16.528.1.1007.3.1", 1517: "2.16.528.1.1007.5.1", 1526: "2.16.840.1.113883.2.4.6.1"}
 
 #: G083 non-BDS items, at dossier level or inside an activity (whose id, 1334, is implied).
 NON_BDS: frozenset[int] = frozenset({1332, 1333, 1335})
@@ -114,7 +119,8 @@ def foreign_element(code: str | None, code_system: str | None) -> int | None:
 
 
 #: Where on its host's observation a carried element sits (binding paths of the catalogue).
-CARRIER_PATHS = ("methodCode", "targetSiteCode", "subject/personalRelationship/code")
+CARRIER_PATHS = ("methodCode", "targetSiteCode", "subject/personalRelationship/code", "performer/assignedEntity/code",
+                 "location/serviceDeliveryLocation/code")
 
 
 def carriers(catalogue: Catalogue) -> dict[int, dict[str, int]]:
@@ -137,9 +143,32 @@ def _carriers(version: str) -> dict[int, dict[str, int]]:
         for path in CARRIER_PATHS:
             w = e.bindings.get(path)
             found = [x.number for x in free if x.valueset == w and x.groep == e.groep and x.rubriek == e.rubriek]
+            if w and len(found) > 1:  # 315 and 317 both carry a W0290 method: each its own
+                found = [n for n in [_nearest_following(e, found)] if n is not None]
             if w and len(found) == 1:
                 out.setdefault(e.number, {})[path] = found[0]
+        # a template that carries coded elements may carry the one template-less date of its
+        # rubriek and groep on its effectiveTime (1342 Datum afname SPP on 1345)
+        dates = [x.number for x in cat.elements() if not observation(x) and x.datatype == "datetime"
+                 and x.groep == e.groep and x.rubriek == e.rubriek and x.rubriek] if e.number in out else []
+        if len(dates) == 1:
+            out[e.number]["effectiveTime"] = dates[0]
     return out
+
+
+def _nearest_following(host: Element, candidates: list[int]) -> int | None:
+    """Of several template-less elements a host's binding could carry, the one the BDS dataset
+    lists nearest after the host (wrapping round), as Nictiz's ADA conversion picks it."""
+    from ..standards.ada.dataset import dataset
+
+    parent = dataset().rubriek(host.rubriek) if host.rubriek else None
+    if parent is not None and host.groep:
+        parent = next((c for c in parent.children if c.code == host.groep), None)
+    order = [c.number for c in parent.children if c.kind == "element"] if parent is not None else []
+    if host.number not in order:
+        return None
+    i = order.index(host.number)
+    return next((n for n in order[i + 1:] + order[:i] if n in candidates), None)
 
 
 def carried(catalogue: Catalogue) -> dict[int, list[tuple[int, str]]]:

@@ -107,12 +107,37 @@ class _Reader:
             if group is not None:
                 f.groups.append(group)
         f.groups += [self.non_bds(n) for n in dossier.non_bds]
+        f.groups += [self.attachment(a) for a in dossier.attachments]
         for status in dossier.care_statuses:
             group = self.care_status(status)
             if group is not None:
                 f.groups.append(group)
         self.count_unread([n for n in dossier.extra if not self.dossier_annotation(n, f.values)])
         return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])
+
+    def attachment(self, a: m.Attachment) -> Group:
+        """G072 (R009), an attached file as Nictiz's ADA conversion writes it: its kind (1169), the
+        base64 content (1185), media type (1498), file name (1497), date (1172) and sender (1171)."""
+        g = Group(groep="G072")
+        v = g.values
+        self.put_coded(v, 1169, a.code)
+        if a.text is not None:
+            if a.text.text and a.text.text.strip():
+                v[1185] = a.text.text
+            if a.text.other_attrs.get("mediaType"):
+                v[1498] = a.text.other_attrs["mediaType"]
+            for x in a.text.extra:
+                if x.name == "reference" and x.attrs.get("value"):
+                    v[1497] = x.attrs["value"].removeprefix("file:///")
+        if a.effective_time and a.effective_time.value:
+            v[1172] = parse_ts(a.effective_time.value)
+        for x in a.extra:
+            name = x.find("assignedEntity/assignedPerson/name") if x.name == "author" else None
+            if name is not None and name.text:
+                v[1171] = name.text
+            else:
+                self.unread[1171 if x.name == "author" else 1185] += 1
+        return g
 
     def dossier_annotation(self, n: m.Node, into: dict) -> bool:
         """Read a dossier-level yes/no (E.DOSSIER_ANNOTATIONS); True when ``n`` was one."""
@@ -338,6 +363,13 @@ class _Reader:
                 self.requester(extra.find("encounter/author"), v)
             elif extra.name == "escort":
                 self.escort(extra.find("responsibleParty/code"), f)
+            elif extra.name == "consultant" and extra.child("assignedEntity") is not None:
+                # R013: who was consulted about the reporting code (Meldcode): function 1600, name 1606
+                entity = extra.child("assignedEntity")
+                self.put_code(v, 1600, entity.child("code"))
+                name = entity.find("assignedPerson/name")
+                if name is not None and name.text:
+                    v[1606] = name.text
             elif extra.name == "subjectOf1" and extra.child("conclusion") is not None:
                 conclusions.append(extra.child("conclusion"))
             elif extra.name == "subjectOf2" and _annotates(extra, 493):
@@ -447,11 +479,15 @@ class _Reader:
                 self.put_coded(into.values, number, item.method, w)
             elif path == "targetSiteCode":
                 self.put_coded(into.values, number, item.target_site, w)
-            else:
-                subject = next((x for x in item.extra if x.name == "subject"), None)
-                if subject is not None:
-                    self.put_code(into.values, number, subject.find("personalRelationship/code"), w)
-                    rest = [x for x in rest if x is not subject]
+            elif path == "effectiveTime":
+                if item.effective_time is not None and item.effective_time.value:
+                    into.values[number] = parse_ts(item.effective_time.value)
+            else:  # subject/personalRelationship/code, performer/assignedEntity/code, location/...
+                top, _, inner = path.partition("/")
+                holder = next((x for x in rest if x.name == top), None)
+                if holder is not None:
+                    self.put_code(into.values, number, holder.find(inner), w)
+                    rest = [x for x in rest if x is not holder]
         self.count_unread(rest)
 
     def value(self, n: int, val: m.Value | None) -> Any:
@@ -495,12 +531,11 @@ class _Reader:
                         v[472] = part.text
             elif extra.name == "performer":
                 entity = extra.child("assignedEntity")
-                person = entity.find("assignedPerson/name") if entity else None
-                org = entity.find("representedOrganization/name") if entity else None
-                if person is not None and person.text:
-                    v[1410] = person.text
-                if org is not None and org.text:
-                    v[1336] = org.text
+                for path, n in (("assignedPerson/name", 1410), ("representedOrganization/name", 1336),
+                                ("representedOrganization/organizationContains/partOrganization/name", 1452)):
+                    name = entity.find(path) if entity else None
+                    if name is not None and name.text:
+                        v[n] = name.text
             elif extra.name == "reason":
                 self.put_code(v, 686, extra.find("vaccinationReason/value"))
             elif extra.name == "causeOf2":
@@ -508,9 +543,26 @@ class _Reader:
                 value = reaction.child("value") if reaction else None
                 if value is not None and value.text:
                     v[874] = value.text
-                reported = reaction.find("subjectOf/informationControlActEvent/effectiveTime") if reaction else None
+                period = reaction.child("effectiveTime") if reaction else None
+                if period is not None:  # G111: when the reaction began and ended
+                    g111 = Group(groep="G111")
+                    for bound, n in (("low", 1483), ("high", 1484)):
+                        b = period.child(bound)
+                        if b is not None and b.attrs.get("value"):
+                            g111.values[n] = parse_ts(b.attrs["value"])
+                    if g111.values:
+                        g.groups.append(g111)
+                info = reaction.find("subjectOf/informationControlActEvent") if reaction else None
+                reported = info.child("effectiveTime") if info else None
                 if reported is not None and reported.attrs.get("value"):
                     v[875] = parse_ts(reported.attrs["value"])
+                reporter = info.find("performer/assignedPerson") if info else None
+                for ident in reporter.children if reporter else []:
+                    n = next((k for k, root in E.REACTION_REPORTER.items() if root == ident.attrs.get("root")), None)
+                    if ident.name == "id" and n is not None and ident.attrs.get("extension"):
+                        v[n] = ident.attrs["extension"]
+                    elif ident.name == "id" or ident.name == "assignedPerson":
+                        self.unread[876] += 1  # another id, or a name: no element holds it
             elif extra.name == "authorization":
                 self.put_code(v, 683, extra.find("consentEvent/reasonOf/observationEvent/value"))
             elif extra.name == "component":

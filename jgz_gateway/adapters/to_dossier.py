@@ -73,6 +73,10 @@ def st(text: Any) -> m.Node:
     return node("value", {"xsi:type": "ST"}, text=str(text))
 
 
+#: HL7 value types whose null flavour NI every element template accepts (coded ones bind a value set).
+_UNCODED = frozenset({"ST", "PQ", "INT", "TS", "BL"})
+
+
 def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
     """Mark verbatim nodes to follow each other, the first after ``first_after``."""
     after = first_after
@@ -224,10 +228,26 @@ class _Builder:
             organisations=[self.organisation(g) for g in f.groups_of("G085")],
             consents=consents,
             non_bds=[self.non_bds(g) for g in f.groups_of("G083")],
+            attachments=[self.attachment(g) for g in f.groups_of("G072")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
             extra=chain(annotations, "authorization" if consents else "author"),  # schema order
         )
+
+    def attachment(self, g: Group) -> m.Attachment:
+        """G072: an attached file (appendage/document), as Nictiz's ADA conversion writes it."""
+        v = g.values
+        attrs = {"mediaType": str(v[1498])} if v.get(1498) else {}
+        text = construct(m.Value, {"other_attrs": attrs | {"representation": "B64"}, "text": v.get(1185),
+                                   "extra": [node("reference", {"value": "file:///" + str(v[1497])})] if v.get(1497) else []})
+        author = [node("author", {"typeCode": "AUT"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, [
+            node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [node("name", text=v[1171])])])])
+        ] if v.get(1171) else []
+        return m.Attachment(
+            other_attrs={"classCode": "DOC", "moodCode": "EVN"}, link_attrs={"typeCode": "APND"},
+            code=self.coded(1169, v[1169]) if 1169 in v else None, text=text,
+            effective_time=m.Time(value=ts(v[1172])) if 1172 in v else None,
+            extra=chain(author, "effectiveTime" if 1172 in v else "text"))
 
     def dossier_annotation(self, element: int, value: Any) -> m.Node:
         """A dossier-level yes/no (E.DOSSIER_ANNOTATIONS) as Nictiz writes it."""
@@ -534,6 +554,12 @@ class _Builder:
         out = []
         if who is not None and mood == "INT":
             out.append(node("author", {"typeCode": "AUT"}, [who]))
+        if 1600 in v or v.get(1606):  # R013: who was consulted about the reporting code (Meldcode)
+            entity = [self.coded_node("code", 1600, v[1600])] if 1600 in v else []
+            if v.get(1606):
+                entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
+                                   [node("name", text=v[1606])]))
+            out.append(node("consultant", {"typeCode": "CON"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
         for escort in each(v[731]) if 731 in v else []:
             out.append(node("escort", {"typeCode": "ESC"}, [node("responsibleParty", {"classCode": "ASSIGNED"}, [
                 self.coded_node("code", 731, escort), node("agentPerson", {"nullFlavor": "NI"})])]))
@@ -603,7 +629,9 @@ class _Builder:
         """One rubricCluster per rubriek: R018 first, then in code order; elements in number order."""
         by_rubriek: dict[str, list[tuple[int, m.Observation | m.Group]]] = {}
         carried = E.carried(self.cat)
-        self.drop_unhosted(a.values)
+        for host in self.drop_unhosted(a.values):
+            obs = self.observation(host, None, a.values)
+            by_rubriek.setdefault(self.element(host).rubriek, []).append((host, obs))
         for n in sorted(a.values):
             if n in E.ACTIVITY or n in carried or n in E.CONCLUSION:
                 continue
@@ -638,7 +666,9 @@ class _Builder:
         items: list[Any] = []
         rubriek = None
         carried = E.carried(self.cat)
-        self.drop_unhosted(g.values)
+        for host in self.drop_unhosted(g.values):
+            rubriek = rubriek or self.element(host).rubriek
+            items.append(self.observation(host, None, g.values))
         for n in sorted(g.values):
             if n in carried:
                 continue
@@ -675,11 +705,20 @@ class _Builder:
             "code": m.Coded(code=f["code"], code_system=f["codeSystem"]), "value": construct(m.Value, fields),
             "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
 
-    def drop_unhosted(self, values: dict) -> None:
-        """Count as dropped the carried elements (E.carriers) none of whose hosts is at this level."""
+    def drop_unhosted(self, values: dict) -> list[int]:
+        """Hosts to write without a value of their own (nullFlavor NI, as Nictiz writes them) for the
+        carried elements (E.carriers) none of whose hosts is at this level: the first host with an
+        uncoded value (1345 for 1341-1344). A carried element without such a host is counted dropped."""
+        placeholders: list[int] = []
         for n, hosts in E.carried(self.cat).items():
-            if n in values and not any(host in values for host, _ in hosts):
+            if n not in values or any(host in values for host, _ in hosts):
+                continue
+            host = next((h for h, _ in hosts if self.element(h).hl7_type in _UNCODED), None)
+            if host is None:
                 self.dropped[n] += 1
+            elif host not in placeholders:
+                placeholders.append(host)
+        return placeholders
 
     def observation(self, n: int, value: Any, level: dict | None = None) -> m.Observation:
         """Element ``n``'s observation; ``level`` (the values beside it) gives what its template
@@ -687,7 +726,9 @@ class _Builder:
         e = self.element(n)
         t = e.hl7_type
         try:
-            if t == "PQ":
+            if value is None:  # a host that only carries others (see drop_unhosted)
+                fields = {"xsi_type": t, "null_flavor": "NI"}
+            elif t == "PQ":
                 fields = {"xsi_type": "PQ", "value": number(value), "unit": e.unit}
             elif t == "BL":
                 fields = {"xsi_type": "BL", "value": "true" if value else "false"}
@@ -704,20 +745,29 @@ class _Builder:
         except (TypeError, ValueError, AttributeError):
             raise BuildError(n, f"element {n}: {value!r} is not a {t} value") from None
         parts: dict[str, Any] = {}
+        extra: list[m.Node] = []  # in schema order: subject, performer, location
         for path, carrier in E.carriers(self.cat).get(n, {}).items():
             if level is None or carrier not in level:
                 continue
-            w = e.bindings[path]
+            w = e.bindings.get(path)
             if path == "methodCode":
                 parts["method"] = self.coded(carrier, level[carrier], w)
             elif path == "targetSiteCode":
                 parts["target_site"] = self.coded(carrier, level[carrier], w)
+            elif path == "effectiveTime":  # 1342 Datum afname SPP on 1345
+                parts["effective_time"] = m.Time(value=ts(level[carrier]))
+            elif path == "performer/assignedEntity/code":  # 1343 SPP ingevuld door
+                extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, [
+                    self.coded_node("code", carrier, level[carrier], w)])]))
+            elif path == "location/serviceDeliveryLocation/code":  # 1344 Plaats van afname SPP
+                extra.append(node("location", {"typeCode": "LOC"}, [node("serviceDeliveryLocation", {"classCode": "SDLOC"}, [
+                    self.coded_node("code", carrier, level[carrier], w)])]))
             else:  # subject/personalRelationship/code: the relative, as the templates write it
-                subject = node("subject", {"typeCode": "SBJ"}, [node("personalRelationship", {"classCode": "PRS"}, [
+                extra.insert(0, node("subject", {"typeCode": "SBJ"}, [node("personalRelationship", {"classCode": "PRS"}, [
                     self.coded_node("code", carrier, level[carrier], w),
-                    node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])])
-                subject.after = "targetSiteCode" if "target_site" in parts else "methodCode" if "method" in parts else "value"
-                parts["extra"] = [subject]
+                    node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])]))
+        if extra:
+            parts["extra"] = chain(extra, "targetSiteCode" if "target_site" in parts else "methodCode" if "method" in parts else "value")
         return construct(m.Observation, {
             "element": n, "template_ids": [e.template_id], "code": self.element_code(n), "negation_ind": "false",
             "value": construct(m.Value, fields), **parts,
@@ -737,23 +787,36 @@ class _Builder:
             medicine.append(node("lotNumberText", text=v[472]))
         extra = [node("consumable", {"typeCode": "CSM"}, [node("medication", {"classCode": "ADMM"}, [
             node("administrableMedicine", {"classCode": "MMAT", "determinerCode": "KIND"}, medicine)])])]
-        if v.get(1336) or v.get(1410):
+        if v.get(1336) or v.get(1410) or v.get(1452):
             entity = [node("templateId", {"root": TPL + "124"})]
             if v.get(1410):
                 entity.append(node("assignedPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
                                    [node("name", text=v[1410])]))
             org = [node("id", {"nullFlavor": "NI"})] + ([node("name", text=v[1336])] if v.get(1336) else [])
+            if v.get(1452):  # the organisation's location where it was given
+                org.append(node("organizationContains", {"classCode": "PART"}, [
+                    node("partOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
+                         [node("id", {"nullFlavor": "NA"}), node("name", text=v[1452])])]))
             entity.append(node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, org))
             extra.append(node("performer", {"typeCode": "PRF"}, [node("assignedEntity", {"classCode": "ASSIGNED"}, entity)]))
         if 686 in v:
             extra.append(node("reason", {"typeCode": "RSON"}, [node("vaccinationReason", {"classCode": "OBS", "moodCode": "EVN"}, [
                 self.element_code_node(686), self.coded_node("value", 686, v[686], xsi="CV")])]))
-        if v.get(874):
-            reaction = [self.element_code_node(874), node("value", {"xsi:type": "ST"}, text=v[874])]
-            if 875 in v:
+        period = [node(tag, {"value": ts(p.values[n])}) for p in g.groups_of("G111")[:1]
+                  for n, tag in ((1483, "low"), (1484, "high")) if p.values.get(n) is not None]
+        reporters = [node("id", {"root": root, "extension": str(v[n])}) for n, root in E.REACTION_REPORTER.items() if v.get(n)]
+        if v.get(874) or period or 875 in v or reporters:  # as Nictiz's ADA conversion writes the reaction
+            reaction = [self.element_code_node(874)]
+            if period:
+                reaction.append(node("effectiveTime", {"xsi:type": "IVL_TS"}, period))
+            if v.get(874):
+                reaction.append(node("value", {"xsi:type": "ST"}, text=v[874]))
+            if 875 in v or reporters:
+                info = [self.element_code_node(875)] + ([node("effectiveTime", {"value": ts(v[875])})] if 875 in v else [])
+                if reporters:
+                    info.append(node("performer", {"typeCode": "PRF"}, [node("assignedPerson", {"classCode": "ASSIGNED"}, reporters)]))
                 reaction.append(node("subjectOf", {"typeCode": "SUBJ"}, [
-                    node("informationControlActEvent", {"classCode": "INFO", "moodCode": "EVN"},
-                         [self.element_code_node(875), node("effectiveTime", {"value": ts(v[875])})])]))
+                    node("informationControlActEvent", {"classCode": "INFO", "moodCode": "EVN"}, info)]))
             extra.append(node("causeOf2", {"typeCode": "CAUS"}, [node("adverseReaction", {"classCode": "OBS", "moodCode": "EVN"}, reaction)]))
         if 683 in v:
             extra.append(node("authorization", {"typeCode": "AUTH"}, [
