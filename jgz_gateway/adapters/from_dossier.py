@@ -122,8 +122,9 @@ class _Reader:
         v = g.values
         self.put_coded(v, 1169, a.code)
         if a.text is not None:
-            if a.text.text and a.text.text.strip():
-                v[1185] = a.text.text
+            if a.text.text and a.text.text.strip():  # base64: its line breaks and spaces carry nothing
+                b64 = a.text.other_attrs.get("representation") == "B64"
+                v[1185] = "".join(a.text.text.split()) if b64 else a.text.text
             if a.text.other_attrs.get("mediaType"):
                 v[1498] = a.text.other_attrs["mediaType"]
             for x in a.text.extra:

@@ -127,6 +127,16 @@ _VACCINES = {"1": ["11", "08"], "2": ["11", "08"], "3": ["11", "08"], "4": ["04"
              "9y": ["02", "04"], "hpv1": ["09"], "hpv2": ["09"], "14y": ["28"]}
 
 
+def _pdf(title: str) -> str:
+    """A one-page PDF with ``title`` as its document title, base64 (a synthetic attachment)."""
+    import base64
+
+    body = (f"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            f"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n4 0 obj<</Title({title})>>endobj\n"
+            f"trailer<</Root 1 0 R/Info 4 0 R>>\n%%EOF\n")
+    return base64.b64encode(body.encode("latin-1", "replace")).decode("ascii")
+
+
 def _check_digit(eight: str) -> int:
     return sum(int(d) * w for d, w in zip(eight, range(9, 1, -1))) % 11
 
@@ -243,6 +253,10 @@ class _Child:
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
         f.groups += self.consents(" ".join(p for p in (prefix, family) if p))
         v[476] = rng.random() < 0.9  # told how the JGZ works
+        if rng.random() < 0.2:  # the integral dossier of an earlier organisation, attached (G072)
+            f.groups.append(Group(groep="G072", values={
+                1169: "01", 1497: "IntegraalDossier.pdf", 1498: "application/pdf", 1185: _pdf(f"Integraal dossier JGZ {family}"),
+                1172: self.birth + dt.timedelta(days=min(self.age, rng.randrange(30, 700))), 1171: rng.choice(PROFESSIONALS["01"])}))
         if self.birth.year < 2010:
             v[1167] = rng.random() < 0.6  # a paper dossier from before the digital one
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
@@ -354,6 +368,8 @@ class _Child:
             a.values[731] = (Repeated(["01", "02"]) if rng.random() < 0.15 else  # 0..*: both parents
                              rng.choice(["01"] * 7 + ["02"] * 2 + ["08", "09", Other("98", "buurvrouw")]))
         days = self.days(date)
+        if days > 365 and rng.random() < 0.01:  # a worry: the Meldcode's consultation (R013: 1600, 1606)
+            a.values.update({1600: rng.choice(["01", "02", "04"]), 1606: rng.choice(PROFESSIONALS["01"])})
         if "ngs" in what:
             self.hearing(a)
         if "weight" in what or "growth" in what:
@@ -453,8 +469,12 @@ class _Child:
                 g.values.update({472: f"{rng.choice('ABCDEFGHKLMNPRSTX')}{rng.choice('ABCDEFGHKLMNPRSTX')}"
                                       f"{rng.randrange(100000, 999999)}", 686: "01", 1336: org[2],
                                  1410: rng.choice(PROFESSIONALS["03"])})
+                if rng.random() < 0.2:  # where: the organisation's location (1452)
+                    g.values[1452] = f"Consultatiebureau {rng.choice(CITIES)[0]}"
                 if rng.random() < 0.03:
                     g.values[874] = rng.choice(REACTIONS)
+                    if rng.random() < 0.5:  # the reaction's period (G111)
+                        g.groups.append(Group(groep="G111", values={1483: date, 1484: date + dt.timedelta(days=rng.randrange(1, 4))}))
                     if rng.random() < 0.5:
                         g.values[875] = min(self.today, date + dt.timedelta(days=rng.randrange(1, 5)))
             a.groups.append(g)

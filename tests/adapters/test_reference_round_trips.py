@@ -25,6 +25,11 @@ from ..conftest import ref_id, reference_messages
 
 OPTIONS = {"envelope": Envelope(created=dt.datetime(2025, 6, 1, 12), ura="00001111"), "bds": "4.2.0"}
 PLACEHOLDER = {"dtr1-2-II.NL.URA"}  # three qualification messages carry the URA placeholder {$orgId}
+#: The BDS 3.2.7 test messages attach a file named "Bestandsnaam", without the extension the rules
+#: require (TC00720); they escape that rule only because their document code has no codeSystem, which
+#: the rebuilt message gives it.
+NO_EXTENSION = {"DOB-3.0.0-test-hl7-bds327.xml": {"DatatypeEDTextOrBase64"},
+                "DOB-3.0.0-test-hl7-bds327-bds400.xml": {"DatatypeEDTextOrBase64"}}
 
 
 def errors_of(data: bytes) -> set[str]:
@@ -58,5 +63,6 @@ def test_a_nictiz_message_comes_back_valid_or_is_refused_naming_the_field(path, 
     except SourceError as exc:
         assert exc.field and exc.message, str(exc)  # e.g. a 4.2.0 code the vendor's value map lacks
         return
-    new = {f.rule for f in validate_bytes(write_message(again)).errors} - errors_of(data) - PLACEHOLDER
+    new = ({f.rule for f in validate_bytes(write_message(again)).errors} - errors_of(data) - PLACEHOLDER
+           - NO_EXTENSION.get(path.name, set()))
     assert not new

@@ -133,6 +133,8 @@ def test_every_declared_code_reads_back(name):
 #: split at the first space as Nictiz's conversion does: only a single letter reads back as 13
 #: (see test_house_letter_and_addition_share_one_address_part).
 SHARED_PART = {13, 14}
+#: 1185 is an attached file's base64 content: read without its line breaks and spaces.
+BASE64 = {1185}
 
 BOUNDS = {
     "quantity": [Decimal("0"), Decimal("0.5"), Decimal("12.25"), Decimal("99999")],
@@ -150,7 +152,7 @@ def test_every_mapped_field_reads_back_at_its_bounds(name):
     kinds: dict[int, str] = {}
     for table in mapping.tables.values():
         for f in table.all_fields():
-            if not f.values and f.kind in BOUNDS and f.element not in SHARED_PART:
+            if not f.values and f.kind in BOUNDS and f.element not in SHARED_PART | BASE64:
                 kinds[f.element] = f.kind
     base = list(generate(250, 3, TODAY))
     for k in range(max(len(v) for v in BOUNDS.values())):

@@ -265,7 +265,7 @@ def _activity(res: dict) -> m.Activity:
     if start:
         act.effective_time = m.Time(value=t.hl7_date(start))
     act.reason_codes = [_coded(r) for r in res.get("reasonCode", [])]
-    roles = {"REF": [], "ESC": [], None: []}
+    roles = {"REF": [], "ESC": [], "CON": [], None: []}
     for participant in res.get("participant", []):
         kind = next((c.get("code") for c in (participant.get("type") or [{}])[0].get("coding", [])
                      if c.get("system") == t.PARTICIPATION), None)
@@ -284,6 +284,13 @@ def _activity(res: dict) -> m.Activity:
             "inFulfillmentOf", None, node("encounter", None, node("author", None, who)))
     if requester is not None and mood == "INT":
         act.extra.append(requester)
+    for participant in roles["CON"][:1]:  # R013: consulted about the reporting code (1600, 1606)
+        concepts = participant.get("type", [])[1:]
+        entity = [_code_node("code", concepts[0])] if concepts else []
+        name = (participant.get("individual") or {}).get("display")
+        if name:
+            entity.append(node("assignedPerson", None, node("name", text=name)))
+        act.extra.append(node("consultant", None, node("assignedEntity", None, *entity)))
     for participant in roles["ESC"]:  # escorts (731)
         concepts = participant.get("type", [])[1:]
         if concepts:
@@ -430,10 +437,17 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
         kind = "representedOrganization" if actor.get("type") == "Organization" else "assignedPerson"
         if actor.get("display"):
             names.setdefault(kind, actor["display"])
-    if names:
-        vac.extra.append(node("performer", None, node("assignedEntity", None, *[
-            node(kind, None, node("name", text=names[kind])) for kind in ("assignedPerson", "representedOrganization")
-            if kind in names])))
+    place = (res.get("location") or {}).get("display")  # 1452: the organisation's location
+    if names or place:
+        entity = [node(kind, None, node("name", text=names[kind])) for kind in ("assignedPerson", "representedOrganization")
+                  if kind in names]
+        if place:
+            org = next((p for p in entity if p.name == "representedOrganization"), None)
+            if org is None:
+                org = node("representedOrganization", None)
+                entity.append(org)
+            org.children.append(node("organizationContains", None, node("partOrganization", None, node("name", text=place))))
+        vac.extra.append(node("performer", None, node("assignedEntity", None, *entity)))
     for reason in res.get("reasonCode", [])[:1]:
         vac.extra.append(node("reason", None, node("vaccinationReason", None,
                                                    node("code", {"code": "686", "codeSystem": m.OID_BDS_ELEMENT}),
@@ -450,9 +464,11 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
             children.append(node("value", attrs, text=value.text))
         url = next((u for u in reactions if u and u.endswith(part.get("id", "\0"))), None)
         if url is not None:
-            date = reactions[url].get("date")
-            if date:
-                children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, node("low", {"value": t.hl7_date(date)})))
+            period = part.get("effectivePeriod") or {"start": reactions[url].get("date")}
+            bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
+                      if period.get(side)]
+            if bounds:
+                children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, *bounds))
             for component in part.get("component", []):  # when the reaction was reported (875)
                 number, _ = _element(component)
                 if number is not None and component.get("valueDateTime"):
@@ -567,6 +583,11 @@ def _attachment(res: dict) -> m.Attachment:
     if content.get("url"):
         text.extra.append(node("reference", {"value": content["url"]}))
     doc.text = text
-    if res.get("date"):
-        doc.effective_time = m.Time(value=t.hl7_date(res["date"]))
+    when = content.get("creation") or res.get("date")  # creation keeps the date's own precision
+    if when:
+        doc.effective_time = m.Time(value=t.hl7_date(when))
+    sender = next((a.get("display") for a in res.get("author", []) if a.get("display")), None)
+    if sender:  # 1171
+        doc.extra.append(node("author", None, node("assignedEntity", None, node("assignedPerson", None,
+                                                                               node("name", text=sender)))))
     return doc

@@ -353,7 +353,7 @@ class View:
                 rendered = Counter(str(x.element) for i in items for x in (i.items if isinstance(i, m.Group) else [i]))
                 for number, count in (bds_codes(node) - rendered).items():
                     self.cov.seen(number, count)
-            elif node.name not in ("performer", "author", "escort", "inFulfillmentOf"):
+            elif node.name not in ("performer", "author", "escort", "inFulfillmentOf", "consultant"):
                 self.cov.part(f"activity/{node.name}")
                 self.scan(node)
 
@@ -376,6 +376,17 @@ class View:
             elif n.name == "escort" and n.find("responsibleParty/code") is not None:
                 escorts.append({"type": [{"coding": [t.ESCORT]}, concept(n.find("responsibleParty/code"))]})
                 self.cov.map(731, "Encounter.participant (escort)")
+            elif n.name == "consultant" and n.child("assignedEntity") is not None:
+                # R013: who was consulted about the reporting code (Meldcode): function 1600, name 1606
+                entity, consulted = n.child("assignedEntity"), {"type": [{"coding": [t.CONSULTANT]}]}
+                if entity.child("code") is not None:
+                    consulted["type"].append(concept(entity.child("code")))
+                    self.cov.map(1600, "Encounter.participant (consultant) type")
+                name = entity.find("assignedPerson/name")
+                if name is not None and name.text:
+                    consulted["individual"] = {"type": "Practitioner", "display": name.text}
+                    self.cov.map(1606, "Encounter.participant (consultant) individual")
+                escorts.append(consulted)
         return escorts + out
 
     def item(self, base: str, seq: int, item, category: dict, encounter: dict, date: str | None) -> int:
@@ -529,6 +540,10 @@ class View:
                 if name is not None and name.text:
                     res.setdefault("performer", []).append({"actor": {"type": kind, "display": name.text}})
                     self.cov.map(number, "Immunization.performer")
+            place = performer.find("representedOrganization/organizationContains/partOrganization/name")
+            if place is not None and place.text:  # 1452: the organisation's location where it was given
+                res["location"] = {"display": place.text}
+                self.cov.map(1452, "Immunization.location")
         reason = _find(vac.extra, "reason/vaccinationReason/value")
         if reason is not None:
             res["reasonCode"] = [concept(reason)]
@@ -550,6 +565,14 @@ class View:
                 low = reaction.find("effectiveTime/low")
                 if low is not None and t.fhir_date(low.attrs.get("value")):
                     item["date"] = t.fhir_date(low.attrs["value"])
+                period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
+                          (("start", low), ("end", reaction.find("effectiveTime/high")))
+                          if b is not None and t.fhir_date(b.attrs.get("value"))}
+                if period:  # G111: when the reaction began (1483) and ended (1484)
+                    observed["effectivePeriod"] = period
+                    for side, number in (("start", 1483), ("end", 1484)):
+                        if side in period:
+                            self.cov.map(number, "Observation.effectivePeriod (reaction)")
                 entry.setdefault("reaction", []).append(item)
             for event in (n.child("informationControlActEvent") for n in reaction.children if n.name == "subjectOf"):
                 code = event.child("code") if event is not None else None
@@ -689,8 +712,12 @@ class View:
             res["type"] = coded(doc.code)
         res["subject"] = self.patient_ref
         when = doc.effective_time.value if doc.effective_time is not None else None
-        if t.fhir_date(when):  # an instant: a date alone is midnight, Dutch time
+        if t.fhir_date(when):  # an instant: a date alone is midnight, Dutch time; its own precision in creation
             res["date"] = t.fhir_date(when if len(when) > 8 else when.ljust(14, "0"))
+            content["creation"] = t.fhir_date(when)
+        sender = next((n.find("assignedEntity/assignedPerson/name") for n in doc.extra if n.name == "author"), None)
+        if sender is not None and sender.text:  # 1171: who sent the file
+            res["author"] = [{"type": "Practitioner", "display": sender.text}]
         res["content"] = [{"attachment": content}]
         self.add(res, f"DocumentReference/{i}")
         self.cov.map("G072", "DocumentReference")
