@@ -28,6 +28,7 @@ DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
 DOSSIER: frozenset[int] = frozenset({
     695, 696,  # dossier id and status
     1, 2, 3, 4, 5, 6, 7, 19, 20,  # names, BSN, gender, birth date
+    21, 22, 23, 24, 26, 27, 28, 29,  # death, birth place and country, nationality, arrival and departure
     8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
     61, 62, 63, 66, 67, 71, 655, 656, 657,  # G014 parent/carer
@@ -88,7 +89,12 @@ NULL_FLAVOR_OID = "2.16.840.1.113883.5.1008"
 HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
 
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
-COUNTRY: frozenset[int] = frozenset({630, 71, 669})
+COUNTRY: frozenset[int] = frozenset({630, 71, 669, 23, 26})
+#: 24 Nationaliteit: codes of GBA tabel 32 (value set W0029), which the catalogue leaves unbound.
+NATIONALITY = 24
+#: The child's administrative observations (patient/subjectOf1): land vanwaar ingeschreven,
+#: datum vestiging in / vertrek uit Nederland, asielzoekerkind.
+ADMINISTRATIVE: tuple[int, ...] = (26, 27, 28, 29)
 
 #: BDS datatype → value kind of the record.
 _KINDS = {"code": "code", "ordinal": "code", "string": "string", "text": "string", "identifier": "string",
@@ -210,6 +216,8 @@ def valueset(number: int, cat: Catalogue) -> str | None:
     """The W-domain of an element's value (countries: W0014)."""
     if number in COUNTRY:
         return "W0014"
+    if number == NATIONALITY:
+        return "W0029"
     e = cat.element(number)
     return e.valueset if e else None
 

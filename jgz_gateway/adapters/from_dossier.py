@@ -181,6 +181,42 @@ class _Reader:
         for extra in person.extra:
             if extra.name == "personalRelationship":
                 f.groups.append(self.parent(extra))
+            elif extra.name == "deceasedTime":  # 21 Datum overlijden (deceasedInd goes with it)
+                if extra.attrs.get("value"):
+                    v[21] = parse_ts(extra.attrs["value"])
+                else:
+                    self.unread[21] += 1  # died on a date not given (masked): no value holds that
+            elif extra.name == "deceasedInd":
+                if extra.attrs.get("value") == "true" and not any(x.name == "deceasedTime" for x in person.extra):
+                    self.unread[21] += 1
+            elif extra.name == "asCitizen":
+                one: dict = {}
+                self.put_code(one, 24, extra.find("politicalNation/code"))
+                if 24 in one:
+                    f.add(24, one[24])
+            elif extra.name == "birthPlace":
+                county, country = extra.find("addr/county"), extra.find("addr/country")
+                if county is not None and county.text:
+                    v[22] = county.text
+                self.put_code(v, 23, country)
+            else:
+                self.count_unread([extra])
+        for extra in p.extra:  # the child's administrative observations (26-29)
+            obs = extra.child("administrativeObservation") if extra.name == "subjectOf1" else None
+            code = obs.child("code") if obs is not None else None
+            number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+            if number in E.ADMINISTRATIVE:
+                value = obs.child("value")
+                kind = value.attrs.get("xsi:type") if value is not None else None
+                if value is not None and value.attrs.get("value") and kind in ("TS", "BL"):
+                    f.add(number, parse_ts(value.attrs["value"]) if kind == "TS" else value.attrs["value"] == "true")
+                elif value is not None:
+                    found: dict = {}
+                    self.put_code(found, number, value)
+                    if number in found:
+                        f.add(number, found[number])
+                    else:
+                        self.unread[number] += 1
             else:
                 self.count_unread([extra])
 

@@ -234,6 +234,14 @@ class _Child:
             if used_prefix and v[2] == used:
                 v[1] = used_prefix
         city, pc = rng.choice(CITIES)
+        if rng.random() < 0.04:  # born abroad, came to the Netherlands later (23, 26, 27; asylum seeker 28)
+            abroad = rng.choice([c for c, _ in BIRTH_COUNTRIES if c != "6030"])
+            v.update({23: abroad, 26: abroad, 27: self.birth + dt.timedelta(days=rng.randrange(1, max(2, min(self.age, 3000)))),
+                      28: rng.random() < 0.4})
+        else:
+            v.update({22: city, 23: "6030"} if rng.random() < 0.5 else {})
+        if rng.random() < 0.9:
+            v[24] = "0001" if 23 not in v or v[23] == "6030" or rng.random() < 0.5 else Repeated(["0001", "0027"])
         address = Group(groep="G001", values={
             8: "01", 11: rng.choice(STREETS), 12: rng.randrange(1, 240), 10: city, 630: "6030",
             16: f"{pc}{rng.randrange(10, 99)} {rng.choice('ABCDEGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"})

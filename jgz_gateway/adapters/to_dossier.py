@@ -307,12 +307,28 @@ class _Builder:
             present = [node(tag, {"qualifier": q} if q else None, text=v[n]) for n, tag, q in parts if v.get(n)]
             if present:
                 names.append(node("name", {"use": use}, present))
+        # after birthTime, in schema order: death, nationalities, parents, birth place (as Nictiz writes them)
+        extra = [node("deceasedInd", {"value": "true"}), node("deceasedTime", {"value": ts(v[21])})] if v.get(21) else []
+        extra += [node("asCitizen", {"classCode": "CIT"}, [node("politicalNation", {"classCode": "NAT", "determinerCode": "INSTANCE"}, [
+            self.coded_node("code", 24, x, xsi="CV")])]) for x in each(v.get(24)) if x is not None]
+        extra += [self.parent(g) for g in f.groups_of("G014")]
+        if v.get(22) or 23 in v:
+            place = ([node("county", None, text=str(v[22]))] if v.get(22) else []) + ([self.country(23, v[23])] if 23 in v else [])
+            extra.append(node("birthPlace", None, [node("addr", None, place)]))
         person = m.Person(
             names=names,
             gender=self.coded(19, v[19], xsi="CV") if 19 in v else None,
             birth_time=m.Time(value=ts(v[20])) if 20 in v else None,
-            extra=chain([self.parent(g) for g in f.groups_of("G014")], "birthTime"),
+            extra=chain(extra, "birthTime"),
         )
+        administrative = []  # 26-29: land vanwaar ingeschreven, vestiging, asielzoekerkind, vertrek
+        for n in E.ADMINISTRATIVE:
+            for x in each(v.get(n)) if n in v else []:
+                value = (self.coded_node("value", n, x, xsi="CV") if n == 26 else
+                         node("value", {"xsi:type": "BL", "value": "true" if x else "false"}) if n == 28 else
+                         node("value", {"xsi:type": "TS", "value": ts(x)}))
+                administrative.append(node("subjectOf1", {"typeCode": "SBJ"}, [
+                    node("administrativeObservation", {"classCode": "OBS", "moodCode": "EVN"}, [self.element_code_node(n), value])]))
         return m.Patient(
             template_ids=[TPL + "131"],
             other_attrs={"classCode": "PAT"},
@@ -323,6 +339,7 @@ class _Builder:
             + [node("telecom", {"value": "mailto:" + quote(x, safe="@.+-_~!$&'*=")}) for x in each(v.get(698)) if x],
             status_code=m.Coded(code="active"),
             person=person,
+            extra=chain(administrative, "patientPerson"),
         )
 
     def address(self, g: Group) -> m.Node:

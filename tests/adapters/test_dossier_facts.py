@@ -112,7 +112,7 @@ def test_conclusions_are_read_and_other_structures_counted_as_unread(reference):
     assert (concluded.values[482], concluded.values[493]) == (
         "Hier staat een zinnige conclusie", Repeated(["Notitieblad text", "Aanvullende Opmerking"]))
     assert [g.values for g in concluded.groups_of("G058")] == [{485: "05", 483: "4"}, {485: "05", 483: "6", 1159: "01"}]
-    assert unread == {9: 1}  # the address's gemeente (county): its code and name have no place among the facts
+    assert unread == {9: 1, 21: 1}  # the gemeente (county) has no place among the facts; the date of death is masked
     dossier, dropped = build(record, "4.1.3", ENVELOPE)
     assert not dropped
     (encounter,) = [a for a in dossier.activities if any(x.name == "subjectOf1" for x in a.extra)]
@@ -429,3 +429,27 @@ def test_both_names_of_the_child_are_kept(reference):
         return [leaf_content(n) for n in person.findall(h + "name")]
 
     assert names(write_message(dossier)) == names(data)
+
+
+def test_the_childs_birth_place_nationality_and_migration_are_kept(reference):
+    """22/23 (birthPlace), 24 (asCitizen, 0..*), 26-29 (the patient's administrative observations)
+    were dropped unseen; a masked date of death (21, nullFlavor MSK) has no value and is counted."""
+    from lxml import etree
+
+    from jgz_gateway.standards.leaves import leaf_content
+
+    data = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    record, unread = extract(read_message(data))
+    assert {n: record.facts.values.get(n) for n in (22, 23, 24, 26, 27, 29)} == {
+        22: "Delft", 23: "6030", 24: "0001", 26: "6030", 27: dt.date(2023, 1, 27), 29: dt.date(2023, 2, 6)}
+    assert unread[21] == 1
+    dossier, _ = build(record, "4.1.3", ENVELOPE)
+    h = "{urn:hl7-org:v3}"
+
+    def parts(xml: bytes):
+        patient = next(etree.fromstring(xml).iter(h + "patient"))
+        person = patient.find(h + "patientPerson")
+        return [leaf_content(x) for x in [*person.findall(h + "asCitizen"), *person.findall(h + "birthPlace"),
+                                          *patient.findall(h + "subjectOf1")]]
+
+    assert parts(write_message(dossier)) == parts(data)

@@ -198,12 +198,22 @@ def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
         person.birth_time = m.Time(value=t.hl7_date(res["birthDate"]))
     if "deceasedBoolean" in res:
         person.extra.append(node("deceasedInd", {"value": "true" if res["deceasedBoolean"] else "false"}))
+    if res.get("deceasedDateTime"):  # 21
+        person.extra += [node("deceasedInd", {"value": "true"}), node("deceasedTime", {"value": t.hl7_date(res["deceasedDateTime"])})]
+    born = None
     for ext in res.get("extension", []):
         if ext.get("url") == t.NATIONALITY:
             code = next((e.get("valueCodeableConcept") for e in ext.get("extension", []) if e.get("url") == "code"), None)
             person.extra.append(node("asCitizen", None, node("politicalNation", None, _code_node("code", code))))
+        elif ext.get("url") == t.BIRTH_PLACE and ext.get("valueAddress"):  # 22 (city: the county part), 23
+            place = ext["valueAddress"]
+            parts = [node("county", text=place["city"])] if place.get("city") else []
+            parts += [c for c in _address({k: v for k, v in place.items() if k != "city"}).children if c.name == "country"]
+            born = node("birthPlace", None, node("addr", None, *parts))
     for rel, facts in related:
         person.extra.append(_relation(rel, facts))
+    if born is not None:  # schema order: after the relations
+        person.extra.append(born)
     return m.Patient(ids=[_ii(i) for i in res.get("identifier", [])], person=person,
                      addresses=[_address(a) for a in res.get("address", [])],
                      telecoms=[_telecom(x) for x in res.get("telecom", [])])

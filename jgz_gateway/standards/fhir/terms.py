@@ -121,6 +121,7 @@ ACT_STATUS = "2.16.840.1.113883.5.14"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 REFERRER = {"system": PARTICIPATION, "code": "REF", "display": "referrer"}
 ESCORT = {"system": PARTICIPATION, "code": "ESC", "display": "escort"}
+BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 CONSULTANT = {"system": PARTICIPATION, "code": "CON", "display": "consultant"}
 
 GENDER = {"M": "male", "F": "female", "UN": "other", "UNK": "unknown"}

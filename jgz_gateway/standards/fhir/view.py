@@ -170,16 +170,31 @@ class View:
             if person.birth_time is not None and t.fhir_date(person.birth_time.value):
                 res["birthDate"] = t.fhir_date(person.birth_time.value)[:10]
                 self.cov.map(20, "Patient.birthDate")
+            died = next((n.attrs["value"] for n in person.extra if n.name == "deceasedTime" and n.attrs.get("value")), None)
             for node in person.extra:
-                if node.name == "deceasedInd" and node.attrs.get("value") in ("true", "false"):
+                if node.name == "deceasedInd" and node.attrs.get("value") in ("true", "false") and not died:
                     res["deceasedBoolean"] = node.attrs["value"] == "true"
+                elif node.name == "deceasedTime" and died and t.fhir_date(died):  # 21 Datum overlijden
+                    res["deceasedDateTime"] = t.fhir_date(died)
+                    self.cov.map(21, "Patient.deceasedDateTime")
                 elif node.name == "asCitizen":
                     code = node.find("politicalNation/code")
                     if code is not None and code.attrs.get("code"):
                         res.setdefault("extension", []).append({"url": t.NATIONALITY, "extension": [
                             {"url": "code", "valueCodeableConcept": {"coding": [coding(code.attrs)]}}]})
-                        self.cov.map(1482, "Patient.extension:nationality")
-                elif node.name not in ("personalRelationship", "guardian", "contactParty"):
+                        self.cov.map(24, "Patient.extension:nationality")
+                elif node.name == "birthPlace" and node.child("addr") is not None:  # 22 place (county), 23 country
+                    addr = node.child("addr")
+                    place = address(addr) or {}
+                    county = addr.child("county")
+                    if county is not None and county.text:
+                        place["city"] = county.text
+                        self.cov.map(22, "Patient.extension:birthPlace (city)")
+                    if addr.child("country") is not None:
+                        self.cov.map(23, "Patient.extension:birthPlace (country)")
+                    if place:
+                        res.setdefault("extension", []).append({"url": t.BIRTH_PLACE, "valueAddress": place})
+                elif node.name not in ("personalRelationship", "guardian", "contactParty", "deceasedInd", "deceasedTime"):
                     self.cov.part(f"patientPerson/{node.name}")
         addresses = [address(a) for a in p.addresses]
         if any(addresses):
