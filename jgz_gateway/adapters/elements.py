@@ -42,6 +42,7 @@ DOSSIER: frozenset[int] = frozenset({
     1197, 1330, 487, 488,  # G093 care status, G092 end of care
     1332, 1333, 1335,  # G083 non-BDS item without an activity
     1169, 1185, 1497, 1498, 1171, 1172,  # G072 attached file (appendage/document)
+    1401, 1402, 1403,  # G088 copy of the dossier given (component6)
     *DOSSIER_ANNOTATIONS,
 })
 

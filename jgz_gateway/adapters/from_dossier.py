@@ -63,10 +63,18 @@ class _Reader:
                     w: str | None = None, text: str | None = None) -> str | None:
         """The BDS code of a coded value: its code, or the exception its null flavour stands for
         (with ``text``, the original text of an "other", as an :class:`Other`)."""
-        if code:
-            return self.code(element, code, code_system, w)
-        found = self.exception(element, null_flavor, w)
-        return Other(found, text) if found is not None and text else found
+        found = self.code(element, code, code_system, w) if code else self.exception(element, null_flavor, w)
+        if found is None or not text or (code and self.is_display(element, found, text, w)):
+            return found
+        return Other(found, text)  # a code with the text it was given ("other", what it was, a qualifier)
+
+    def is_display(self, element: int, bds_code: str, text: str, w: str | None = None) -> bool:
+        """``text`` only names the code (its display in either flavour): no text of its own."""
+        w = w or E.valueset(element, self.cat)
+        vs = self.cat.valueset(w) if w else None
+        c = vs.bds_concept(str(bds_code)) if vs else None
+        names = {x.display.strip().lower() for x in ((c.bds, c.hl7) if c else ()) if x is not None and x.display}
+        return text.strip().lower() in names
 
     def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a coded node, when it carries one."""
@@ -112,7 +120,11 @@ class _Reader:
             group = self.care_status(status)
             if group is not None:
                 f.groups.append(group)
-        self.count_unread([n for n in dossier.extra if not self.dossier_annotation(n, f.values)])
+        for n in dossier.extra:
+            if n.name == "component6" and _coded_as(n.child("informationControlActEvent"), "G088"):
+                f.groups.append(self.copy_given(n.child("informationControlActEvent")))
+            elif not self.dossier_annotation(n, f.values):
+                self.count_unread([n])
         return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])
 
     def attachment(self, a: m.Attachment) -> Group:
@@ -138,6 +150,22 @@ class _Reader:
                 v[1171] = name.text
             else:
                 self.unread[1171 if x.name == "author" else 1185] += 1
+        return g
+
+    def copy_given(self, act: m.Node) -> Group:
+        """G088 (R010), a copy of the dossier given: to whom (1401: the child is the patient, else a
+        relation's role), when (1402) and a note (1403), as Nictiz's ADA conversion writes it."""
+        g = Group(groep="G088")
+        text, when = act.child("text"), act.child("effectiveTime")
+        if text is not None and text.text:
+            g.values[1403] = text.text
+        if when is not None and when.attrs.get("value"):
+            g.values[1402] = parse_ts(when.attrs["value"])
+        recipient = act.child("informationRecipient")
+        if recipient is not None and recipient.child("patient") is not None:
+            self.put_code(g.values, 1401, node_like(code="ONESELF", codeSystem="2.16.840.1.113883.5.111"))
+        elif recipient is not None:
+            self.put_code(g.values, 1401, recipient.find("personalRelationship/code"))
         return g
 
     def dossier_annotation(self, n: m.Node, into: dict) -> bool:
@@ -550,7 +578,8 @@ class _Reader:
             return val.text
         if val.code is not None:
             e = self.cat.element(n)
-            return self.code(n, val.code, val.code_system, e.bindings.get("value") if e else None)
+            return self.coded_value(n, val.code, val.code_system, None, e.bindings.get("value") if e else None,
+                                    val.original_text)
         return val.text
 
     def vaccination(self, x: m.Vaccination) -> Group:
@@ -622,6 +651,16 @@ class _Reader:
 
 #: The patient's names as Nictiz writes them: HL7 name use → part → BDS element.
 _NAME_PARTS = {"OR": {"given": 6, "prefix": 3, "family": 4}, "L": {"given": 5, "prefix": 1, "family": 2}}
+
+
+def _coded_as(n: m.Node | None, code: str) -> bool:
+    c = n.child("code") if n is not None else None
+    return c is not None and c.attrs.get("code") == code
+
+
+def node_like(**attrs: str) -> m.Node:
+    """A coded node made up from what a structure means (the child as recipient: ONESELF)."""
+    return m.Node(name="code", attrs=attrs)
 
 
 def _put(into: dict, element: int, value) -> None:

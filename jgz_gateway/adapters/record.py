@@ -24,7 +24,9 @@ from typing import Any, Iterator
 
 
 class Other(str):
-    """A code that stands for "other" ("98 Anders", HL7 nullFlavor OTH) with the text saying what.
+    """A code with the text it was given (HL7 ``originalText``): mostly an "other" ("98 Anders",
+    nullFlavor OTH) with the text saying what, but also a text beside a code ("04 extra kolom 1"
+    with "4 mnd"). A text that only names the code is not kept.
 
     It is the code wherever a code is expected (value maps, value sets, equality); only
     builders that can write the text (``originalText``) look at ``text``.

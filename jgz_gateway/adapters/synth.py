@@ -261,6 +261,9 @@ class _Child:
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
         f.groups += self.consents(" ".join(p for p in (prefix, family) if p))
         v[476] = rng.random() < 0.9  # told how the JGZ works
+        if rng.random() < 0.03:  # the parents asked for a copy of the dossier (G088)
+            f.groups.append(Group(groep="G088", values={1401: "02", 1402: self.birth + dt.timedelta(
+                days=min(self.age, rng.randrange(60, 2000))), 1403: "Afschrift op verzoek van de ouders"}))
         if rng.random() < 0.2:  # the integral dossier of an earlier organisation, attached (G072)
             f.groups.append(Group(groep="G072", values={
                 1169: "01", 1497: "IntegraalDossier.pdf", 1498: "application/pdf", 1185: _pdf(f"Integraal dossier JGZ {family}"),

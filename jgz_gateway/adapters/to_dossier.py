@@ -134,8 +134,8 @@ def _coded(version: str, element: int, bds_code: str, w: str | None, xsi: str | 
 
 
 def _with_other_text(fields: dict, value: Any) -> dict:
-    """Model fields of a coded value; an "other" (:class:`Other`) keeps its text as ``original_text``."""
-    if isinstance(value, Other) and "null_flavor" in fields:
+    """Model fields of a coded value; a code with its text (:class:`Other`) keeps it as ``original_text``."""
+    if isinstance(value, Other):
         fields["original_text"] = value.text
     return fields
 
@@ -180,7 +180,7 @@ class _Builder:
     def coded_node(self, name: str, element: int, bds_code: str, w: str | None = None, xsi: str | None = None) -> m.Node:
         """A coded element; an "other" (:class:`Other`) keeps its text as ``originalText``."""
         attrs = self.coded_attrs(element, bds_code, w, xsi)
-        if isinstance(bds_code, Other) and "nullFlavor" in attrs:
+        if isinstance(bds_code, Other):
             return node(name, attrs, [node("originalText", text=bds_code.text)])
         return node(name, attrs)
 
@@ -213,6 +213,7 @@ class _Builder:
         activities = [self.activity(a) for a in record.activities]
         consents = [self.consent(g) for g in f.groups if g.groep in E.CONSENTS]
         annotations = [self.dossier_annotation(n, f.values[n]) for n in E.DOSSIER_ANNOTATIONS if n in f.values]
+        copies = [self.copy_given(g) for g in f.groups_of("G088")]  # component6: after component1 (non-BDS)
         return m.Dossier(
             bds_version=self.version,
             interaction=interaction,
@@ -231,7 +232,9 @@ class _Builder:
             attachments=[self.attachment(g) for g in f.groups_of("G072")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
-            extra=chain(annotations, "authorization" if consents else "author"),  # schema order
+            extra=chain(annotations, "authorization" if consents else "author")  # schema order
+            + chain(copies, "component1" if f.groups_of("G083") else
+                    "pertinentInformation" if annotations else "authorization" if consents else "author"),
         )
 
     def attachment(self, g: Group) -> m.Attachment:
@@ -248,6 +251,23 @@ class _Builder:
             code=self.coded(1169, v[1169]) if 1169 in v else None, text=text,
             effective_time=m.Time(value=ts(v[1172])) if 1172 in v else None,
             extra=chain(author, "effectiveTime" if 1172 in v else "text"))
+
+    def copy_given(self, g: Group) -> m.Node:
+        """G088: a copy of the dossier given (component6), as Nictiz's ADA conversion writes it."""
+        v = g.values
+        act = [node("code", {"code": "G088", "codeSystem": m.OID_BDS_GROEP, "displayName": "Afschrift JGZ-dossier verstrekt"})]
+        if v.get(1403):
+            act.append(node("text", {"xsi:type": "ST"}, text=str(v[1403])))
+        if 1402 in v:
+            act.append(node("effectiveTime", {"value": ts(v[1402])}))
+        if 1401 in v:
+            code = self.coded_attrs(1401, v[1401])
+            who = (node("patient", {"classCode": "PAT"}) if code.get("code") == "ONESELF" else
+                   node("personalRelationship", {"classCode": "PRS"}, [self.coded_node("code", 1401, v[1401]), node(
+                       "relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})]))
+            act.append(node("informationRecipient", {"typeCode": "IRCP"}, [who]))
+        return node("component6", {"typeCode": "COMP"}, [
+            node("informationControlActEvent", {"classCode": "INFO", "moodCode": "EVN", "negationInd": "false"}, act)])
 
     def dossier_annotation(self, element: int, value: Any) -> m.Node:
         """A dossier-level yes/no (E.DOSSIER_ANNOTATIONS) as Nictiz writes it."""

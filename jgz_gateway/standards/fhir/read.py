@@ -108,7 +108,29 @@ def read_bundle(bundle: dict) -> m.Dossier:
         d.consents.append(_consent(res, about.get(url, [])))
     for _, res in kinds.get("DocumentReference", []):
         d.attachments.append(_attachment(res))
+    for _, res in kinds.get("Communication", []):  # G088, a copy of the dossier given
+        d.extra.append(_copy_given(res))
     return d
+
+
+def _copy_given(res: dict) -> m.Node:
+    """The inverse of the view's ``copy_given``: component6/informationControlActEvent."""
+    act = [node("code", {"code": "G088", "codeSystem": m.OID_BDS_GROEP})]
+    text = next((p.get("contentString") for p in res.get("payload", []) if p.get("contentString")), None)
+    if text:
+        act.append(node("text", {"xsi:type": "ST"}, text=text))
+    if res.get("sent"):
+        act.append(node("effectiveTime", {"value": t.hl7_date(res["sent"])}))
+    to = next(iter(res.get("recipient") or []), None)
+    person = _contained(res, [to]) if to else None
+    if person is not None:
+        coded = _coded(next(iter(person.get("relationship") or []), None))
+        if coded is not None:
+            act.append(node("informationRecipient", None, node("personalRelationship", None, node(
+                "code", {k: v for k, v in {"code": coded.code, "codeSystem": coded.code_system}.items() if v}))))
+    elif to is not None:  # the view's other recipient is the child (the Patient)
+        act.append(node("informationRecipient", None, node("patient")))
+    return node("component6", None, node("informationControlActEvent", None, *act))
 
 
 # --- people and organisations --------------------------------------------------------------

@@ -126,8 +126,12 @@ class View:
             obs = node.child("annotationObsEvent")
             if obs is not None:
                 self.node_observation(f"Dossier/obs/{i}", obs)
+        copies = [n.child("informationControlActEvent") for n in d.extra if n.name == "component6"]
+        for i, act in enumerate(a for a in copies if a is not None and a.child("code") is not None
+                                and a.child("code").attrs.get("code") == "G088"):
+            self.copy_given(i, act)
         for node in d.extra:
-            if node.name != "pertinentInformation":
+            if node.name not in ("pertinentInformation", "component6"):
                 self.cov.part(f"careProvisionEvent/{node.name}")
                 self.scan(node)
         bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
@@ -675,6 +679,29 @@ class View:
             elif node.name not in ("author", "consultant"):
                 self.cov.part(f"consentEvent/{node.name}")
                 self.scan(node)
+
+    def copy_given(self, i: int, act: m.Node) -> None:
+        """G088, a copy of the dossier given, as a Communication: when it was sent (1402), its note
+        (1403) and to whom (1401: the child, or a contained RelatedPerson with that relationship)."""
+        res: dict = {"resourceType": "Communication", "status": "completed",
+                     "category": [{"coding": [self.cluster_coding("G088", m.OID_BDS_GROEP)]}], "subject": self.patient_ref}
+        when, text, recipient = act.child("effectiveTime"), act.child("text"), act.child("informationRecipient")
+        if when is not None and t.fhir_date(when.attrs.get("value")):
+            res["sent"] = t.fhir_date(when.attrs["value"])
+            self.cov.map(1402, "Communication.sent")
+        if text is not None and text.text:
+            res["payload"] = [{"contentString": text.text}]
+            self.cov.map(1403, "Communication.payload")
+        code = recipient.find("personalRelationship/code") if recipient is not None else None
+        if recipient is not None and recipient.child("patient") is not None:
+            res["recipient"] = [self.patient_ref]
+            self.cov.map(1401, "Communication.recipient")
+        elif code is not None:
+            res["contained"] = [{"resourceType": "RelatedPerson", "id": "recipient", "patient": self.patient_ref,
+                                 "relationship": [concept(code)]}]
+            res["recipient"] = [{"reference": "#recipient"}]
+            self.cov.map(1401, "Communication.recipient")
+        self.add(res, f"CopyGiven/{i}")
 
     def care_status(self, i: int, status: m.CareStatus) -> None:
         res: dict = {"resourceType": "Observation", "status": "final",
