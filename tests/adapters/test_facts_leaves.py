@@ -33,6 +33,9 @@ STRUCTURAL = {"displayName", "codeSystemName", "codeSystemVersion", "classCode",
 #: (its nullFlavor NI id).
 NOTHING_SAID = {("representedOrganization/id", "nullFlavor", "NI")}
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+#: Reported elements and the leaves they account for: the gemeente (9) of the address, a date of
+#: death (21) that is masked.
+EXPLAINED = {9: ("addr/county",), 21: ("patientPerson/deceasedInd", "patientPerson/deceasedTime")}
 
 
 def says_nothing(obs) -> bool:
@@ -78,7 +81,10 @@ def test_a_dossier_through_the_facts_keeps_what_it_says_or_reports_it(path):
     rebuilt = write_message(again)
     new_errors = {f.rule for f in validate_bytes(rebuilt).errors} - {f.rule for f in validate_bytes(data).errors}
     assert not new_errors
-    if unread or dropped:
+    reported = set(unread) | set(dropped)
+    if reported - set(EXPLAINED):
         return  # reported: the migration summary names these elements
-    lost = {k: n for k, n in (payload(data) - payload(rebuilt)).items() if (k[0], k[1], k[2]) not in NOTHING_SAID}
+    explained = {path for n in reported for path in EXPLAINED[n]}
+    lost = {k: n for k, n in (payload(data) - payload(rebuilt)).items()
+            if (k[0], k[1], k[2]) not in NOTHING_SAID and k[0] not in explained}
     assert not lost
