@@ -274,13 +274,7 @@ class _Reader:
             elif part.name == "country":
                 self.put_code(g.values, 630, part)
             elif part.name == "useablePeriod":  # G096
-                period = Group(groep="G096")
-                for bound, target in (("low", 1453), ("high", 1454)):
-                    b = part.child(bound)
-                    if b is not None and b.attrs.get("value"):
-                        period.values[target] = parse_ts(b.attrs["value"])
-                if period.values:
-                    g.groups.append(period)
+                g.groups += _period(part, "G096", 1453, 1454)
             elif part.name == "county" and (text or part.attrs.get("code")):
                 self.unread[9] += 1  # Gemeente: its code and name have no place among the facts
         return g
@@ -318,14 +312,7 @@ class _Reader:
                 g.values[1529] = i.extension
         if o.name:
             g.values[1506] = o.name
-        time = next((n for n in o.link_extra if n.name == "time"), None)
-        period = Group(groep="G098")
-        for bound, target in (("low", 1457), ("high", 1458)):
-            b = time.child(bound) if time else None
-            if b is not None and b.attrs.get("value"):
-                period.values[target] = parse_ts(b.attrs["value"])
-        if period.values:
-            g.groups.append(period)
+        g.groups += _period(next((n for n in o.link_extra if n.name == "time"), None), "G098", 1457, 1458)
         return g
 
     def consent(self, c: m.Consent) -> Group | None:
@@ -609,15 +596,7 @@ class _Reader:
                 value = reaction.child("value") if reaction else None
                 if value is not None and value.text:
                     v[874] = value.text
-                period = reaction.child("effectiveTime") if reaction else None
-                if period is not None:  # G111: when the reaction began and ended
-                    g111 = Group(groep="G111")
-                    for bound, n in (("low", 1483), ("high", 1484)):
-                        b = period.child(bound)
-                        if b is not None and b.attrs.get("value"):
-                            g111.values[n] = parse_ts(b.attrs["value"])
-                    if g111.values:
-                        g.groups.append(g111)
+                g.groups += _period(reaction.child("effectiveTime") if reaction else None, "G111", 1483, 1484)
                 info = reaction.find("subjectOf/informationControlActEvent") if reaction else None
                 reported = info.child("effectiveTime") if info else None
                 if reported is not None and reported.attrs.get("value"):
@@ -651,6 +630,16 @@ class _Reader:
 
 #: The patient's names as Nictiz writes them: HL7 name use → part → BDS element.
 _NAME_PARTS = {"OR": {"given": 6, "prefix": 3, "family": 4}, "L": {"given": 5, "prefix": 1, "family": 2}}
+
+
+def _period(time: m.Node | None, groep: str, start: int, end: int) -> list[Group]:
+    """An IVL_TS (``low``/``high``) as a period groep of two dates (G096, G098, G111), if it has one."""
+    g = Group(groep=groep)
+    for bound, n in (("low", start), ("high", end)):
+        b = time.child(bound) if time is not None else None
+        if b is not None and b.attrs.get("value"):
+            g.values[n] = parse_ts(b.attrs["value"])
+    return [g] if g.values else []
 
 
 def _coded_as(n: m.Node | None, code: str) -> bool:
