@@ -31,7 +31,9 @@ DOSSIER: frozenset[int] = frozenset({
     21, 22, 23, 24, 26, 27, 28, 29,  # death, birth place and country, nationality, arrival and departure
     8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
-    61, 62, 63, 66, 67, 71, 655, 656, 657,  # G014 parent/carer
+    61, 62, 63, 64, 65, 66, 67, 69, 71, 655, 656, 657, 738,  # G014 parent/carer
+    658, 659, 660, 661, 662, 663, 664, 665, 666, 667, 669,  # G016 the parent's address
+    736, 737,  # G017 the parent's telephone
     603, 1529, 1506, 1457, 1458,  # G085 organisation (+ G098 period)
     1163, 1164, 1349,  # G011 consent transfer within JGZ
     1395, 1396, 1397,  # G010 objection transfer within JGZ
@@ -86,11 +88,21 @@ RVP_SOURCE_NAME, RVP_EMPLOYEE, RVP_ORG_URA, RVP_ORG_AGB, RVP_ORG_NAME, RVP_MANNE
 #: HL7 NullFlavor: a BDS value set's exceptions ("98 Anders", "00 Onbekend") are written as null flavours.
 NULL_FLAVOR_OID = "2.16.840.1.113883.5.1008"
 
+#: An address's parts as BDS elements: the child's (G001, with its period G096) and a parent's (G016).
+ADDRESS = {
+    "G001": {"use": 8, "county": 9, "city": 10, "streetName": 11, "houseNumber": 12, "letter": 13, "addition": 14,
+             "additionalLocator": 15, "postalCode": 16, "desc": 17, "country": 630},
+    "G016": {"use": 658, "county": 659, "city": 660, "streetName": 661, "houseNumber": 662, "letter": 663,
+             "addition": 664, "additionalLocator": 665, "postalCode": 666, "desc": 667, "country": 669},
+}
+
 #: 15 Aanduiding bij huisnummer (no W-domain): BDS code ↔ the address part's text in the DOB.
 HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
 
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
 COUNTRY: frozenset[int] = frozenset({630, 71, 669, 23, 26})
+#: A parent's (G014) yes/no and text elements on relationshipHolder1: 64 Overleden, 65 Datum
+#: overlijden, 69 Levensovertuiging (religiousAffiliationCode, nullFlavor OTH with its text).
 #: 24 Nationaliteit: codes of GBA tabel 32 (value set W0029), which the catalogue leaves unbound.
 NATIONALITY = 24
 #: The child's administrative observations (patient/subjectOf1): land vanwaar ingeschreven,

@@ -248,41 +248,53 @@ class _Reader:
             else:
                 self.count_unread([extra])
 
-    def address(self, addr: m.Node) -> Group:
-        g = Group(groep="G001")
+    def address(self, addr: m.Node, groep: str = "G001") -> Group:
+        """The child's address (G001) or a parent's (G016), by the parts' elements (E.ADDRESS)."""
+        n = E.ADDRESS[groep]
+        g = Group(groep=groep)
         if "use" in addr.attrs:
-            g.values[8] = self.code(8, addr.attrs["use"].split()[0], "2.16.840.1.113883.5.1119")
+            g.values[n["use"]] = self.code(n["use"], addr.attrs["use"].split()[0], "2.16.840.1.113883.5.1119")
         for part in addr.children:
-            target = {"streetName": 11, "houseNumber": 12, "postalCode": 16, "city": 10, "desc": 17}.get(part.name)
+            target = n.get(part.name) if part.name in ("streetName", "houseNumber", "postalCode", "city", "desc") else None
             text = part.text.strip() if part.text and part.text.strip() else None
             if target and part.text is not None:
-                g.values[target] = int(part.text) if target == 12 and part.text.isdigit() else part.text
-            elif part.name == "buildingNumberSuffix" and text:  # 13 huisletter and 14 toevoeging, as Nictiz joins them
+                g.values[target] = int(part.text) if part.name == "houseNumber" and part.text.isdigit() else part.text
+            elif part.name == "buildingNumberSuffix" and text:  # huisletter and toevoeging, as Nictiz joins them
                 letter, _, addition = text.partition(" ")
                 if len(letter) == 1 and letter.isalpha():
-                    g.values[13] = letter
+                    g.values[n["letter"]] = letter
                     if addition.strip():
-                        g.values[14] = addition.strip()
+                        g.values[n["addition"]] = addition.strip()
                 else:
-                    g.values[14] = text
+                    g.values[n["addition"]] = text
             elif part.name == "additionalLocator" and text:
                 code = next((c for c, t in E.HOUSE_NUMBER_LOCATOR.items() if t == text), None)
                 if code is not None:
-                    g.values[15] = code
+                    g.values[n["additionalLocator"]] = code
                 else:
-                    self.unread[15] += 1
+                    self.unread[n["additionalLocator"]] += 1
             elif part.name == "country":
-                self.put_code(g.values, 630, part)
-            elif part.name == "useablePeriod":  # G096
+                self.put_code(g.values, n["country"], part)
+            elif part.name == "useablePeriod" and groep == "G001":  # G096
                 g.groups += _period(part, "G096", 1453, 1454)
             elif part.name == "county" and (text or part.attrs.get("code")):
-                self.unread[9] += 1  # Gemeente: its code and name have no place among the facts
+                self.unread[n["county"]] += 1  # Gemeente: its code and name have no place among the facts
         return g
 
     def parent(self, rel: m.Node) -> Group:
         g = Group(groep="G014")
         v = g.values
         self.put_code(v, 62, rel.child("code"))
+        for part in rel.children:  # the parent's address (G016), telephones (G017) and e-mail (738)
+            if part.name == "addr":
+                g.groups.append(self.address(part, "G016"))
+            elif part.name == "telecom" and part.attrs.get("value", "").startswith("mailto:"):
+                v[738] = unquote(part.attrs["value"][len("mailto:"):])
+            elif part.name == "telecom" and part.attrs.get("value", "").startswith("tel:"):
+                phone = Group(groep="G017", values={736: unquote(part.attrs["value"][len("tel:"):])})
+                if "use" in part.attrs:
+                    phone.values[737] = self.code(737, part.attrs["use"], "2.16.840.1.113883.5.1119")
+                g.groups.append(phone)
         holder = rel.child("relationshipHolder1")
         for part in holder.children if holder else []:
             a = part.attrs
@@ -295,6 +307,14 @@ class _Reader:
                         v[target] = piece.text
             elif part.name == "birthTime" and a.get("value"):
                 v[63] = parse_ts(a["value"])
+            elif part.name == "deceasedInd" and a.get("value") in ("true", "false"):
+                v[64] = a["value"] == "true"
+            elif part.name == "deceasedTime" and a.get("value"):
+                v[65] = parse_ts(a["value"])
+            elif part.name == "religiousAffiliationCode":  # 69, a text: nullFlavor OTH with originalText
+                text = part.child("originalText")
+                if text is not None and text.text:
+                    v[69] = text.text
             elif part.name == "educationLevelCode":
                 self.put_code(v, 66, part)
             elif part.name == "asEmployee":

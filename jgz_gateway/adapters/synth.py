@@ -302,6 +302,14 @@ class _Child:
                 g.values[66] = rng.choice(["02", "03", "04", "05", "06", "06", "07", "08", "08", "09", "98", "00"])
             if rng.random() < 0.8:
                 g.values[67] = "01" if rng.random() < 0.8 else "02"
+            if rng.random() < 0.08:  # living elsewhere (G016)
+                city, pc = rng.choice(CITIES)
+                g.groups.append(Group(groep="G016", values={658: "01", 661: rng.choice(STREETS), 662: rng.randrange(1, 240),
+                                                            666: f"{pc}{rng.randrange(10, 99)} AB", 660: city, 669: "6030"}))
+            if rng.random() < 0.5:  # the parent's mobile number (G017) and e-mail (738)
+                g.groups.append(Group(groep="G017", values={736: f"06{rng.randrange(10_000_000, 99_999_999)}", 737: "03"}))
+            if rng.random() < 0.3:
+                g.values[738] = f"ouder{2 * self.index + i}@example.nl"
             out.append(g)
         return out
 

@@ -363,23 +363,25 @@ class _Builder:
         )
 
     def address(self, g: Group) -> m.Node:
-        """G001 in the order Nictiz's ADA conversion writes it; 13 and 14 share buildingNumberSuffix."""
-        v = g.values
-        attrs = {"use": self.code(8, v[8])[0]} if 8 in v else {}
-        text = {n: str(v[n]) for n in (11, 12, 13, 14, 16, 10, 17) if v.get(n) not in (None, "")}
-        parts = [node(tag, None, text=text[n]) for n, tag in ((11, "streetName"), (12, "houseNumber")) if n in text]
-        suffix = " ".join(text[n] for n in (13, 14) if n in text)
+        """The child's address (G001) or a parent's (G016), in the order Nictiz's ADA conversion
+        writes it; huisletter and toevoeging share buildingNumberSuffix."""
+        v, n = g.values, E.ADDRESS[g.groep]
+        attrs = {"use": self.code(n["use"], v[n["use"]])[0]} if n["use"] in v else {}
+        text = {part: str(v[e]) for part, e in n.items() if v.get(e) not in (None, "")}
+        parts = [node(tag, None, text=text[tag]) for tag in ("streetName", "houseNumber") if tag in text]
+        suffix = " ".join(text[k] for k in ("letter", "addition") if k in text)
         if suffix:
             parts.append(node("buildingNumberSuffix", None, text=suffix))
-        if 15 in v:
-            if str(v[15]) not in E.HOUSE_NUMBER_LOCATOR:
-                raise BuildError(15, f"element 15: {v[15]!r} is not 1 (by) or 2 (to)")
-            parts.append(node("additionalLocator", None, text=E.HOUSE_NUMBER_LOCATOR[str(v[15])]))
-        parts += [node(tag, None, text=text[n]) for n, tag in ((16, "postalCode"), (10, "city")) if n in text]
-        if 630 in v:
-            parts.append(self.country(630, v[630]))
-        if 17 in text:
-            parts.append(node("desc", None, text=text[17]))
+        if "additionalLocator" in text:
+            if text["additionalLocator"] not in E.HOUSE_NUMBER_LOCATOR:
+                raise BuildError(n["additionalLocator"], f"element {n['additionalLocator']}: "
+                                                         f"{text['additionalLocator']!r} is not 1 (by) or 2 (to)")
+            parts.append(node("additionalLocator", None, text=E.HOUSE_NUMBER_LOCATOR[text["additionalLocator"]]))
+        parts += [node(tag, None, text=text[tag]) for tag in ("postalCode", "city") if tag in text]
+        if n["country"] in v:
+            parts.append(self.country(n["country"], v[n["country"]]))
+        if "desc" in text:
+            parts.append(node("desc", None, text=text["desc"]))
         for period in g.groups_of("G096"):
             bounds = [node(tag, {"value": ts(period.values[n])}) for n, tag in ((1453, "low"), (1454, "high"))
                       if period.values.get(n) is not None]
@@ -409,8 +411,14 @@ class _Builder:
                  ((61, "given", None), (656, "prefix", {"qualifier": "VV"}), (657, "family", None)) if v.get(n)]
         holder.append(node("name", {"use": "OR"}, parts or [node("family", {"nullFlavor": "UNK"})]))
         holder.append(node("birthTime", {"value": ts(v[63])} if 63 in v else {"nullFlavor": "UNK"}))
+        if 64 in v or 65 in v:  # Overleden, Datum overlijden
+            holder.append(node("deceasedInd", {"value": "true" if v.get(64, True) else "false"}))
+        if 65 in v:
+            holder.append(node("deceasedTime", {"value": ts(v[65])}))
         if 66 in v:
             holder.append(self.coded_node("educationLevelCode", 66, v[66]))
+        if v.get(69):  # Levensovertuiging: a text, as nullFlavor OTH with originalText
+            holder.append(node("religiousAffiliationCode", {"nullFlavor": "OTH"}, [node("originalText", text=str(v[69]))]))
         if 67 in v:
             holder.append(node("asEmployee", {"classCode": "EMP"}, [
                 node("occupationCode", self.coded_attrs(67, v[67]), [node("originalText", text=self.code(67, v[67])[2])]),
@@ -423,8 +431,13 @@ class _Builder:
             else:
                 holder.append(node("birthPlace", None, [node("addr", None, [country])]))
         code = self.coded_node("code", 62, v[62]) if 62 in v else node("code", {"nullFlavor": "UNK"})
+        contact = [self.address(a) for a in g.groups_of("G016")]
+        contact += [node("telecom", ({"use": self.code(737, p.values[737])[0]} if 737 in p.values else {})
+                         | {"value": "tel:" + quote(str(p.values.get(736, "")), safe="+-.()")}) for p in g.groups_of("G017")]
+        if v.get(738):
+            contact.append(node("telecom", {"value": "mailto:" + quote(str(v[738]), safe="@.+-_~!$&'*=")}))
         return node("personalRelationship", {"classCode": "PRS"}, [
-            code, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
+            code, *contact, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
 
     # --- organisations, consents, care status, non-BDS ---------------------------------
 

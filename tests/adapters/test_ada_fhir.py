@@ -76,7 +76,7 @@ def test_hl7v3_through_fhir_and_back_loses_only_what_it_reports(tmp_path):
 
     from .conftest import TODAY
 
-    export("hl7v3", tmp_path / "dob", 24, 8, TODAY)
+    export("hl7v3", tmp_path / "dob", 24, 1, TODAY)
     there = migrate("hl7v3", tmp_path / "dob", "fhir", tmp_path / "fhir")
     back = migrate("fhir", tmp_path / "fhir", "hl7v3", tmp_path / "again", source_options={"envelope": ENVELOPE})
     assert there.written == back.written == 24 and not back.failed and not back.dropped

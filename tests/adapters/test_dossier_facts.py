@@ -453,3 +453,23 @@ def test_the_childs_birth_place_nationality_and_migration_are_kept(reference):
                                           *patient.findall(h + "subjectOf1")]]
 
     assert parts(write_message(dossier)) == parts(data)
+
+
+def test_a_parents_address_phone_email_death_and_belief_are_kept():
+    """The templates put a parent's address (G016) and telephones (G017, e-mail 738) on the
+    personalRelationship, and death (64, 65) and belief (69) on the person: all were dropped
+    unseen (and the mappings called G017 unplaceable)."""
+    record = small_record()
+    parent = Group(groep="G014", values={62: "02", 61: "Anna", 657: "Vos", 63: dt.date(1980, 3, 1), 64: True,
+                                         65: dt.date(2021, 5, 1), 69: "Humanistisch", 738: "anna@example.org"},
+                   groups=[Group(groep="G016", values={658: "02", 661: "Dorpsstraat", 662: 3, 663: "B", 666: "1234 AB",
+                                                       660: "Ergens", 669: "6030"}),
+                           Group(groep="G017", values={736: "0612345678", 737: "03"})])
+    record.facts.groups.append(parent)
+    for version in ("4.1.3", "4.2.0"):
+        dossier, dropped = build(record, version, ENVELOPE)
+        message = write_message(dossier)
+        report = validate_bytes(message)
+        assert not dropped and report.valid, [(f.rule, f.message) for f in report.errors]
+        again, unread = extract(read_message(message), "D1")
+        assert not unread and not record.lost_in(again) and not again.lost_in(record)
