@@ -109,3 +109,18 @@ def test_requesters_escorts_and_other_texts_survive_fhir(reference):
     assert sum(1 for n, _ in record.items() if n in (1423, 731)) == 6
     bundle, _ = to_fhir(read_message((reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()))
     assert not {1423, 731} & set(fhir.lost_in(record, bundle, "K"))
+
+
+def test_the_screenings_filler_and_place_come_back_from_a_bundle(reference):
+    """R054: who filled in the SPP screening (1343, performer) and where (1344, location) ride on
+    1345's Observation as components, and are read back into the same places."""
+    from jgz_gateway.adapters.from_dossier import extract
+    from jgz_gateway.standards.fhir import from_fhir, to_fhir
+    from jgz_gateway.standards.hl7v3 import read_message
+
+    dossier = read_message((reference / "ada/hl7/DOB-3.0.0-qual-versturen-XXX_Caarls-hl7.xml").read_bytes())
+    before = extract(dossier, "K")[0]
+    assert {n for n, _ in before.items()} >= {1343, 1344}
+    bundle, _ = to_fhir(dossier)
+    after = extract(from_fhir(bundle), "K")[0]
+    assert [(n, v) for n, v in after.items() if n in (1343, 1344)] == [(n, v) for n, v in before.items() if n in (1343, 1344)]

@@ -386,14 +386,27 @@ def _observation(res: dict, encounter_date: str | None) -> m.Observation:
         obs.method = _coded(res["method"])
     if res.get("bodySite"):
         obs.target_site = _coded(res["bodySite"])
-    for part in res.get("component", []):
-        if any(c.get("system") == t.RELATIVE["system"] and c.get("code") == t.RELATIVE["code"]
-               for c in (part.get("code") or {}).get("coding", [])):
-            subject = node("subject", {"typeCode": "SBJ"}, node("personalRelationship", {"classCode": "PRS"},
-                           _code_node("code", part.get("valueCodeableConcept")),
-                           node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})))
-            subject.after = "value"
-            obs.extra.append(subject)
+    def role(part: dict, kind: dict) -> bool:
+        return any(c.get("system") == kind["system"] and c.get("code") == kind["code"]
+                   for c in (part.get("code") or {}).get("coding", []))
+
+    parts = res.get("component", [])
+    extra = []  # schema order: subject, performer, location
+    for part in (p for p in parts if role(p, t.RELATIVE)):
+        extra.append(node("subject", {"typeCode": "SBJ"}, node("personalRelationship", {"classCode": "PRS"},
+                     _code_node("code", part.get("valueCodeableConcept")),
+                     node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"}))))
+    for part in (p for p in parts if role(p, t.PERFORMER)):
+        extra.append(node("performer", {"typeCode": "PRF"}, node("assignedEntity", {"classCode": "ASSIGNED"},
+                                                                 _code_node("code", part.get("valueCodeableConcept")))))
+    for part in (p for p in parts if role(p, t.LOCATION)):
+        extra.append(node("location", {"typeCode": "LOC"}, node("serviceDeliveryLocation", {"classCode": "SDLOC"},
+                                                                _code_node("code", part.get("valueCodeableConcept")))))
+    if extra:
+        after = "targetSiteCode" if obs.target_site is not None else "methodCode" if obs.method is not None else "value"
+        for x in extra:
+            x.after, after = after, x.name
+        obs.extra += extra
     return obs
 
 

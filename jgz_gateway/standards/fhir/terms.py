@@ -122,6 +122,8 @@ PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 REFERRER = {"system": PARTICIPATION, "code": "REF", "display": "referrer"}
 ESCORT = {"system": PARTICIPATION, "code": "ESC", "display": "escort"}
 BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+PERFORMER = {"system": PARTICIPATION, "code": "PRF", "display": "performer"}
+LOCATION = {"system": PARTICIPATION, "code": "LOC", "display": "location"}
 CONSULTANT = {"system": PARTICIPATION, "code": "CON", "display": "consultant"}
 
 GENDER = {"M": "male", "F": "female", "UN": "other", "UNK": "unknown"}

@@ -463,10 +463,14 @@ class View:
         if obs.target_site is not None:
             res["bodySite"] = coded(obs.target_site)
         for node in obs.extra:
-            relation = node.find("personalRelationship/code") if node.name == "subject" else None
-            if relation is not None:
-                res.setdefault("component", []).append({"code": {"coding": [dict(t.RELATIVE)]},
-                                                        "valueCodeableConcept": concept(relation)})
+            # the relative an observation is about, and who filled in a screening and where (R054:
+            # performer/assignedEntity/code, location/serviceDeliveryLocation/code): components
+            role = {"subject": ("personalRelationship/code", t.RELATIVE), "performer": ("assignedEntity/code", t.PERFORMER),
+                    "location": ("serviceDeliveryLocation/code", t.LOCATION)}.get(node.name)
+            code = node.find(role[0]) if role else None
+            if code is not None:
+                res.setdefault("component", []).append({"code": {"coding": [dict(role[1])]},
+                                                        "valueCodeableConcept": concept(code)})
             else:
                 self.cov.part(f"observation/{node.name}")
         self.add(res, local)
