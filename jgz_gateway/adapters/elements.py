@@ -96,6 +96,9 @@ ADDRESS = {
              "addition": 664, "additionalLocator": 665, "postalCode": 666, "desc": 667, "country": 669},
 }
 
+#: A telephone's number and kind: the child's (G002) and a parent's (G017).
+PHONE = {"G002": (609, 610), "G017": (736, 737)}
+
 #: 15 Aanduiding bij huisnummer (no W-domain): BDS code ↔ the address part's text in the DOB.
 HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
 
@@ -202,6 +205,11 @@ def _carried(version: str) -> dict[int, list[tuple[int, str]]]:
         for path, number in paths.items():
             out.setdefault(number, []).append((host, path))
     return out
+
+
+def repeatable(e: Element | None) -> bool:
+    """May the element be given more than once at one level (0..*, outside any groep)?"""
+    return bool(e and not e.groep and e.cardinality and (e.cardinality[1] is None or e.cardinality[1] > 1))
 
 
 def levels(number: int, catalogue: Catalogue) -> frozenset[str]:

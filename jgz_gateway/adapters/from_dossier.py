@@ -76,19 +76,28 @@ class _Reader:
         names = {x.display.strip().lower() for x in ((c.bds, c.hl7) if c else ()) if x is not None and x.display}
         return text.strip().lower() in names
 
+    def code_of(self, element: int, node: m.Node | None, w: str | None = None) -> str | None:
+        """The BDS code of a coded node, or None when it carries none."""
+        if node is None:
+            return None
+        a = node.attrs
+        text = node.child("originalText")
+        return self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w,
+                                text.text if text is not None else None)
+
+    def coded_of(self, element: int, coded: m.Coded | None, w: str | None = None) -> str | None:
+        """The BDS code of a typed coded value, or None when it carries none."""
+        if coded is None:
+            return None
+        return self.coded_value(element, coded.code, coded.code_system, coded.null_flavor, w, coded.original_text)
+
     def put_code(self, into: dict, element: int, node: m.Node | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a coded node, when it carries one."""
-        if node is not None:
-            a = node.attrs
-            text = node.child("originalText")
-            _put(into, element, self.coded_value(element, a.get("code"), a.get("codeSystem"), a.get("nullFlavor"), w,
-                                                 text.text if text is not None else None))
+        _put(into, element, self.code_of(element, node, w))
 
     def put_coded(self, into: dict, element: int, coded: m.Coded | None, w: str | None = None) -> None:
         """``into[element]`` = the BDS code of a typed coded value, when it carries one."""
-        if coded is not None:
-            _put(into, element, self.coded_value(element, coded.code, coded.code_system, coded.null_flavor, w,
-                                                 coded.original_text))
+        _put(into, element, self.coded_of(element, coded, w))
 
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
@@ -163,7 +172,7 @@ class _Reader:
             g.values[1402] = parse_ts(when.attrs["value"])
         recipient = act.child("informationRecipient")
         if recipient is not None and recipient.child("patient") is not None:
-            self.put_code(g.values, 1401, node_like(code="ONESELF", codeSystem="2.16.840.1.113883.5.111"))
+            _put(g.values, 1401, self.coded_value(1401, "ONESELF", "2.16.840.1.113883.5.111", None))  # the child
         elif recipient is not None:
             self.put_code(g.values, 1401, recipient.find("personalRelationship/code"))
         return g
@@ -191,10 +200,7 @@ class _Reader:
             if value.startswith("mailto:"):
                 f.add(698, unquote(value[len("mailto:"):]))
             elif value.startswith("tel:"):
-                g = Group(groep="G002", values={609: unquote(value[len("tel:"):])})
-                if "use" in tel.attrs:
-                    g.values[610] = self.code(610, tel.attrs["use"], "2.16.840.1.113883.5.1119")
-                f.groups.append(g)
+                f.groups.append(self.phone(tel, "G002"))
         person = p.person
         if person is None:
             return
@@ -218,10 +224,9 @@ class _Reader:
                 if extra.attrs.get("value") == "true" and not any(x.name == "deceasedTime" for x in person.extra):
                     self.unread[21] += 1
             elif extra.name == "asCitizen":
-                one: dict = {}
-                self.put_code(one, 24, extra.find("politicalNation/code"))
-                if 24 in one:
-                    f.add(24, one[24])
+                nation = self.code_of(24, extra.find("politicalNation/code"))
+                if nation is not None:
+                    f.add(24, nation)
             elif extra.name == "birthPlace":
                 county, country = extra.find("addr/county"), extra.find("addr/country")
                 if county is not None and county.text:
@@ -239,14 +244,21 @@ class _Reader:
                 if value is not None and value.attrs.get("value") and kind in ("TS", "BL"):
                     f.add(number, parse_ts(value.attrs["value"]) if kind == "TS" else value.attrs["value"] == "true")
                 elif value is not None:
-                    found: dict = {}
-                    self.put_code(found, number, value)
-                    if number in found:
-                        f.add(number, found[number])
+                    code = self.code_of(number, value)
+                    if code is not None:
+                        f.add(number, code)
                     else:
                         self.unread[number] += 1
             else:
                 self.count_unread([extra])
+
+    def phone(self, tel: m.Node, groep: str) -> Group:
+        """A ``tel:`` telecom as the child's (G002) or a parent's (G017) telephone: number and kind."""
+        number, use = E.PHONE[groep]
+        g = Group(groep=groep, values={number: unquote(tel.attrs["value"][len("tel:"):])})
+        if "use" in tel.attrs:
+            g.values[use] = self.code(use, tel.attrs["use"], "2.16.840.1.113883.5.1119")
+        return g
 
     def address(self, addr: m.Node, groep: str = "G001") -> Group:
         """The child's address (G001) or a parent's (G016), by the parts' elements (E.ADDRESS)."""
@@ -291,10 +303,7 @@ class _Reader:
             elif part.name == "telecom" and part.attrs.get("value", "").startswith("mailto:"):
                 v[738] = unquote(part.attrs["value"][len("mailto:"):])
             elif part.name == "telecom" and part.attrs.get("value", "").startswith("tel:"):
-                phone = Group(groep="G017", values={736: unquote(part.attrs["value"][len("tel:"):])})
-                if "use" in part.attrs:
-                    phone.values[737] = self.code(737, part.attrs["use"], "2.16.840.1.113883.5.1119")
-                g.groups.append(phone)
+                g.groups.append(self.phone(part, "G017"))
         holder = rel.child("relationshipHolder1")
         for part in holder.children if holder else []:
             a = part.attrs
@@ -417,10 +426,9 @@ class _Reader:
         if a.effective_time and a.effective_time.value:
             v[724] = parse_ts(a.effective_time.value)
         for reason in a.reason_codes:  # 1424 Indicatie activiteit, 0..*
-            one: dict = {}
-            self.put_coded(one, 1424, reason)
-            if 1424 in one:
-                f.add(1424, one[1424])
+            indication = self.coded_of(1424, reason)
+            if indication is not None:
+                f.add(1424, indication)
         conclusions, notes = [], []  # read last: the encounter's last children
         for extra in a.extra:
             if extra.name == "performer":
@@ -511,15 +519,14 @@ class _Reader:
         W0193 (MTH, FTH...) have no BDS code: those are counted as dropped."""
         if node is None:
             return
-        found: dict = {}
-        self.put_code(found, 731, node)
+        escort = self.code_of(731, node)
         w = E.valueset(731, self.cat)
         vs = self.cat.valueset(w) if w else None
-        code = str(found.get(731, ""))
+        code = str(escort or "")
         if vs is None or not (vs.contains_bds(code) or E.unpublished(vs, code)):
             self.unread[731] += 1
         else:
-            f.add(731, found[731])
+            f.add(731, escort)
 
     def item(self, item: m.Observation | m.Group, into: Facts) -> None:
         if isinstance(item, m.Group):
@@ -665,11 +672,6 @@ def _period(time: m.Node | None, groep: str, start: int, end: int) -> list[Group
 def _coded_as(n: m.Node | None, code: str) -> bool:
     c = n.child("code") if n is not None else None
     return c is not None and c.attrs.get("code") == code
-
-
-def node_like(**attrs: str) -> m.Node:
-    """A coded node made up from what a structure means (the child as recipient: ONESELF)."""
-    return m.Node(name="code", attrs=attrs)
 
 
 def _put(into: dict, element: int, value) -> None:

@@ -342,7 +342,7 @@ class _Loader:
         if spec.get("many", False) is not False:
             if spec["many"] is not True:
                 raise self.fail(f"{name!r}: 'many' is true or absent, not {spec['many']!r}", *where)
-            if e.groep or not e.cardinality or e.cardinality[1] == 1:
+            if not E.repeatable(e):
                 raise self.fail(f"{name!r}: 'many' holds several values, but {label} occurs at most once "
                                 f"at its level (cardinality {_cardinality(e.cardinality)})", *where)
             many = str(opts.get("separator", "|"))

@@ -88,9 +88,9 @@ class _Groups:
         return found
 
     def repeatable(self, element: int) -> bool:
-        """May the element be given more than once at one level (0..*, outside any groep)?"""
-        e = self.cat.element(element)
-        return bool(e and not e.groep and e.cardinality and (e.cardinality[1] is None or e.cardinality[1] > 1))
+        from . import elements as E
+
+        return E.repeatable(self.cat.element(element))
 
     def is_other(self, element: int, code: Any) -> bool:
         """Is ``code`` the "other" of the element's value set, the kind of value with a text?"""

@@ -77,6 +77,15 @@ def st(text: Any) -> m.Node:
 _UNCODED = frozenset({"ST", "PQ", "INT", "TS", "BL"})
 
 
+def mailto(address: Any) -> m.Node:
+    return node("telecom", {"value": "mailto:" + quote(str(address), safe="@.+-_~!$&'*=")})
+
+
+def _bounds(values: dict, start: int, end: int) -> list[m.Node]:
+    """A period groep's two dates as the ``low`` and ``high`` of an IVL_TS (G096, G098, G111)."""
+    return [node(tag, {"value": ts(values[n])}) for n, tag in ((start, "low"), (end, "high")) if values.get(n) is not None]
+
+
 def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
     """Mark verbatim nodes to follow each other, the first after ``first_after``."""
     after = first_after
@@ -356,7 +365,7 @@ class _Builder:
             ids=[m.II(root=m.OID_BSN, extension=v.get(7))],
             addresses=[self.address(g) for g in f.groups_of("G001")],
             telecoms=[self.phone(g) for g in f.groups_of("G002")]
-            + [node("telecom", {"value": "mailto:" + quote(x, safe="@.+-_~!$&'*=")}) for x in each(v.get(698)) if x],
+            + [mailto(x) for x in each(v.get(698)) if x],
             status_code=m.Coded(code="active"),
             person=person,
             extra=chain(administrative, "patientPerson"),
@@ -383,8 +392,7 @@ class _Builder:
         if "desc" in text:
             parts.append(node("desc", None, text=text["desc"]))
         for period in g.groups_of("G096"):
-            bounds = [node(tag, {"value": ts(period.values[n])}) for n, tag in ((1453, "low"), (1454, "high"))
-                      if period.values.get(n) is not None]
+            bounds = _bounds(period.values, 1453, 1454)
             if bounds:
                 parts.append(node("useablePeriod", None, bounds))
         return node("addr", attrs, parts)
@@ -398,9 +406,10 @@ class _Builder:
         return node("country", {"code": code, "codeSystem": cs}, text=display or code)
 
     def phone(self, g: Group) -> m.Node:
-        v = g.values
-        attrs = {"use": self.code(610, v[610])[0]} if 610 in v else {}
-        return node("telecom", attrs | {"value": "tel:" + quote(str(v.get(609, "")), safe="+-.()")})
+        """The child's (G002) or a parent's (G017) telephone."""
+        v, (number, use) = g.values, E.PHONE[g.groep]
+        attrs = {"use": self.code(use, v[use])[0]} if use in v else {}
+        return node("telecom", attrs | {"value": "tel:" + quote(str(v.get(number, "")), safe="+-.()")})
 
     def parent(self, g: Group) -> m.Node:
         v = g.values
@@ -431,11 +440,9 @@ class _Builder:
             else:
                 holder.append(node("birthPlace", None, [node("addr", None, [country])]))
         code = self.coded_node("code", 62, v[62]) if 62 in v else node("code", {"nullFlavor": "UNK"})
-        contact = [self.address(a) for a in g.groups_of("G016")]
-        contact += [node("telecom", ({"use": self.code(737, p.values[737])[0]} if 737 in p.values else {})
-                         | {"value": "tel:" + quote(str(p.values.get(736, "")), safe="+-.()")}) for p in g.groups_of("G017")]
+        contact = [self.address(a) for a in g.groups_of("G016")] + [self.phone(p) for p in g.groups_of("G017")]
         if v.get(738):
-            contact.append(node("telecom", {"value": "mailto:" + quote(str(v[738]), safe="@.+-_~!$&'*=")}))
+            contact.append(mailto(v[738]))
         return node("personalRelationship", {"classCode": "PRS"}, [
             code, *contact, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
 
@@ -453,8 +460,7 @@ class _Builder:
         if not ids:
             ids.append(m.II(null_flavor="NI"))
         if 1457 in v or 1458 in v:
-            bounds = [node(tag, {"value": ts(v[n])}) for n, tag in ((1457, "low"), (1458, "high")) if n in v]
-            time = node("time", {"xsi:type": "IVL_TS"}, bounds)
+            time = node("time", {"xsi:type": "IVL_TS"}, _bounds(v, 1457, 1458))
         else:
             time = node("time", {"nullFlavor": "UNK"})
         extra = []
@@ -636,9 +642,10 @@ class _Builder:
         indications = a.groups_of("G058")
         notes = [x for x in each(v.get(493)) if x]
         # the conclusion's note first, then the encounter's own (subjectOf2); each has one place
-        own = notes[1:2] if 482 in v else notes[:1]
-        if len(notes) > (2 if 482 in v else 1):
-            self.dropped[493] += len(notes) - (2 if 482 in v else 1)
+        room = 2 if 482 in v else 1
+        own = notes[room - 1:room]
+        if len(notes) > room:
+            self.dropped[493] += len(notes) - room
         own_note = [self.annotation("subjectOf2", {"typeCode": "SUBJ"}, 493, st(x)) for x in own]
         if 482 not in v:
             if indications:
@@ -679,7 +686,7 @@ class _Builder:
         """One rubricCluster per rubriek: R018 first, then in code order; elements in number order."""
         by_rubriek: dict[str, list[tuple[int, m.Observation | m.Group]]] = {}
         carried = E.carried(self.cat)
-        for host in self.drop_unhosted(a.values):
+        for host in self.placeholder_hosts(a.values):
             obs = self.observation(host, None, a.values)
             by_rubriek.setdefault(self.element(host).rubriek, []).append((host, obs))
         for n in sorted(a.values):
@@ -716,7 +723,7 @@ class _Builder:
         items: list[Any] = []
         rubriek = None
         carried = E.carried(self.cat)
-        for host in self.drop_unhosted(g.values):
+        for host in self.placeholder_hosts(g.values):
             rubriek = rubriek or self.element(host).rubriek
             items.append(self.observation(host, None, g.values))
         for n in sorted(g.values):
@@ -755,7 +762,7 @@ class _Builder:
             "code": m.Coded(code=f["code"], code_system=f["codeSystem"]), "value": construct(m.Value, fields),
             "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
 
-    def drop_unhosted(self, values: dict) -> list[int]:
+    def placeholder_hosts(self, values: dict) -> list[int]:
         """Hosts to write without a value of their own (nullFlavor NI, as Nictiz writes them) for the
         carried elements (E.carriers) none of whose hosts is at this level: the first host with an
         uncoded value (1345 for 1341-1344). A carried element without such a host is counted dropped."""
@@ -776,7 +783,7 @@ class _Builder:
         e = self.element(n)
         t = e.hl7_type
         try:
-            if value is None:  # a host that only carries others (see drop_unhosted)
+            if value is None:  # a host that only carries others (see placeholder_hosts)
                 fields = {"xsi_type": t, "null_flavor": "NI"}
             elif t == "PQ":
                 fields = {"xsi_type": "PQ", "value": number(value), "unit": e.unit}
@@ -852,8 +859,7 @@ class _Builder:
         if 686 in v:
             extra.append(node("reason", {"typeCode": "RSON"}, [node("vaccinationReason", {"classCode": "OBS", "moodCode": "EVN"}, [
                 self.element_code_node(686), self.coded_node("value", 686, v[686], xsi="CV")])]))
-        period = [node(tag, {"value": ts(p.values[n])}) for p in g.groups_of("G111")[:1]
-                  for n, tag in ((1483, "low"), (1484, "high")) if p.values.get(n) is not None]
+        period = next((_bounds(p.values, 1483, 1484) for p in g.groups_of("G111")), [])
         reporters = [node("id", {"root": root, "extension": str(v[n])}) for n, root in E.REACTION_REPORTER.items() if v.get(n)]
         if v.get(874) or period or 875 in v or reporters:  # as Nictiz's ADA conversion writes the reaction
             reaction = [self.element_code_node(874)]

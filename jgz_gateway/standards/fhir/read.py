@@ -64,9 +64,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         org = orgs.get((res.get("managingOrganization") or {}).get("reference"))
         period = res.get("period") or {}
         if org is not None and (period.get("start") or period.get("end")):
-            bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
-                      if period.get(side)]
-            org.link_extra.append(node("time", {"xsi:type": "IVL_TS"}, *bounds))
+            org.link_extra.append(node("time", {"xsi:type": "IVL_TS"}, *_bounds(period)))
     members = {ref["reference"] for _, r in kinds.get("Observation", []) for ref in r.get("hasMember", [])}
     encounters: dict[str, m.Activity] = {}
     for url, res in kinds.get("Encounter", []):
@@ -171,9 +169,7 @@ def _address(address: dict) -> m.Node:
     elif coding.get("code") or address.get("country"):
         attrs = {"code": coding["code"], "codeSystem": t.oid(coding.get("system"))} if coding.get("code") else None
         children.append(node("country", attrs, text=address.get("country") or coding.get("display")))
-    period = address.get("period") or {}
-    bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
-              if period.get(side)]
+    bounds = _bounds(address.get("period") or {})
     if bounds:
         children.append(node("useablePeriod", None, *bounds))
     use = next((c.get("code") for e in address.get("extension", []) if e.get("url") == t.ADDRESS_TYPE
@@ -209,6 +205,12 @@ def _code_node(name: str, concept: dict | None, extra: dict | None = None) -> m.
     children = [node("originalText", text=c.original_text)] if c.original_text else []
     return node(name, {**(extra or {}), "code": c.code, "codeSystem": c.code_system, "displayName": c.display_name,
                        "nullFlavor": c.null_flavor}, *children)
+
+
+def _bounds(period: dict) -> list[m.Node]:
+    """A FHIR Period as the ``low`` and ``high`` of an HL7 IVL_TS (the inverse of ``view.fhir_period``)."""
+    return [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
+            if period.get(side)]
 
 
 def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
@@ -509,9 +511,7 @@ def _vaccination(res: dict, parts: list[dict]) -> m.Vaccination:
             children.append(node("value", attrs, text=value.text))
         url = next((u for u in reactions if u and u.endswith(part.get("id", "\0"))), None)
         if url is not None:
-            period = part.get("effectivePeriod") or {"start": reactions[url].get("date")}
-            bounds = [node(tag, {"value": t.hl7_date(period[side])}) for side, tag in (("start", "low"), ("end", "high"))
-                      if period.get(side)]
+            bounds = _bounds(part.get("effectivePeriod") or {"start": reactions[url].get("date")})
             if bounds:
                 children.insert(1, node("effectiveTime", {"xsi:type": "IVL_TS"}, *bounds))
             for component in part.get("component", []):  # when the reaction was reported (875)

@@ -301,10 +301,7 @@ class View:
             res["name"] = org.name
         key = "|".join(f"{i.root}:{i.extension}" for i in org.ids if i.extension)
         ref = self.add(res, f"Organization/{key}")
-        time = next((n for n in org.link_extra if n.name == "time"), None)
-        period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
-                  (("start", time.child("low") if time else None), ("end", time.child("high") if time else None))
-                  if b is not None and t.fhir_date(b.attrs.get("value"))}
+        period = fhir_period(next((n for n in org.link_extra if n.name == "time"), None))
         if period:  # G098: when this organisation cared for the child (1457, 1458)
             self.add({"resourceType": "EpisodeOfCare", "status": "finished" if "end" in period else "active",
                       "patient": self.patient_ref, "managingOrganization": ref, "period": period},
@@ -585,12 +582,9 @@ class View:
             observed = self.entries[-1]["resource"] if rref is not None else None  # the reaction just added
             if rref is not None:
                 item = {"detail": rref}
-                low = reaction.find("effectiveTime/low")
-                if low is not None and t.fhir_date(low.attrs.get("value")):
-                    item["date"] = t.fhir_date(low.attrs["value"])
-                period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
-                          (("start", low), ("end", reaction.find("effectiveTime/high")))
-                          if b is not None and t.fhir_date(b.attrs.get("value"))}
+                period = fhir_period(reaction.child("effectiveTime"))
+                if "start" in period:
+                    item["date"] = period["start"]
                 if period:  # G111: when the reaction began (1483) and ended (1484)
                     observed["effectivePeriod"] = period
                     for side, number in (("start", 1483), ("end", 1484)):
@@ -990,14 +984,17 @@ def address(node: m.Node) -> dict | None:
         if coding:
             out["_country"] = {"extension": [{"url": t.CODE_SPECIFICATION,
                                               "valueCodeableConcept": {"coding": [coding]}}]}
-    usable = node.child("useablePeriod")  # G096: since and until when the address holds (1453, 1454)
-    if usable is not None:
-        period = {side: t.fhir_date(b.attrs.get("value")) for side, b in
-                  (("start", usable.child("low")), ("end", usable.child("high")))
-                  if b is not None and t.fhir_date(b.attrs.get("value"))}
-        if period:
-            out["period"] = period
+    period = fhir_period(node.child("useablePeriod"))  # G096: since and until when the address holds (1453, 1454)
+    if period:
+        out["period"] = period
     return out if set(out) - {"extension", "use", "type"} else None
+
+
+def fhir_period(time: m.Node | None) -> dict:
+    """An HL7 IVL_TS (``low``, ``high``) as a FHIR Period; empty when it has neither."""
+    bounds = ((side, time.child(tag) if time is not None else None) for side, tag in (("start", "low"), ("end", "high")))
+    return {side: t.fhir_date(b.attrs["value"]) for side, b in bounds
+            if b is not None and t.fhir_date(b.attrs.get("value"))}
 
 
 def telecom(node: m.Node) -> dict | None:
