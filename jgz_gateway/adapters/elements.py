@@ -18,6 +18,8 @@ from __future__ import annotations
 from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
+from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
+    CONTACTS, PROVIDERS, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006, Period)
 
 #: Yes/no elements a DOB may carry for the whole dossier, as ``careProvisionEvent/pertinentInformation/
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
@@ -46,6 +48,10 @@ DOSSIER: frozenset[int] = frozenset({
     1169, 1185, 1497, 1498, 1171, 1172,  # G072 attached file (appendage/document)
     1401, 1402, 1403,  # G088 copy of the dossier given (component6)
     *DOSSIER_ANNOTATIONS,
+    714, 716, 1417, 1493,  # R008 administrative observations: VVE/childcare, why not
+    *(n for spec in (*(p.elements() for p in PROVIDERS.values()), *(c.elements() for c in CONTACTS.values()))
+      for n in spec),  # R006, R007, R008 (G006), G004 and their contact persons
+    605, 1532, 58, 717, 1183, 1473, 1474, 606,  # R008 G008 school (asStudent), G106 its period
 })
 
 #: Activity-level elements carried by the encounter itself.

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from ..standards import model as m
 from ..standards.catalogue import Catalogue
 from . import elements as E
+from . import relations
 from .record import Facts, Group, Other, Record
 
 _CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
@@ -212,7 +213,10 @@ class _Reader:
         self.put_coded(v, 19, person.gender)
         if person.birth_time and person.birth_time.value:
             v[20] = parse_ts(person.birth_time.value)
+        around = relations.Reader(self)
         for extra in person.extra:
+            if around.person_part(extra, f):
+                continue
             if extra.name == "personalRelationship":
                 f.groups.append(self.parent(extra))
             elif extra.name == "deceasedTime":  # 21 Datum overlijden (deceasedInd goes with it)
@@ -238,7 +242,7 @@ class _Reader:
             obs = extra.child("administrativeObservation") if extra.name == "subjectOf1" else None
             code = obs.child("code") if obs is not None else None
             number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
-            if number in E.ADMINISTRATIVE:
+            if number in E.ADMINISTRATIVE or number in E.VVE_ADMINISTRATIVE:
                 value = obs.child("value")
                 kind = value.attrs.get("xsi:type") if value is not None else None
                 if value is not None and value.attrs.get("value") and kind in ("TS", "BL"):
@@ -251,6 +255,7 @@ class _Reader:
                         self.unread[number] += 1
             else:
                 self.count_unread([extra])
+        around.vve_into_g006(f)
 
     def phone(self, tel: m.Node, groep: str) -> Group:
         """A ``tel:`` telecom as the child's (G002) or a parent's (G017) telephone: number and kind."""

@@ -48,6 +48,10 @@ CITIES = [("Assen", "94"), ("Zwolle", "80"), ("Apeldoorn", "73"), ("Utrecht", "3
 ORGANISATIONS = [("90000011", "99990011", "JGZ Noord (synthetisch)"), ("90000022", "99990022", "JGZ Oost (synthetisch)"),
                  ("90000033", "99990033", "GGD Midden (synthetisch)"), ("90000044", "99990044", "JGZ West (synthetisch)"),
                  ("90000055", "99990055", "GGD Zuid (synthetisch)"), ("90000066", "99990066", "CJG Kust (synthetisch)")]
+CARE_PROVIDERS = [("Logopediepraktijk", "logopedist"), ("Fysiotherapie", "kinderfysiotherapeut"),
+                  ("Jeugdteam", "jeugdconsulent"), ("Kinderpraktijk", "orthopedagoog")]
+CHILDCARE = ["Kinderopvang De Boefjes", "Peuterspeelzaal Het Kikkertje", "BSO De Klimboom", "Kinderdagverblijf Dikkertje Dap"]
+SCHOOLS = ["Basisschool De Regenboog", "OBS De Wegwijzer", "CBS Het Kompas", "Lyceum", "Scholengemeenschap"]
 PROFESSIONALS = {"01": ["A. Kramer", "S. Bouali", "M. van Rijn"], "02": ["L. de Jong", "P. Hoekstra", "E. Sahin"],
                  "03": ["R. Tromp", "K. Lam"], "07": ["D. Pronk", "H. Vink"]}
 BIRTH_COUNTRIES = [("6030", 80), ("5022", 4), ("6043", 4), ("5007", 3), ("7028", 3), ("7009", 2), ("9003", 1),
@@ -260,6 +264,7 @@ class _Child:
             period = Group(groep="G098", values={1457: start} | ({1458: end} if end else {}))
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
         f.groups += self.consents(" ".join(p for p in (prefix, family) if p))
+        self.involved(f, city)
         v[476] = rng.random() < 0.9  # told how the JGZ works
         if rng.random() < 0.03:  # the parents asked for a copy of the dossier (G088)
             f.groups.append(Group(groep="G088", values={1401: "02", 1402: self.birth + dt.timedelta(
@@ -312,6 +317,62 @@ class _Child:
                 g.values[738] = f"ouder{2 * self.index + i}@example.nl"
             out.append(g)
         return out
+
+    def involved(self, f: Facts, city: str) -> None:
+        """The huisarts (R006), other care providers (R007), childcare and school (R008) and a
+        contact person of the child (G004). Drawn from their own random stream, so adding
+        them left every other synthetic value as it was."""
+        rng = random.Random(f"involved:{self.index}:{self.birth}")
+        years = self.age / 365
+        since = self.birth + dt.timedelta(days=rng.randrange(0, max(1, min(self.age, 400))))
+        if rng.random() < 0.85:
+            n = self.index % 90 + 10
+            gp = Group(groep="G086", values={31: f"Huisartsenpraktijk {city} {rng.choice(STREETS)}",
+                                             709: f"900001{n}", 604: f"90000{n}{n % 10}{n % 7}"[:9]})
+            if rng.random() < 0.3:
+                gp.values[1510] = f"0{n}000{n}"[:8]
+            if rng.random() < 0.4:
+                gp.groups.append(Group(groep="G100", values={1461: since}))
+            f.groups.append(gp)
+        if rng.random() < 0.08:  # speech therapy, physiotherapy...
+            name, function = rng.choice(CARE_PROVIDERS)
+            other = Group(groep="G082", values={42: f"{name} {city}", 1512: f"0{rng.randrange(1000000, 9999999)}"},
+                          groups=[Group(groep="G101", values={1463: since})])
+            if rng.random() < 0.7:
+                other.groups.append(Group(groep="G005", values={710: rng.choice(PROFESSIONALS["02"]), 711: function,
+                                                                712: f"0{rng.randrange(100_000_000, 999_999_999)}"}))
+            f.groups.append(other)
+        if years >= 1:  # childcare or a playgroup (714; G006 with the VVE answers 1417, 1493)
+            f.values[714] = rng.random() < 0.7
+            if f.values[714]:
+                kind = rng.choice(["01", "01", "02", "03", "05", "05", "08"])
+                care = Group(groep="G006", values={56: kind, 715: f"{rng.choice(CHILDCARE)} {city}"},
+                             groups=[Group(groep="G104", values={1469: self.birth + dt.timedelta(days=365)})])
+                if kind in ("05", "08"):
+                    care.values[1417] = rng.random() < 0.4
+                    if not care.values[1417] and rng.random() < 0.5:
+                        care.values[1493] = rng.choice(["01", "02", "03", "04", "05"])
+                if rng.random() < 0.3:
+                    care.groups.append(Group(groep="G007", values={1186: rng.choice(ADULT_F), 1187: "pedagogisch medewerker"}))
+                f.groups.append(care)
+            elif rng.random() < 0.5:
+                f.values[716] = rng.choice(["01", "02", "03", "04", "05"])
+        if years >= 4:  # the school (G008): primary, then secondary from 12
+            kind = "01" if years < 12 else rng.choice(["05", "06", "10", "11", "18"])
+            school = Group(groep="G008", values={58: kind, 1532: f"{rng.choice(SCHOOLS)} {city}",
+                                                 605: f"{rng.randrange(10, 99)}{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}"},
+                           groups=[Group(groep="G106", values={1473: self.birth + dt.timedelta(days=round(4 * 365.25 if kind == '01' else 12 * 365.25))})])
+            if kind == "01":
+                group = min(8, max(1, int(years) - 3))
+                school.values.update({717: group, 1183: f"Groep {group}{rng.choice('abc')}"})
+            if rng.random() < 0.2:
+                school.groups.append(Group(groep="G009", values={719: rng.choice(PROFESSIONALS["02"]), 720: "intern begeleider",
+                                                                 722: f"ib{self.index}@school.example.nl"}))
+            f.groups.append(school)
+        if rng.random() < 0.05:  # someone to call besides the parents (G004)
+            f.groups.append(Group(groep="G004", values={704: f"{rng.choice(ADULT_F)} {rng.choice(FAMILY)[1]}",
+                                                        1318: rng.choice(["grootmoeder", "buurvrouw", "gastouder"]),
+                                                        705: f"06{rng.randrange(10_000_000, 99_999_999)}"}))
 
     def consents(self, family: str) -> list[Group]:
         rng = self.rng

@@ -26,6 +26,7 @@ from ..standards import model as m
 from ..standards.catalogue import Catalogue
 from ..standards.hl7v3.codec import construct
 from . import elements as E
+from . import relations
 from .record import Facts, Group, Other, Record, each
 
 INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
@@ -338,8 +339,12 @@ class _Builder:
                 names.append(node("name", {"use": use}, present))
         # after birthTime, in schema order: death, nationalities, parents, birth place (as Nictiz writes them)
         extra = [node("deceasedInd", {"value": "true"}), node("deceasedTime", {"value": ts(v[21])})] if v.get(21) else []
+        around = relations.Writer(self)
+        extra += around.providers(f)  # huisarts, other care providers, voorzieningen (R006-R008)
         extra += [node("asCitizen", {"classCode": "CIT"}, [node("politicalNation", {"classCode": "NAT", "determinerCode": "INSTANCE"}, [
             self.coded_node("code", 24, x, xsi="CV")])]) for x in each(v.get(24)) if x is not None]
+        extra += around.schools(f)
+        extra += around.contacts(f, "G004", xsi_period=False)
         extra += [self.parent(g) for g in f.groups_of("G014")]
         if v.get(22) or 23 in v:
             place = ([node("county", None, text=str(v[22]))] if v.get(22) else []) + ([self.country(23, v[23])] if 23 in v else [])
@@ -350,11 +355,13 @@ class _Builder:
             birth_time=m.Time(value=ts(v[20])) if 20 in v else None,
             extra=chain(extra, "birthTime"),
         )
-        administrative = []  # 26-29: land vanwaar ingeschreven, vestiging, asielzoekerkind, vertrek
-        for n in E.ADMINISTRATIVE:
-            for x in each(v.get(n)) if n in v else []:
-                value = (self.coded_node("value", n, x, xsi="CV") if n == 26 else
-                         node("value", {"xsi:type": "BL", "value": "true" if x else "false"}) if n == 28 else
+        administrative = []  # 26-29: land vanwaar ingeschreven, vestiging, asielzoekerkind, vertrek; R008 VVE
+        answers = {n: each(v[n]) for n in E.ADMINISTRATIVE if n in v} | around.vve_answers(f)
+        for n, values in answers.items():
+            kind = E.kind(n, self.cat)
+            for x in values:
+                value = (self.coded_node("value", n, x, xsi="CV") if kind == "code" else
+                         node("value", {"xsi:type": "BL", "value": "true" if x else "false"}) if kind == "bool" else
                          node("value", {"xsi:type": "TS", "value": ts(x)}))
                 administrative.append(node("subjectOf1", {"typeCode": "SBJ"}, [
                     node("administrativeObservation", {"classCode": "OBS", "moodCode": "EVN"}, [self.element_code_node(n), value])]))

@@ -58,7 +58,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
             about.setdefault(target, []).append(res)
             focused.add(url)
     d.patient = _patient(patients[0][1], [(r, about.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
-    orgs = {url: _organisation(r) for url, r in kinds.get("Organization", [])}
+    around = _around(d.patient, patients[0][1], kinds, by_url)  # huisarts, care providers, childcare, school
+    orgs = {url: _organisation(r) for url, r in kinds.get("Organization", []) if url not in around}
     d.organisations = list(orgs.values())
     for _, res in kinds.get("EpisodeOfCare", []):  # an organisation's period of care (G098)
         org = orgs.get((res.get("managingOrganization") or {}).get("reference"))
@@ -234,13 +235,108 @@ def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
             parts = [node("county", text=place["city"])] if place.get("city") else []
             parts += [c for c in _address({k: v for k, v in place.items() if k != "city"}).children if c.name == "country"]
             born = node("birthPlace", None, node("addr", None, *parts))
+    contacts = [rel for rel, _ in related if _is_contact(rel)]  # the child's contact persons (G004) first
+    person.extra += [_contact_party(rel, None, xsi_period=False) for rel in contacts]
     for rel, facts in related:
-        person.extra.append(_relation(rel, facts))
+        if not _is_contact(rel):
+            person.extra.append(_relation(rel, facts))
     if born is not None:  # schema order: after the relations
         person.extra.append(born)
     return m.Patient(ids=[_ii(i) for i in res.get("identifier", [])], person=person,
                      addresses=[_address(a) for a in res.get("address", [])],
                      telecoms=[_telecom(x) for x in res.get("telecom", [])])
+
+
+def _contact_party(role: dict, practitioner: dict | None, xsi_period: bool = True) -> m.Node:
+    """A contact person (PractitionerRole of a Practitioner, or the child's RelatedPerson) as contactParty."""
+    children = [node("code", {"nullFlavor": "OTH"}, node("originalText", text=c["text"]))
+                for c in role.get("code", role.get("relationship", [])) if c.get("text") and not c.get("coding")][:1]
+    children += [_telecom(x) for x in role.get("telecom", [])]
+    if role.get("period"):
+        children.append(node("effectiveTime", {"xsi:type": "IVL_TS"} if xsi_period else None, *_bounds(role["period"])))
+    names = (practitioner or role).get("name", [])
+    children.append(node("contactPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, *[_name(n) for n in names[:1]]))
+    return node("contactParty", {"classCode": "CON"}, *children)
+
+
+def _around(patient: m.Patient, res: dict, kinds: dict, by_url: dict) -> set[str]:
+    """The care provisions of other providers (PractitionerRoles without a practitioner) and the
+    school (Patient.contact with the student role) back on patientPerson, with their organisations'
+    contact persons (PractitionerRoles of a Practitioner); the urls of the organisations they use,
+    which are no JGZ organisation of the dossier."""
+    roles = kinds.get("PractitionerRole", [])
+    used: set[str] = set()
+    contacts: dict[str, list[m.Node]] = {}
+    for _, role in roles:
+        org = (role.get("organization") or {}).get("reference")
+        who = (role.get("practitioner") or {}).get("reference")
+        if org and who:
+            contacts.setdefault(org, []).append(_contact_party(role, by_url.get(who)))
+    cares = []
+    for _, role in roles:
+        org_url = (role.get("organization") or {}).get("reference")
+        if role.get("practitioner") or org_url not in by_url:
+            continue
+        used.add(org_url)
+        cares.append(_care_provision(role, by_url[org_url], contacts.get(org_url, [])))
+    schools = []
+    for contact in res.get("contact", []):
+        org_url = (contact.get("organization") or {}).get("reference")
+        if org_url in by_url and any(c.get("code") == t.STUDENT_ROLE["code"] for r in contact.get("relationship", [])
+                                     for c in r.get("coding", [])):
+            used.add(org_url)
+            parts = [r for _, r in kinds.get("Organization", []) if (r.get("partOf") or {}).get("reference") == org_url]
+            used |= {u for u, r in kinds.get("Organization", []) if (r.get("partOf") or {}).get("reference") == org_url}
+            schools.append(_student(contact, by_url[org_url], parts[:1], contacts.get(org_url, [])))
+    person = patient.person
+    first_citizen = next((i for i, n in enumerate(person.extra) if n.name not in ("deceasedInd", "deceasedTime")),
+                         len(person.extra))
+    person.extra[first_citizen:first_citizen] = cares
+    after = max((i + 1 for i, n in enumerate(person.extra) if n.name in ("asCitizen", "asPatientOfOtherProvider",
+                                                                         "deceasedInd", "deceasedTime")), default=0)
+    person.extra[after:after] = schools
+    return used
+
+
+def _care_provision(role: dict, org: dict, contacts: list[m.Node]) -> m.Node:
+    coding = next(iter(next(iter(role.get("code", [])), {}).get("coding", [])), {})
+    template = {"GENRL": "104", "G082": "107"}.get(coding.get("code"), "108")
+    ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in role.get("identifier", [])]
+    org_ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    org_parts = (org_ids or [node("id", {"nullFlavor": "NI"})]) + ([node("name", text=org["name"])] if org.get("name") else [])
+    care = [node("templateId", {"root": m.TEMPLATE_PREFIX + template}), _code_node("code", next(iter(role.get("code", [])), None))]
+    if role.get("period"):
+        care.append(node("effectiveTime", {"xsi:type": "IVL_TS"}, *_bounds(role["period"])))
+    care.append(node("performer", {"typeCode": "PRF"}, node("assignedProvider", {"classCode": "ASSIGNED"}, *(
+        ids or [node("id", {"nullFlavor": "NI"})]), node("representedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
+                                                            *org_parts, *contacts))))
+    return node("asPatientOfOtherProvider", {"classCode": "PAT"}, node("subjectOf", {"typeCode": "SBJ"}, node(
+        "careProvision", {"classCode": "PCPR", "moodCode": "EVN"}, *care)))
+
+
+def _student(contact: dict, org: dict, parts: list[dict], contacts: list[m.Node]) -> m.Node:
+    ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    school = ids or [node("id", {"root": "2.16.840.1.113883.2.4.6.15", "nullFlavor": "NI"})]
+    school.append(_code_node("code", next(iter(org.get("type", [])), None)))
+    if org.get("name"):
+        school.append(node("name", text=org["name"]))
+    school += contacts
+    for part in parts:
+        inner = [node("id", {"nullFlavor": "NI"})]
+        inner += [node("code", {"nullFlavor": "OTH"}, node("originalText", text=a)) for a in part.get("alias", [])[:1]]
+        inner += [node("name", text=part["name"])] if part.get("name") else []
+        school.append(node("organizationContains", {"classCode": "PART"}, node(
+            "partOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, *inner)))
+    student = [node("id", {"nullFlavor": "UNC"})]
+    if contact.get("period"):
+        student.append(node("effectiveTime", None, *_bounds(contact["period"])))
+    student.append(node("schoolOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, *school))
+    return node("asStudent", {"classCode": "STD"}, *student)
+
+
+def _is_contact(rel: dict) -> bool:
+    return any(c.get("code") == t.CONTACT_ROLE["code"] and c.get("system") == t.CONTACT_ROLE["system"]
+               for r in rel.get("relationship", []) for c in r.get("coding", []))
 
 
 def _about(observations: list[dict]) -> dict[int, dict]:

@@ -50,6 +50,9 @@ RELATIVE = {"system": "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "cod
 #: HL7 telecom use → FHIR ContactPoint.use (nl-core-ContactInformation-TelephoneNumbers), and back
 TELECOM_USE = {"H": "home", "HP": "home", "WP": "work", "MC": "mobile", "TMP": "temp", "BAD": "old"}
 TELECOM_USE_BACK = {"home": "HP", "work": "WP", "mobile": "MC", "temp": "TMP", "old": "BAD"}
+#: Patient.contact / RelatedPerson.relationship: the child's contact person (G004, HL7 contactParty) and school (asStudent)
+CONTACT_ROLE = {"system": "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "code": "CON", "display": "contact"}
+STUDENT_ROLE = {"system": "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "code": "STD", "display": "student"}
 #: The DOB v03 transaction (ART-DECOR); the Bundle's tag says which message and BDS version it came from.
 DOB_TRANSACTION = "urn:oid:2.16.840.1.113883.2.4.3.11.60.100.4.34"
 

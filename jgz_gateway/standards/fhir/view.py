@@ -22,6 +22,7 @@ from collections import Counter
 
 from .. import model as m
 from ..catalogue import get_catalogue, normalise_version
+from ..involved import CONTACTS, PROVIDERS
 from . import terms as t
 
 _NS = uuid.UUID("5b3f0d6e-7a4c-4d7e-9a43-2c1f0b9e6d10")  # the gateway's namespace for resource ids
@@ -198,7 +199,10 @@ class View:
                         self.cov.map(23, "Patient.extension:birthPlace (country)")
                     if place:
                         res.setdefault("extension", []).append({"url": t.BIRTH_PLACE, "valueAddress": place})
-                elif node.name not in ("personalRelationship", "guardian", "contactParty", "deceasedInd", "deceasedTime"):
+                elif node.name == "asStudent" and node.child("schoolOrganization") is not None:
+                    res.setdefault("contact", []).append(self.school(len(res.get("contact", [])), node))
+                elif node.name not in ("personalRelationship", "guardian", "contactParty", "deceasedInd", "deceasedTime",
+                                       "asPatientOfOtherProvider"):
                     self.cov.part(f"patientPerson/{node.name}")
         addresses = [address(a) for a in p.addresses]
         if any(addresses):
@@ -211,6 +215,9 @@ class View:
             relations = [n for n in person.extra if n.name in ("personalRelationship", "guardian", "contactParty")]
             for i, rel in enumerate(relations):
                 self.related_person(i, rel)
+            cares = [c for n in person.extra if n.name == "asPatientOfOtherProvider" for c in n.findall("subjectOf/careProvision")]
+            for i, care in enumerate(cares):
+                self.provider(i, care)
         for i, node in enumerate(n for n in p.extra if n.name == "subjectOf1"):
             obs = node.find("administrativeObservation")
             if obs is not None:
@@ -272,6 +279,11 @@ class View:
         telecoms = [telecom(n) for n in rel.children if n.name == "telecom"]
         if any(telecoms):
             res["telecom"] = [x for x in telecoms if x]
+        if rel.name == "contactParty":  # the child's contact person (G004), told apart by its role class
+            res["relationship"] = [*res.get("relationship", []), {"coding": [t.CONTACT_ROLE]}]
+            self.contact_coverage(rel, CONTACTS["G004"].elements())
+            if fhir_period(rel.child("effectiveTime")):
+                res["period"] = fhir_period(rel.child("effectiveTime"))
         ref = self.add(res, f"RelatedPerson/{i}")
         if holder is not None:  # the parent's education (66), work (67) and birth country (71)
             country = holder.find("birthPlace/addr/country")
@@ -280,6 +292,122 @@ class View:
                                                 (71, country if country is not None and country.attrs.get("code") else None))):
                 if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
                     self.about(f"RelatedPerson/{i}/{k}", ref, number, "R011", {"valueCodeableConcept": concept(code)})
+
+    # --- care providers, childcare and school around the child (R006-R008) ----------------
+
+    def contact_coverage(self, party: m.Node, numbers: tuple[int, ...]) -> None:
+        """Count a contactParty's BDS elements (name, role, phone, e-mail, period) as mapped."""
+        name, role, phone, email, start, end = numbers
+        filled = {name: party.find("contactPerson/name") is not None, role: party.find("code/originalText") is not None,
+                  phone: any(x.attrs.get("value", "").startswith("tel:") for x in party.children if x.name == "telecom"),
+                  email: any(x.attrs.get("value", "").startswith("mailto:") for x in party.children if x.name == "telecom"),
+                  start: party.find("effectiveTime/low") is not None, end: party.find("effectiveTime/high") is not None}
+        for number, present in filled.items():
+            if present:
+                self.cov.map(number, "PractitionerRole / RelatedPerson (contact person)")
+
+    def contacts(self, local: str, org: m.Node, org_ref: dict, groep: str) -> None:
+        """An organisation's contact persons: each a Practitioner in a PractitionerRole there
+        (function as the role's text, telephone and e-mail, validity period)."""
+        for k, party in enumerate(n for n in org.children if n.name == "contactParty"):
+            names = [human_name(n) for n in party.findall("contactPerson/name")]
+            who = self.add({"resourceType": "Practitioner", "meta": {"profile": [t.PROFILE + "nl-core-HealthProfessional-Practitioner"]},
+                            **({"name": [n for n in names if n]} if any(names) else {})}, f"{local}/contact/{k}")
+            role: dict = {"resourceType": "PractitionerRole",
+                          "meta": {"profile": [t.PROFILE + "nl-core-HealthProfessional-PractitionerRole"]},
+                          "practitioner": who, "organization": org_ref}
+            function = party.find("code/originalText")
+            if function is not None and function.text:
+                role["code"] = [{"text": function.text}]
+            period = fhir_period(party.child("effectiveTime"))
+            if period:
+                role["period"] = period
+            telecoms = [telecom(n) for n in party.children if n.name == "telecom"]
+            if any(telecoms):
+                role["telecom"] = [x for x in telecoms if x]
+            self.add(role, f"{local}/contact/{k}/role")
+            self.contact_coverage(party, CONTACTS[groep].elements())
+
+    def provider(self, i: int, care: m.Node) -> None:
+        """A care provision of another provider (huisarts, other care provider, childcare): the
+        organisation, and a PractitionerRole there coded as the care provision (GENRL, G082 or
+        the kind of childcare), with the provider's ids and the period."""
+        code = care.child("code")
+        spec = next((p for p in PROVIDERS.values() if not isinstance(p.code, int) and code is not None
+                     and p.code == (code.attrs.get("code"), code.attrs.get("codeSystem"))), PROVIDERS["G006"])
+        performer = care.find("performer/assignedProvider")
+        org_node = performer.child("representedOrganization") if performer is not None else None
+        org: dict = {"resourceType": "Organization", "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}}
+        if org_node is not None:
+            ids = [identifier_node(n) for n in org_node.children if n.name == "id" and n.attrs.get("extension")]
+            if ids:
+                org["identifier"] = ids
+            name = org_node.child("name")
+            if name is not None and name.text:
+                org["name"] = name.text
+        org_ref = self.add(org, f"Provider/{i}/Organization")
+        role: dict = {"resourceType": "PractitionerRole",
+                      "meta": {"profile": [t.PROFILE + "nl-core-HealthProfessional-PractitionerRole"]},
+                      "organization": org_ref}
+        ids = [identifier_node(n) for n in (performer.children if performer is not None else ())
+               if n.name == "id" and n.attrs.get("extension")]
+        if ids:
+            role["identifier"] = ids
+        if code is not None:
+            role["code"] = [concept(code)]
+        period = fhir_period(care.child("effectiveTime"))
+        if period:
+            role["period"] = period
+        self.add(role, f"Provider/{i}")
+        roots = {t.oid(x.get("system")) for x in [*org.get("identifier", []), *ids]}
+        present = {n for root, n in (*spec.person.items(), *spec.organisation.items()) if root in roots}
+        present |= {spec.name} if "name" in org else set()
+        present |= {n for n, side in ((spec.period.start, "start"), (spec.period.end, "end")) if side in period}
+        present |= {spec.code} if isinstance(spec.code, int) and code is not None else set()
+        for number in present:
+            self.cov.map(number, "PractitionerRole / Organization (care provider)")
+        if org_node is not None and spec.contact is not None:
+            self.contacts(f"Provider/{i}", org_node, org_ref, spec.contact.groep)
+
+    def school(self, i: int, student: m.Node) -> dict:
+        """The school (asStudent) as an Organization with the kind of education as its type, the
+        class as an Organization part of it (number as alias, name), and the child's contact
+        with it (Patient.contact: the school, the period)."""
+        org_node = student.child("schoolOrganization")
+        org: dict = {"resourceType": "Organization", "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}}
+        ids = [identifier_node(n) for n in org_node.children if n.name == "id" and n.attrs.get("extension")]
+        if ids:
+            org["identifier"] = ids
+            self.cov.map(605, "Organization.identifier (school)")
+        code = org_node.child("code")
+        if code is not None:
+            org["type"] = [concept(code)]
+            self.cov.map(58, "Organization.type (school)")
+        name = org_node.child("name")
+        if name is not None and name.text:
+            org["name"] = name.text
+            self.cov.map(1532, "Organization.name (school)")
+        ref = self.add(org, f"School/{i}")
+        part = org_node.find("organizationContains/partOrganization")
+        if part is not None:
+            cls: dict = {"resourceType": "Organization", "partOf": ref}
+            number, label = part.find("code/originalText"), part.child("name")
+            if number is not None and number.text:
+                cls["alias"] = [number.text]
+                self.cov.map(717, "Organization.alias (class)")
+            if label is not None and label.text:
+                cls["name"] = label.text
+                self.cov.map(1183, "Organization.name (class)")
+            self.add(cls, f"School/{i}/class")
+        self.contacts(f"School/{i}", org_node, ref, "G009")
+        contact: dict = {"relationship": [{"coding": [t.STUDENT_ROLE]}], "organization": ref}
+        period = fhir_period(student.child("effectiveTime"))
+        if period:
+            contact["period"] = period
+            for side, number in (("start", 1473), ("end", 1474)):
+                if side in period:
+                    self.cov.map(number, "Patient.contact.period (school)")
+        return contact
 
     # --- organisations --------------------------------------------------------------
 

@@ -1,0 +1,102 @@
+"""Where the DOB carries the people and organisations around the child, by BDS element.
+
+R006 the huisarts (G086), R007 other organisations and care providers (G082) and R008's
+voor- and buitenschoolse voorzieningen (G006) are care provisions of another provider
+(``patientPerson/asPatientOfOtherProvider/subjectOf/careProvision``, templates 104, 107 and
+108 of R_PatientNL_JGZ); R008's school (G008) is ``patientPerson/asStudent``; the child's
+contact person (G004) and each organisation's contact persons (G005, G007, G009) are
+``contactParty``. Derived from the template rules (which path each template allows, which
+identifier roots) and the BDS dataset (which element each part is). Data only: the facts path
+(:mod:`jgz_gateway.adapters.relations`) and the FHIR view read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period groep of two dates (``low``/``high`` of an IVL_TS): G096, G100, G106..."""
+
+    groep: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact person (``contactParty``): of the child (G004), or of an organisation around the
+    child (G005, G007, G009). Name on ``contactPerson``, role or function as ``code`` nullFlavor
+    OTH with its text, telephone and e-mail as ``telecom``, validity period as ``effectiveTime``."""
+
+    groep: str
+    name: int
+    role: int
+    phone: int
+    email: int
+    period: Period
+
+    def elements(self) -> tuple[int, ...]:
+        return self.name, self.role, self.phone, self.email, self.period.start, self.period.end
+
+
+#: Identifier roots of care providers (persons) and organisations.
+UZI_PERSON, BIG, URA = "2.16.528.1.1007.3.1", "2.16.528.1.1007.5.1", "2.16.528.1.1007.3.3"
+AGB = "2.16.840.1.113883.2.4.6.1"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A care provision of another provider to the child (``patientPerson/asPatientOfOtherProvider/
+    subjectOf/careProvision``): R006 the huisarts (G086, template 104), R007 another organisation or
+    care provider (G082, template 107), R008 a voor- or buitenschoolse voorziening (G006, template 108).
+
+    ``code``: the careProvision's fixed code (code, code system), or the element whose value it is;
+    ``person``/``organisation``: identifier root → element, on ``assignedProvider`` and its
+    ``representedOrganization`` (template 108 has none: both ids are nullFlavor NI); ``name`` on
+    the organisation; ``period`` the careProvision's ``effectiveTime``; ``contact`` its contact
+    persons (``representedOrganization/contactParty``)."""
+
+    groep: str
+    template: str
+    code: tuple[str, str] | int
+    person: dict[str, int]
+    organisation: dict[str, int]
+    name: int
+    period: Period
+    contact: Contact | None = None
+
+    def elements(self) -> tuple[int, ...]:
+        own = (self.code,) if isinstance(self.code, int) else ()
+        return (*own, *self.person.values(), *self.organisation.values(), self.name, self.period.start,
+                self.period.end)
+
+
+CONTACTS: dict[str, Contact] = {c.groep: c for c in (
+    Contact("G004", 704, 1318, 705, 706, Period("G097", 1455, 1456)),  # the child's contact person
+    Contact("G005", 710, 711, 712, 713, Period("G102", 1465, 1466)),  # of another care provider
+    Contact("G007", 1186, 1187, 1188, 1189, Period("G105", 1471, 1472)),  # of a voorziening
+    Contact("G009", 719, 720, 721, 722, Period("G107", 1475, 1476)),  # of the school
+)}
+
+PROVIDERS: dict[str, Provider] = {p.groep: p for p in (
+    Provider("G086", "104", ("GENRL", "2.16.840.1.113883.5.4"), {UZI_PERSON: 604, BIG: 1527, AGB: 1509},
+             {URA: 709, AGB: 1510}, 31, Period("G100", 1461, 1462)),
+    Provider("G082", "107", ("G082", "2.16.840.1.113883.2.4.4.40.393"), {UZI_PERSON: 688, BIG: 1528, AGB: 1511},
+             {URA: 723, AGB: 1512}, 42, Period("G101", 1463, 1464), CONTACTS["G005"]),
+    Provider("G006", "108", 56, {}, {}, 715, Period("G104", 1469, 1470), CONTACTS["G007"]),
+)}
+
+#: R008 G008 the school (``patientPerson/asStudent``): BRIN on ``schoolOrganization/id``, kind of
+#: education its code, name its name, the class (717 number as the text of the part organisation's
+#: code, 1183 its name), G106 the ``asStudent/effectiveTime``, G009 its contact persons.
+SCHOOL_BRIN = "2.16.840.1.113883.2.4.6.15"
+SCHOOL = {"brin": 605, "name": 1532, "kind": 58, "class": 717, "class_name": 1183}
+SCHOOL_PERIOD = Period("G106", 1473, 1474)
+#: 606 Leerling/onderwijsnummer: the ``asStudent/id`` (nullFlavor UNC, "not encoded").
+STUDENT_NUMBER = 606
+#: R008 elements the templates carry as the child's administrative observations; 1417 and 1493
+#: belong to G006 in the BDS but occur once per child in the message.
+VVE_ADMINISTRATIVE: tuple[int, ...] = (714, 716, 1417, 1493)
+VVE_IN_G006: tuple[int, ...] = (1417, 1493)
