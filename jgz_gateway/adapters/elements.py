@@ -19,7 +19,8 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
-    CONTACTS, PROVIDERS, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006, Period)
+    CHILD_ROLES, CONTACTS, CUSTODY, HOUSEHOLD, LITERACY, PROVIDERS, RELATIVES, ROLE_CODE, SCHOOL, SCHOOL_BRIN,
+    SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006, Period)
 
 #: Yes/no elements a DOB may carry for the whole dossier, as ``careProvisionEvent/pertinentInformation/
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
@@ -34,6 +35,10 @@ DOSSIER: frozenset[int] = frozenset({
     8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
     61, 62, 63, 64, 65, 66, 67, 69, 71, 655, 656, 657, 738,  # G014 parent/carer
+    1191, 1322, 1364, 1367, 72, 670,  # G014: spoken language, household, notes (personalRelationshipObservation)
+    73, 74, 75, 76, 78, 671, 672, 1365,  # G018 brother or sister
+    1368, 1369, 1370, 1371, 1372, 1374, 1375,  # G078 son or daughter
+    1352, 607, 1190, 631, 707,  # G077 household, custody, literacy
     658, 659, 660, 661, 662, 663, 664, 665, 666, 667, 669,  # G016 the parent's address
     736, 737,  # G017 the parent's telephone
     603, 1529, 1506, 1457, 1458,  # G085 organisation (+ G098 period)
@@ -214,8 +219,9 @@ def _carried(version: str) -> dict[int, list[tuple[int, str]]]:
 
 
 def repeatable(e: Element | None) -> bool:
-    """May the element be given more than once at one level (0..*, outside any groep)?"""
-    return bool(e and not e.groep and e.cardinality and (e.cardinality[1] is None or e.cardinality[1] > 1))
+    """May the element be given more than once at one level (0..*: 44 elements outside any groep,
+    and the Woonverband IDs of a relative, 1364, 1365, 1375, within theirs)?"""
+    return bool(e and e.cardinality and (e.cardinality[1] is None or e.cardinality[1] > 1))
 
 
 def levels(number: int, catalogue: Catalogue) -> frozenset[str]:
@@ -245,6 +251,8 @@ def valueset(number: int, cat: Catalogue) -> str | None:
         return "W0014"
     if number == NATIONALITY:
         return "W0029"
+    if number == SPOKEN_LANGUAGE:  # the catalogue leaves it unbound; the template binds W0050
+        return "W0050"
     e = cat.element(number)
     return e.valueset if e else None
 

@@ -218,7 +218,7 @@ class _Reader:
             if around.person_part(extra, f):
                 continue
             if extra.name == "personalRelationship":
-                f.groups.append(self.parent(extra))
+                f.groups.append(self.relative(extra))
             elif extra.name == "deceasedTime":  # 21 Datum overlijden (deceasedInd goes with it)
                 if extra.attrs.get("value"):
                     v[21] = parse_ts(extra.attrs["value"])
@@ -231,6 +231,12 @@ class _Reader:
                 nation = self.code_of(24, extra.find("politicalNation/code"))
                 if nation is not None:
                     f.add(24, nation)
+            elif extra.name == "asMember" and extra.child("group") is not None:  # G077 the household
+                f.groups.append(self.household(extra.child("group")))
+            elif extra.name == "guardian":  # 631 who has custody
+                self.put_code(v, E.CUSTODY, extra.child("code"))
+            elif extra.name == "languageCommunication" and extra.child("proficiencyLevelCode") is not None:
+                self.put_code(v, E.LITERACY, extra.child("proficiencyLevelCode"))  # 707 low literacy
             elif extra.name == "birthPlace":
                 county, country = extra.find("addr/county"), extra.find("addr/country")
                 if county is not None and county.text:
@@ -298,44 +304,110 @@ class _Reader:
                 self.unread[n["county"]] += 1  # Gemeente: its code and name have no place among the facts
         return g
 
-    def parent(self, rel: m.Node) -> Group:
-        g = Group(groep="G014")
+    def relative_groep(self, rel: m.Node) -> str:
+        """Parent (G014), brother or sister (G018) or son or daughter (G078): by the relationship
+        code; an "other" (OTH, in both W-sets) by the remarks it carries, else by a gender (which
+        the BDS gives a brother or sister, 75, but not a parent), else a parent."""
+        code = rel.child("code")
+        a = code.attrs if code is not None else {}
+        if a.get("code") in E.CHILD_ROLES and a.get("codeSystem") in (E.ROLE_CODE, None):
+            return "G078"
+        if a.get("code"):
+            for groep in ("G014", "G018"):
+                vs = self.cat.valueset(E.valueset(E.RELATIVES[groep].relation, self.cat) or "")
+                if vs is not None and E.to_bds(vs, a["code"], a.get("codeSystem")) is not None:
+                    return groep
+        notes = {int(c.attrs["code"]) for c in rel.findall("subjectOf/personalRelationshipObservation/code")
+                 if c.attrs.get("code", "").isdigit()}
+        found = next((g for g in E.RELATIVES if notes & set(E.RELATIVES[g].notes)), None)
+        if found is None and rel.find("relationshipHolder1/administrativeGenderCode") is not None:
+            found = "G018"
+        return found or "G014"
+
+    def relative(self, rel: m.Node) -> Group:
+        """A parent or carer (G014), brother or sister (G018) or son or daughter (G078)."""
+        spec = E.RELATIVES[self.relative_groep(rel)]
+        g = Group(groep=spec.groep)
         v = g.values
-        self.put_code(v, 62, rel.child("code"))
+        if spec.relation is not None:
+            self.put_code(v, spec.relation, rel.child("code"))
+        parent = spec.groep == "G014"
         for part in rel.children:  # the parent's address (G016), telephones (G017) and e-mail (738)
-            if part.name == "addr":
+            if part.name == "addr" and parent:
                 g.groups.append(self.address(part, "G016"))
-            elif part.name == "telecom" and part.attrs.get("value", "").startswith("mailto:"):
+            elif part.name == "telecom" and parent and part.attrs.get("value", "").startswith("mailto:"):
                 v[738] = unquote(part.attrs["value"][len("mailto:"):])
-            elif part.name == "telecom" and part.attrs.get("value", "").startswith("tel:"):
+            elif part.name == "telecom" and parent and part.attrs.get("value", "").startswith("tel:"):
                 g.groups.append(self.phone(part, "G017"))
+            elif part.name == "subjectOf":  # remarks and dates (1322, 1367, 72, 670; 78; 1374)
+                self.relative_note(part.child("personalRelationshipObservation"), spec, g)
         holder = rel.child("relationshipHolder1")
         for part in holder.children if holder else []:
             a = part.attrs
-            if part.name == "id" and a.get("root") == m.OID_BSN and a.get("extension"):
+            if part.name == "id" and a.get("root") == m.OID_BSN and a.get("extension") and parent:
                 v[655] = a["extension"]
             elif part.name == "name":
                 for piece in part.children:
-                    target = {"given": 61, "prefix": 656, "family": 657}.get(piece.name)
+                    target = {"given": spec.given, "prefix": spec.prefix, "family": spec.family}.get(piece.name)
                     if target and piece.text is not None:
                         v[target] = piece.text
+            elif part.name == "administrativeGenderCode" and spec.gender is not None:
+                self.put_code(v, spec.gender, part)
             elif part.name == "birthTime" and a.get("value"):
-                v[63] = parse_ts(a["value"])
-            elif part.name == "deceasedInd" and a.get("value") in ("true", "false"):
-                v[64] = a["value"] == "true"
-            elif part.name == "deceasedTime" and a.get("value"):
-                v[65] = parse_ts(a["value"])
-            elif part.name == "religiousAffiliationCode":  # 69, a text: nullFlavor OTH with originalText
-                text = part.child("originalText")
-                if text is not None and text.text:
-                    v[69] = text.text
-            elif part.name == "educationLevelCode":
-                self.put_code(v, 66, part)
-            elif part.name == "asEmployee":
-                self.put_code(v, 67, part.child("occupationCode"))
-            elif part.name == "birthPlace":
-                self.put_code(v, 71, part.find("addr/country"))
+                v[spec.birth] = parse_ts(a["value"])
+            elif part.name == "asMember":  # the household (Woonverband) the person lives in
+                gid = part.find("group/id")
+                if gid is not None and gid.attrs.get("extension"):
+                    g.add(spec.household, gid.attrs["extension"])
+            elif parent:
+                self.parent_part(part, v)
         return g
+
+    def household(self, group: m.Node) -> Group:
+        h = E.HOUSEHOLD
+        g = Group(groep="G077")
+        gid, desc = group.child("id"), group.child("desc")
+        if gid is not None and gid.attrs.get("extension"):
+            g.values[h["id"]] = gid.attrs["extension"]
+        self.put_code(g.values, h["kind"], group.child("code"))
+        if desc is not None and desc.text and desc.text.strip():
+            g.values[h["desc"]] = desc.text
+        return g
+
+    def relative_note(self, obs: m.Node | None, spec, g: Group) -> None:
+        code, value = (obs.child("code"), obs.child("value")) if obs is not None else (None, None)
+        number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+        if number not in spec.notes or value is None:
+            if number is not None:
+                self.unread[number] += 1
+            return
+        if value.attrs.get("value") and value.attrs.get("xsi:type") == "TS":
+            g.values[number] = parse_ts(value.attrs["value"])
+        elif value.text and value.text.strip():
+            g.values[number] = value.text
+        else:
+            self.unread[number] += 1
+
+    def parent_part(self, part: m.Node, v: dict) -> None:
+        """What only a parent's (G014) holder carries: death, belief, education, work, birth
+        country, spoken language."""
+        a = part.attrs
+        if part.name == "deceasedInd" and a.get("value") in ("true", "false"):
+            v[64] = a["value"] == "true"
+        elif part.name == "deceasedTime" and a.get("value"):
+            v[65] = parse_ts(a["value"])
+        elif part.name == "religiousAffiliationCode":  # 69, a text: nullFlavor OTH with originalText
+            text = part.child("originalText")
+            if text is not None and text.text:
+                v[69] = text.text
+        elif part.name == "educationLevelCode":
+            self.put_code(v, 66, part)
+        elif part.name == "asEmployee":
+            self.put_code(v, 67, part.child("occupationCode"))
+        elif part.name == "birthPlace":
+            self.put_code(v, 71, part.find("addr/country"))
+        elif part.name == "languageCommunication":
+            self.put_code(v, E.SPOKEN_LANGUAGE, part.child("languageCode"))
 
     def organisation(self, o: m.Organization) -> Group:
         g = Group(groep="G085")

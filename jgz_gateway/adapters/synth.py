@@ -260,6 +260,7 @@ class _Child:
         if rng.random() < 0.4:
             v[698] = f"{first.lower()}.{family.lower().replace(' ', '')}@example.nl"
         f.groups += self.parents(family, prefix)
+        self.family(f, family, prefix)
         for (ura, agb, name), start, end in self.organisations:
             period = Group(groep="G098", values={1457: start} | ({1458: end} if end else {}))
             f.groups.append(Group(groep="G085", values={603: ura, 1529: agb, 1506: name}, groups=[period]))
@@ -317,6 +318,53 @@ class _Child:
                 g.values[738] = f"ouder{2 * self.index + i}@example.nl"
             out.append(g)
         return out
+
+    def family(self, f: Facts, family: str, prefix: str) -> None:
+        """R011 beyond the parents: the household (G077) the child and parents live in, brothers
+        and sisters (G018), a teenager's own child (G078), who has custody (631), a parent's
+        spoken language (1191) and remarks; and low literacy (707). Own random stream, as
+        :meth:`involved`."""
+        rng = random.Random(f"family:{self.index}:{self.birth}")
+        home = f"W{self.index:05d}"
+        if rng.random() < 0.6:
+            f.groups.append(Group(groep="G077", values={1352: home, 607: "01" if rng.random() < 0.97 else "02"}))
+            if rng.random() < 0.1:
+                f.groups[-1].values[1190] = rng.choice(["woont met grootouders", "co-ouderschap, week om week"])
+            for parent in f.groups_of("G014"):
+                parent.values[1364] = home
+        parents = f.groups_of("G014")
+        if parents and rng.random() < 0.5:
+            f.values[631] = "06" if len(parents) > 1 else rng.choice(["01", "02"])
+        for parent in parents:
+            if rng.random() < 0.15:
+                parent.values[1191] = rng.choice(["nld", "nld", "ara", "tur", "pol", "eng"])
+            if rng.random() < 0.05:
+                parent.values[1367] = rng.choice(["werkt in ploegendienst", "mantelzorger voor eigen ouder"])
+            if parent.values.get(64):
+                parent.values[1322] = "ongeval"
+            if rng.random() < 0.03:
+                parent.values[72] = min(self.today, parent.values[63] + dt.timedelta(days=rng.randrange(6000, 9000)))
+        for k in range(rng.choice([0, 0, 1, 1, 1, 2, 2, 3])):
+            sex = rng.choice(["1", "2"])
+            born = self.birth + dt.timedelta(days=rng.randrange(-3650, 3650))
+            if born >= self.today:
+                continue
+            sib = Group(groep="G018", values={74: "01" if rng.random() < 0.85 else rng.choice(["02", "03"]),
+                                              73: rng.choice(GIRLS if sex == "2" else BOYS), 672: family, 75: sex, 76: born})
+            if prefix:
+                sib.values[671] = prefix
+            if home and f.groups_of("G077"):
+                sib.values[1365] = home
+            if rng.random() < 0.05:
+                sib.values[78] = rng.choice(["astma", "bekend met dyslexie"])
+            f.groups.append(sib)
+        if self.age >= 15 * 365 and rng.random() < 0.08:
+            sex = rng.choice(["1", "2"])
+            f.groups.append(Group(groep="G078", values={
+                1368: rng.choice(GIRLS if sex == "2" else BOYS), 1370: family, 1371: sex,
+                1372: self.birth + dt.timedelta(days=rng.randrange(15 * 365, self.age)), 1374: "jonge ouder"}))
+        if rng.random() < 0.03:
+            f.values[707] = "2"
 
     def involved(self, f: Facts, city: str) -> None:
         """The huisarts (R006), other care providers (R007), childcare and school (R008) and a

@@ -161,6 +161,7 @@ class _Builder:
         self.cat: Catalogue = E.catalogue(version)
         self.env = envelope
         self.dropped: Counter[int] = Counter()
+        self.household_root = f"{m.OID_URA}.0.7"  # set per sender in dossier()
 
     def element(self, number: int):
         return _element(self.version, number)
@@ -216,6 +217,7 @@ class _Builder:
         dossier_ext = str(f.values.get(695) or record.key)
         dossier_id = m.II(root=f"{_arc(ura)}.2", extension=dossier_ext)
         self.activity_root = f"{_arc(ura)}.3"
+        self.household_root = f"{_arc(ura)}.7"  # the sender's ids of households (Woonverband ID)
         status = f.values.get(696, "02")
         status_code = self.code(696, status)[0]
         end = next((g.values.get(488) for g in f.groups_of("G092") if g.values.get(488)), None)
@@ -344,11 +346,18 @@ class _Builder:
         extra += [node("asCitizen", {"classCode": "CIT"}, [node("politicalNation", {"classCode": "NAT", "determinerCode": "INSTANCE"}, [
             self.coded_node("code", 24, x, xsi="CV")])]) for x in each(v.get(24)) if x is not None]
         extra += around.schools(f)
+        extra += [x for x in (self.household(g) for g in f.groups_of("G077")) if x is not None]
         extra += around.contacts(f, "G004", xsi_period=False)
-        extra += [self.parent(g) for g in f.groups_of("G014")]
+        if E.CUSTODY in v:
+            extra.append(node("guardian", {"classCode": "GUARD"}, [
+                self.coded_node("code", E.CUSTODY, v[E.CUSTODY]),
+                node("guardianPerson", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI", "xsi:nil": "true"})]))
+        extra += [self.relative(g) for g in f.groups if g.groep in E.RELATIVES]
         if v.get(22) or 23 in v:
             place = ([node("county", None, text=str(v[22]))] if v.get(22) else []) + ([self.country(23, v[23])] if 23 in v else [])
             extra.append(node("birthPlace", None, [node("addr", None, place)]))
+        if E.LITERACY in v:
+            extra.append(node("languageCommunication", None, [self.coded_node("proficiencyLevelCode", E.LITERACY, v[E.LITERACY])]))
         person = m.Person(
             names=names,
             gender=self.coded(19, v[19], xsi="CV") if 19 in v else None,
@@ -418,15 +427,44 @@ class _Builder:
         attrs = {"use": self.code(use, v[use])[0]} if use in v else {}
         return node("telecom", attrs | {"value": "tel:" + quote(str(v.get(number, "")), safe="+-.()")})
 
-    def parent(self, g: Group) -> m.Node:
-        v = g.values
+    def relative(self, g: Group) -> m.Node:
+        """A parent or carer (G014), brother or sister (G018) or son or daughter (G078): one
+        personalRelationship template for all three (E.RELATIVES)."""
+        spec, v = E.RELATIVES[g.groep], g.values
         holder = []
-        if v.get(655):
+        if v.get(655) and g.groep == "G014":
             holder.append(node("id", {"extension": v[655], "root": m.OID_BSN}))
         parts = [node(tag, attrs, text=v[n]) for n, tag, attrs in
-                 ((61, "given", None), (656, "prefix", {"qualifier": "VV"}), (657, "family", None)) if v.get(n)]
+                 ((spec.given, "given", None), (spec.prefix, "prefix", {"qualifier": "VV"}), (spec.family, "family", None))
+                 if v.get(n)]
         holder.append(node("name", {"use": "OR"}, parts or [node("family", {"nullFlavor": "UNK"})]))
-        holder.append(node("birthTime", {"value": ts(v[63])} if 63 in v else {"nullFlavor": "UNK"}))
+        if spec.gender is not None and spec.gender in v:
+            holder.append(self.coded_node("administrativeGenderCode", spec.gender, v[spec.gender]))
+        holder.append(node("birthTime", {"value": ts(v[spec.birth])} if spec.birth in v else {"nullFlavor": "UNK"}))
+        if g.groep == "G014":
+            holder += self.parent_parts(v)
+        # schema order: asMember before birthPlace and languageCommunication
+        households = [node("asMember", {"classCode": "MBR"}, [node("group", {"classCode": "ORG", "determinerCode": "INSTANCE"}, [
+            node("id", {"extension": str(x), "root": self.household_root})])]) for x in each(v.get(spec.household)) if x]
+        at = next((i for i, n in enumerate(holder) if n.name in ("birthPlace", "languageCommunication")), len(holder))
+        holder[at:at] = households
+        if spec.relation is not None:
+            code = self.coded_node("code", spec.relation, v[spec.relation]) if spec.relation in v else node("code", {"nullFlavor": "UNK"})
+        else:  # a son or daughter: the BDS has no element for the role; the template wants one of HL7's child roles
+            code = node("code", {"code": "CHILD", "codeSystem": E.ROLE_CODE, "displayName": "Child"})
+        contact = [self.address(a) for a in g.groups_of("G016")] + [self.phone(p) for p in g.groups_of("G017")]
+        if v.get(738):
+            contact.append(mailto(v[738]))
+        notes = [node("subjectOf", {"typeCode": "SBJ"}, [node("personalRelationshipObservation", {"classCode": "OBS", "moodCode": "EVN"}, [
+            self.element_code_node(n), node("value", {"xsi:type": "TS", "value": ts(v[n])}) if E.kind(n, self.cat) == "date"
+            else st(v[n])])]) for n in spec.notes if v.get(n) not in (None, "")]
+        return node("personalRelationship", {"classCode": "PRS"}, [
+            code, *contact, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder), *notes])
+
+    def parent_parts(self, v: dict) -> list[m.Node]:
+        """What only a parent's holder carries, in schema order: death, education, belief, work,
+        birth country, spoken language."""
+        holder = []
         if 64 in v or 65 in v:  # Overleden, Datum overlijden
             holder.append(node("deceasedInd", {"value": "true" if v.get(64, True) else "false"}))
         if 65 in v:
@@ -446,12 +484,24 @@ class _Builder:
                 self.dropped[71] += 1
             else:
                 holder.append(node("birthPlace", None, [node("addr", None, [country])]))
-        code = self.coded_node("code", 62, v[62]) if 62 in v else node("code", {"nullFlavor": "UNK"})
-        contact = [self.address(a) for a in g.groups_of("G016")] + [self.phone(p) for p in g.groups_of("G017")]
-        if v.get(738):
-            contact.append(mailto(v[738]))
-        return node("personalRelationship", {"classCode": "PRS"}, [
-            code, *contact, node("relationshipHolder1", {"classCode": "PSN", "determinerCode": "INSTANCE"}, holder)])
+        if E.SPOKEN_LANGUAGE in v:
+            holder.append(node("languageCommunication", None, [
+                self.coded_node("languageCode", E.SPOKEN_LANGUAGE, v[E.SPOKEN_LANGUAGE])]))
+        return holder
+
+    def household(self, g: Group) -> m.Node | None:
+        """G077, the child's household (asMember/group): None (counted as dropped) without the id
+        and kind the template requires."""
+        h, v = E.HOUSEHOLD, g.values
+        if not v.get(h["id"]) or h["kind"] not in v:
+            for n, _ in g.items():
+                self.dropped[n] += 1
+            return None
+        group = [node("id", {"extension": str(v[h["id"]]), "root": self.household_root}),
+                 self.coded_node("code", h["kind"], v[h["kind"]])]
+        if v.get(h["desc"]):
+            group.append(node("desc", text=str(v[h["desc"]])))
+        return node("asMember", {"classCode": "MBR"}, [node("group", {"classCode": "ORG", "determinerCode": "INSTANCE"}, group)])
 
     # --- organisations, consents, care status, non-BDS ---------------------------------
 

@@ -100,3 +100,48 @@ STUDENT_NUMBER = 606
 #: belong to G006 in the BDS but occur once per child in the message.
 VVE_ADMINISTRATIVE: tuple[int, ...] = (714, 716, 1417, 1493)
 VVE_IN_G006: tuple[int, ...] = (1417, 1493)
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A person related to the child (``patientPerson/personalRelationship``, R011): a parent or
+    carer (G014), a brother or sister (G018), a son or daughter (G078). One template serves all
+    three; the relationship code says which (W0096, W0108, or a child role of HL7 value set
+    2.16.840.1.113883.11.16360, for which the BDS has no element).
+
+    ``relation`` the element of the relationship code; ``given``/``prefix``/``family`` the
+    holder's name parts, ``gender`` its administrativeGenderCode, ``birth`` its birthTime;
+    ``household`` the id of the holder's ``asMember/group`` (the Woonverband ID, 0..*);
+    ``notes`` the elements of ``subjectOf/personalRelationshipObservation`` (ST or TS)."""
+
+    groep: str
+    relation: int | None
+    given: int
+    prefix: int
+    family: int
+    gender: int | None
+    birth: int
+    household: int
+    notes: tuple[int, ...]
+
+
+RELATIVES: dict[str, Relative] = {r.groep: r for r in (
+    Relative("G014", 62, 61, 656, 657, None, 63, 1364, (1322, 1367, 72, 670)),
+    Relative("G018", 74, 73, 671, 672, 75, 76, 1365, (78,)),
+    Relative("G078", None, 1368, 1369, 1370, 1371, 1372, 1375, (1374,)),
+)}
+
+#: HL7 value set 2.16.840.1.113883.11.16360 (Child, RoleCode): a son or daughter of the child (G078).
+CHILD_ROLES = frozenset({"CHILD", "CHLDADOPT", "CHLDFOST", "CHLDINLAW", "DAU", "DAUADOPT", "DAUC", "DAUFOST",
+                         "DAUINLAW", "NCHILD", "SON", "SONADOPT", "SONC", "SONFOST", "SONINLAW", "STPCHLD", "STPDAU",
+                         "STPSON"})
+ROLE_CODE = "2.16.840.1.113883.5.111"
+#: 1191 Spreektaal ouder/verzorger: the parent's ``languageCommunication/languageCode`` (W0050).
+SPOKEN_LANGUAGE = 1191
+#: R011 G077 Woonverband, the child's household (``patientPerson/asMember/group``): its id, kind
+#: (W0094, the group's code) and remarks (its desc).
+HOUSEHOLD = {"id": 1352, "kind": 607, "desc": 1190}
+#: 631 Indicatie gezag minderjarige: ``patientPerson/guardian/code`` (W0031; guardianPerson nil).
+CUSTODY = 631
+#: 707 Laag- of niet geletterd: ``patientPerson/languageCommunication/proficiencyLevelCode`` (W0644).
+LITERACY = 707

@@ -57,7 +57,10 @@ def read_bundle(bundle: dict) -> m.Dossier:
         if target is not None:
             about.setdefault(target, []).append(res)
             focused.add(url)
-    d.patient = _patient(patients[0][1], [(r, about.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
+    patient_url = patients[0][0]
+    homes = _households(kinds.get("Group", []), patient_url)
+    d.patient = _patient(patients[0][1], [(r, about.get(url, []), homes.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
+    d.patient.person.extra += homes.get(patient_url, [])  # the child's own household (asMember, G077)
     around = _around(d.patient, patients[0][1], kinds, by_url)  # huisarts, care providers, childcare, school
     orgs = {url: _organisation(r) for url, r in kinds.get("Organization", []) if url not in around}
     d.organisations = list(orgs.values())
@@ -88,6 +91,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
             _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
         elif "R050" in rubrieken:
             d.care_statuses.append(_care_status(res))
+        elif "R003" in rubrieken and _element(res)[0] in _ON_PERSON:  # custody (631), literacy (707)
+            d.patient.person.extra.append(_on_person(res))
         elif "R003" in rubrieken:
             d.patient.extra.append(node("subjectOf1", {"typeCode": "SBJ"}, _administrative(res, "administrativeObservation")))
         elif rubrieken:
@@ -214,7 +219,7 @@ def _bounds(period: dict) -> list[m.Node]:
             if period.get(side)]
 
 
-def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
+def _patient(res: dict, related: list[tuple[dict, list[dict], list[m.Node]]]) -> m.Patient:
     person = m.Person(names=[_name(n) for n in res.get("name", [])])
     if res.get("gender") in t.GENDER_BACK:
         code = t.GENDER_BACK[res["gender"]]
@@ -235,11 +240,11 @@ def _patient(res: dict, related: list[tuple[dict, list[dict]]]) -> m.Patient:
             parts = [node("county", text=place["city"])] if place.get("city") else []
             parts += [c for c in _address({k: v for k, v in place.items() if k != "city"}).children if c.name == "country"]
             born = node("birthPlace", None, node("addr", None, *parts))
-    contacts = [rel for rel, _ in related if _is_contact(rel)]  # the child's contact persons (G004) first
+    contacts = [rel for rel, _, _ in related if _is_contact(rel)]  # the child's contact persons (G004) first
     person.extra += [_contact_party(rel, None, xsi_period=False) for rel in contacts]
-    for rel, facts in related:
+    for rel, facts, homes in related:
         if not _is_contact(rel):
-            person.extra.append(_relation(rel, facts))
+            person.extra.append(_relation(rel, facts, homes))
     if born is not None:  # schema order: after the relations
         person.extra.append(born)
     return m.Patient(ids=[_ii(i) for i in res.get("identifier", [])], person=person,
@@ -349,7 +354,41 @@ def _about(observations: list[dict]) -> dict[int, dict]:
     return out
 
 
-def _relation(res: dict, observations: list[dict] | None = None) -> m.Node:
+def _households(groups: list[tuple[str, dict]], patient_url: str) -> dict[str, list[m.Node]]:
+    """Member url → asMember nodes of the households (FHIR Groups) it lives in: for the child the
+    household itself (id, kind 607 as code, remarks 1190 as name), for a relative its id."""
+    out: dict[str, list[m.Node]] = {}
+    for _, res in groups:
+        ident = next(iter(res.get("identifier", [])), None)
+        if ident is None:
+            continue
+        gid = node("id", {"extension": ident.get("value"), "root": t.oid(ident.get("system"))})
+        for member in res.get("member", []):
+            url = (member.get("entity") or {}).get("reference")
+            parts = [gid]
+            if url == patient_url:
+                parts.append(_code_node("code", res.get("code")))
+                if res.get("name"):
+                    parts.append(node("desc", text=res["name"]))
+            out.setdefault(url, []).append(node("asMember", {"classCode": "MBR"}, node(
+                "group", {"classCode": "ORG", "determinerCode": "INSTANCE"}, *parts)))
+    return out
+
+
+#: BDS elements of the child that FHIR carries as Observations (R003) and the DOB on patientPerson.
+_ON_PERSON = {631: ("guardian", "code"), 707: ("languageCommunication", "proficiencyLevelCode")}
+
+
+def _on_person(res: dict) -> m.Node:
+    element, _ = _element(res)
+    outer, inner = _ON_PERSON[element]
+    coded = _code_node(inner, res.get("valueCodeableConcept"))
+    if outer == "guardian":
+        return node("guardian", {"classCode": "GUARD"}, coded, node("guardianPerson", {"nullFlavor": "NI", "xsi:nil": "true"}))
+    return node(outer, None, coded)
+
+
+def _relation(res: dict, observations: list[dict] | None = None, homes: list[m.Node] | None = None) -> m.Node:
     children = []
     for rel in res.get("relationship", [])[:1]:
         children.append(_code_node("code", rel))
@@ -361,13 +400,26 @@ def _relation(res: dict, observations: list[dict] | None = None) -> m.Node:
     if res.get("birthDate"):
         holder.append(node("birthTime", {"value": t.hl7_date(res["birthDate"])}))
     facts = _about(observations or [])  # the parent's education (66), work (67), birth country (71)
+    if 64 in facts and "valueBoolean" in facts[64]:
+        holder.append(node("deceasedInd", {"value": "true" if facts[64]["valueBoolean"] else "false"}))
+    if 65 in facts and facts[65].get("valueDateTime"):
+        holder.append(node("deceasedTime", {"value": t.hl7_date(facts[65]["valueDateTime"])}))
     if 66 in facts:
         holder.append(_code_node("educationLevelCode", facts[66].get("valueCodeableConcept")))
     if 67 in facts:
         holder.append(node("asEmployee", None, _code_node("occupationCode", facts[67].get("valueCodeableConcept"))))
     if 71 in facts:
         holder.append(node("birthPlace", None, node("addr", None, _code_node("country", facts[71].get("valueCodeableConcept")))))
+    holder += homes or []  # the households (Woonverband IDs) the relative lives in
+    for language in res.get("communication", [])[:1]:  # 1191 spreektaal
+        holder.append(node("languageCommunication", None, _code_node("languageCode", language.get("language"))))
     children.append(node("relationshipHolder1", None, *holder))
+    for number, obs in facts.items():  # remarks and dates of the relationship (1322, 1367, 72, 670, 78, 1374)
+        if number not in (64, 65, 66, 67, 71):
+            value = node("value", {"xsi:type": "TS", "value": t.hl7_date(obs["valueDateTime"])}) if obs.get("valueDateTime") \
+                else node("value", {"xsi:type": "ST"}, text=obs.get("valueString"))
+            children.append(node("subjectOf", {"typeCode": "SBJ"}, node("personalRelationshipObservation", None, node(
+                "code", {"code": str(number), "codeSystem": m.OID_BDS_ELEMENT}), value)))
     return node("personalRelationship", None, *children)
 
 

@@ -22,7 +22,7 @@ from collections import Counter
 
 from .. import model as m
 from ..catalogue import get_catalogue, normalise_version
-from ..involved import CONTACTS, PROVIDERS
+from ..involved import CONTACTS, CUSTODY, HOUSEHOLD, LITERACY, PROVIDERS, RELATIVES, SPOKEN_LANGUAGE
 from . import terms as t
 
 _NS = uuid.UUID("5b3f0d6e-7a4c-4d7e-9a43-2c1f0b9e6d10")  # the gateway's namespace for resource ids
@@ -86,6 +86,7 @@ class View:
         self.entries: list[dict] = []
         self.cov = Coverage()
         self.patient_ref: dict | None = None
+        self.homes: dict[tuple, dict] = {}  # household id -> its group node (the child's) and members
 
     # --- helpers --------------------------------------------------------------------
 
@@ -199,6 +200,10 @@ class View:
                         self.cov.map(23, "Patient.extension:birthPlace (country)")
                     if place:
                         res.setdefault("extension", []).append({"url": t.BIRTH_PLACE, "valueAddress": place})
+                elif node.name == "asMember" and node.find("group/id") is not None:  # G077 the household
+                    self.member_of(node.child("group"), None)
+                elif node.name in ("guardian", "languageCommunication"):  # 631 custody, 707 literacy
+                    pass  # as Observations of the child, once the Patient is there
                 elif node.name == "asStudent" and node.child("schoolOrganization") is not None:
                     res.setdefault("contact", []).append(self.school(len(res.get("contact", [])), node))
                 elif node.name not in ("personalRelationship", "guardian", "contactParty", "deceasedInd", "deceasedTime",
@@ -212,12 +217,19 @@ class View:
             res["telecom"] = [x for x in telecoms if x]
         self.patient_ref = self.add(res, "Patient")
         if person is not None:
-            relations = [n for n in person.extra if n.name in ("personalRelationship", "guardian", "contactParty")]
+            relations = [n for n in person.extra if n.name in ("personalRelationship", "contactParty")]
             for i, rel in enumerate(relations):
                 self.related_person(i, rel)
             cares = [c for n in person.extra if n.name == "asPatientOfOtherProvider" for c in n.findall("subjectOf/careProvision")]
             for i, care in enumerate(cares):
                 self.provider(i, care)
+            for k, (number, coded) in enumerate(((CUSTODY, _find(person.extra, "guardian/code")),
+                                                 (LITERACY, _find(person.extra, "languageCommunication/proficiencyLevelCode")))):
+                if coded is not None:  # no place on Patient: an Observation of the child (R003), read back to its place
+                    value = m.Node(name="value", attrs={**coded.attrs, "xsi:type": "CV"}, children=coded.children)
+                    self.node_observation(f"Patient/person/{k}", m.Node(name="observation", children=[
+                        m.Node(name="code", attrs={"code": str(number), "codeSystem": m.OID_BDS_ELEMENT}), value]), "R003")
+            self.households()
         for i, node in enumerate(n for n in p.extra if n.name == "subjectOf1"):
             obs = node.find("administrativeObservation")
             if obs is not None:
@@ -279,12 +291,25 @@ class View:
         telecoms = [telecom(n) for n in rel.children if n.name == "telecom"]
         if any(telecoms):
             res["telecom"] = [x for x in telecoms if x]
+        language = holder.find("languageCommunication/languageCode") if holder is not None else None
+        if language is not None and (language.attrs.get("code") or language.attrs.get("nullFlavor")):
+            res["communication"] = [{"language": concept(language)}]  # 1191 spreektaal
+            self.cov.map(SPOKEN_LANGUAGE, "RelatedPerson.communication.language")
         if rel.name == "contactParty":  # the child's contact person (G004), told apart by its role class
             res["relationship"] = [*res.get("relationship", []), {"coding": [t.CONTACT_ROLE]}]
             self.contact_coverage(rel, CONTACTS["G004"].elements())
             if fhir_period(rel.child("effectiveTime")):
                 res["period"] = fhir_period(rel.child("effectiveTime"))
         ref = self.add(res, f"RelatedPerson/{i}")
+        for k, obs in enumerate(rel.findall("subjectOf/personalRelationshipObservation")):  # remarks and dates
+            code, value = obs.child("code"), obs.child("value")
+            number = code.attrs.get("code", "") if code is not None else ""
+            if number.isdigit() and value is not None and (value.attrs.get("value") or value.text):
+                when = t.fhir_date(value.attrs.get("value")) if value.attrs.get("xsi:type") == "TS" else None
+                self.about(f"RelatedPerson/{i}/note/{k}", ref, int(number), "R011",
+                           {"valueDateTime": when} if when else {"valueString": value.text or value.attrs.get("value")})
+        for group in (holder.findall("asMember/group") if holder is not None else []):
+            self.member_of(group, ref)
         if holder is not None:  # the parent's education (66), work (67) and birth country (71)
             country = holder.find("birthPlace/addr/country")
             for k, (number, code) in enumerate(((66, holder.child("educationLevelCode")),
@@ -292,6 +317,50 @@ class View:
                                                 (71, country if country is not None and country.attrs.get("code") else None))):
                 if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
                     self.about(f"RelatedPerson/{i}/{k}", ref, number, "R011", {"valueCodeableConcept": concept(code)})
+            died, when = holder.child("deceasedInd"), holder.child("deceasedTime")  # 64, 65: RelatedPerson has no deceased[x]
+            if died is not None and died.attrs.get("value") in ("true", "false"):
+                self.about(f"RelatedPerson/{i}/died", ref, 64, "R011", {"valueBoolean": died.attrs["value"] == "true"})
+            if when is not None and t.fhir_date(when.attrs.get("value")):
+                self.about(f"RelatedPerson/{i}/died-on", ref, 65, "R011", {"valueDateTime": t.fhir_date(when.attrs["value"])})
+
+    # --- households (R011 G077, Woonverband) ------------------------------------------------
+
+    def member_of(self, group: m.Node, member: dict | None) -> None:
+        """Note that ``member`` (a RelatedPerson; None: the child, whose household G077 this is)
+        lives in the household ``group`` (its id: the Woonverband ID)."""
+        gid = group.child("id")
+        if gid is None or not gid.attrs.get("extension"):
+            return
+        key = (gid.attrs.get("root"), gid.attrs["extension"])
+        entry = self.homes.setdefault(key, {"id": gid, "members": [], "group": None})
+        if member is None:
+            entry["group"] = group
+        else:
+            entry["members"].append(member)
+
+    def households(self) -> None:
+        """Each household as a FHIR Group of the people who live in it: its id (Woonverband ID),
+        and for the child's own (G077) the kind (607) as its code and the remarks (1190) as its
+        name, with the child among the members."""
+        for n, (key, entry) in enumerate(self.homes.items()):
+            res: dict = {"resourceType": "Group", "identifier": [identifier_node(entry["id"])], "type": "person",
+                         "actual": True}
+            members = list(entry["members"])
+            group = entry["group"]
+            if group is not None:
+                members.insert(0, self.patient_ref)
+                self.cov.map(HOUSEHOLD["id"], "Group.identifier")
+                code, desc = group.child("code"), group.child("desc")
+                if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
+                    res["code"] = concept(code)
+                    self.cov.map(HOUSEHOLD["kind"], "Group.code")
+                if desc is not None and desc.text:
+                    res["name"] = desc.text
+                    self.cov.map(HOUSEHOLD["desc"], "Group.name")
+            for _ in entry["members"]:
+                self.cov.map(RELATIVES["G014"].household, "Group.member (Woonverband ID)")
+            res["member"] = [{"entity": ref} for ref in members]
+            self.add(res, f"Household/{n}")
 
     # --- care providers, childcare and school around the child (R006-R008) ----------------
 
