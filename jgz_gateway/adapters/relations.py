@@ -53,12 +53,11 @@ def _text(n: m.Node | None) -> str | None:
 class Writer:
     """Groups of the dossier level → patientPerson nodes, for one builder."""
 
-    def __init__(self, builder: "_Builder"):
+    def __init__(self, builder: _Builder):
         self.b = builder
 
     def dropped(self, g: Group) -> None:
-        for n, _ in g.items():
-            self.b.dropped[n] += 1
+        self.b.dropped.update(n for n, _ in g.items())
 
     def period(self, g: Group, period: E.Period, name: str = "effectiveTime", xsi: bool = False) -> list[m.Node]:
         """The groep's period as an IVL_TS named ``name`` (none when it has no date)."""
@@ -180,7 +179,7 @@ class Writer:
 class Reader:
     """patientPerson nodes → groups of the dossier level, for one facts reader."""
 
-    def __init__(self, reader: "_Reader"):
+    def __init__(self, reader: _Reader):
         self.r = reader
 
     def period(self, g: Group, time: m.Node | None, period: E.Period) -> None:

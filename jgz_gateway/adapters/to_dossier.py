@@ -494,8 +494,7 @@ class _Builder:
         and kind the template requires."""
         h, v = E.HOUSEHOLD, g.values
         if not v.get(h["id"]) or h["kind"] not in v:
-            for n, _ in g.items():
-                self.dropped[n] += 1
+            self.dropped.update(n for n, _ in g.items())
             return None
         group = [node("id", {"extension": str(v[h["id"]]), "root": self.household_root}),
                  self.coded_node("code", h["kind"], v[h["kind"]])]
