@@ -38,6 +38,23 @@ def first(node, path: str):
     return node.find("/".join(H + p for p in path.split("/"))) if node is not None else None
 
 
+#: patientPerson children :meth:`Writer.patient` writes into R003.
+_PERSON_WRITTEN = frozenset({"name", "administrativeGenderCode", "birthTime", "deceasedInd", "deceasedTime",
+                             "asCitizen", "birthPlace"})
+_CARE_RUBRIEK = {"104": "R006", "107": "R007", "108": "R008"}
+
+
+def _around_code(part) -> str | None:
+    """The BDS rubriek, groep or element a patientPerson structure holds (for the report)."""
+    name = local(part)
+    if name == "asPatientOfOtherProvider":
+        template = first(part, "subjectOf/careProvision/templateId")
+        root = template.get("root") or "" if template is not None else ""
+        return _CARE_RUBRIEK.get(root.rsplit(".", 1)[-1])
+    return {"personalRelationship": "R011", "asMember": "G077", "guardian": "631", "asStudent": "G008",
+            "contactParty": "G004", "languageCommunication": "707"}.get(name)
+
+
 def unknown(concept: Concept) -> dict | None:
     if concept.nullable:
         return {"nullFlavor": "UNK"}
@@ -308,6 +325,10 @@ class Writer:
         for subject in kids(patient, "subjectOf1"):
             obs = first(subject, "administrativeObservation")
             self.element_from(r003, obs)
+        for part in kids(person):  # what this conversion does not write is reported, never lost unseen
+            if local(part) not in _PERSON_WRITTEN:
+                self.skip(part, _around_code(part), "the people and organisations around the child (R006-R008, "
+                          "R011, G004) are not written by this ADA conversion")
 
     def address(self, group: Item, addr) -> None:
         def text(name):
