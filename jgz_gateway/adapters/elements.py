@@ -19,8 +19,9 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
-    CHILD_ROLES, CONTACTS, CUSTODY, HOUSEHOLD, LITERACY, PROVIDERS, RELATIVES, ROLE_CODE, SCHOOL, SCHOOL_BRIN,
-    SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006, Period)
+    ADDRESS, CHILD_ROLES, CONTACTS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
+    ROLE_CODE, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006,
+    Period, relative_groep)
 
 #: Yes/no elements a DOB may carry for the whole dossier, as ``careProvisionEvent/pertinentInformation/
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
@@ -98,20 +99,6 @@ RVP_SOURCE_NAME, RVP_EMPLOYEE, RVP_ORG_URA, RVP_ORG_AGB, RVP_ORG_NAME, RVP_MANNE
 
 #: HL7 NullFlavor: a BDS value set's exceptions ("98 Anders", "00 Onbekend") are written as null flavours.
 NULL_FLAVOR_OID = "2.16.840.1.113883.5.1008"
-
-#: An address's parts as BDS elements: the child's (G001, with its period G096) and a parent's (G016).
-ADDRESS = {
-    "G001": {"use": 8, "county": 9, "city": 10, "streetName": 11, "houseNumber": 12, "letter": 13, "addition": 14,
-             "additionalLocator": 15, "postalCode": 16, "desc": 17, "country": 630},
-    "G016": {"use": 658, "county": 659, "city": 660, "streetName": 661, "houseNumber": 662, "letter": 663,
-             "addition": 664, "additionalLocator": 665, "postalCode": 666, "desc": 667, "country": 669},
-}
-
-#: A telephone's number and kind: the child's (G002) and a parent's (G017).
-PHONE = {"G002": (609, 610), "G017": (736, 737)}
-
-#: 15 Aanduiding bij huisnummer (no W-domain): BDS code ↔ the address part's text in the DOB.
-HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
 
 #: Country elements: codes of GBA tabel 34 (value set W0014), which the catalogue leaves unbound.
 COUNTRY: frozenset[int] = frozenset({630, 71, 669, 23, 26})

@@ -305,24 +305,13 @@ class _Reader:
         return g
 
     def relative_groep(self, rel: m.Node) -> str:
-        """Parent (G014), brother or sister (G018) or son or daughter (G078): by the relationship
-        code; an "other" (OTH, in both W-sets) by the remarks it carries, else by a gender (which
-        the BDS gives a brother or sister, 75, but not a parent), else a parent."""
+        """Parent, sibling or child: see :func:`~jgz_gateway.standards.involved.relative_groep`."""
         code = rel.child("code")
         a = code.attrs if code is not None else {}
-        if a.get("code") in E.CHILD_ROLES and a.get("codeSystem") in (E.ROLE_CODE, None):
-            return "G078"
-        if a.get("code"):
-            for groep in ("G014", "G018"):
-                vs = self.cat.valueset(E.valueset(E.RELATIVES[groep].relation, self.cat) or "")
-                if vs is not None and E.to_bds(vs, a["code"], a.get("codeSystem")) is not None:
-                    return groep
         notes = {int(c.attrs["code"]) for c in rel.findall("subjectOf/personalRelationshipObservation/code")
                  if c.attrs.get("code", "").isdigit()}
-        found = next((g for g in E.RELATIVES if notes & set(E.RELATIVES[g].notes)), None)
-        if found is None and rel.find("relationshipHolder1/administrativeGenderCode") is not None:
-            found = "G018"
-        return found or "G014"
+        gender = rel.find("relationshipHolder1/administrativeGenderCode") is not None
+        return E.relative_groep(a.get("code"), a.get("codeSystem"), notes, gender, self.cat)
 
     def relative(self, rel: m.Node) -> Group:
         """A parent or carer (G014), brother or sister (G018) or son or daughter (G078)."""

@@ -145,3 +145,36 @@ HOUSEHOLD = {"id": 1352, "kind": 607, "desc": 1190}
 CUSTODY = 631
 #: 707 Laag- of niet geletterd: ``patientPerson/languageCommunication/proficiencyLevelCode`` (W0644).
 LITERACY = 707
+
+
+#: An address's parts as BDS elements: the child's (G001, with its period G096) and a parent's (G016).
+ADDRESS = {
+    "G001": {"use": 8, "county": 9, "city": 10, "streetName": 11, "houseNumber": 12, "letter": 13, "addition": 14,
+             "additionalLocator": 15, "postalCode": 16, "desc": 17, "country": 630},
+    "G016": {"use": 658, "county": 659, "city": 660, "streetName": 661, "houseNumber": 662, "letter": 663,
+             "addition": 664, "additionalLocator": 665, "postalCode": 666, "desc": 667, "country": 669},
+}
+
+#: A telephone's number and kind: the child's (G002) and a parent's (G017).
+PHONE = {"G002": (609, 610), "G017": (736, 737)}
+
+#: 15 Aanduiding bij huisnummer (no W-domain): BDS code ↔ the address part's text in the DOB.
+HOUSE_NUMBER_LOCATOR = {"1": "by", "2": "to"}
+
+
+def relative_groep(code: str | None, code_system: str | None, notes: set[int], has_gender: bool, catalogue) -> str:
+    """Parent (G014), brother or sister (G018) or son or daughter (G078) by the relationship code
+    (HL7 flavour, ``catalogue`` the BDS 4.x catalogue with W0096 and W0108); an "other" (OTH is
+    in both W-sets) by the remarks it carries (``notes``: their element numbers), else by a
+    gender (which the BDS gives a sibling, 75, but not a parent), else a parent."""
+    if code in CHILD_ROLES and code_system in (ROLE_CODE, None):
+        return "G078"
+    if code and code != "OTH":
+        for groep, w in (("G014", "W0096"), ("G018", "W0108")):
+            vs = catalogue.valueset(w)
+            if vs is not None and vs.hl7_concept(code, code_system) is not None:
+                return groep
+    found = next((g for g, r in RELATIVES.items() if notes & set(r.notes)), None)
+    if found is None and has_gender:
+        found = "G018"
+    return found or "G014"

@@ -13,6 +13,8 @@ from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from .dataset import Concept, dataset
+from ..involved import ADDRESS, PHONE
+from .around import ToAda
 from .to_hl7 import AdaError, Reader
 
 H = "{" + HL7_NS + "}"
@@ -41,18 +43,6 @@ def first(node, path: str):
 #: patientPerson children :meth:`Writer.patient` writes into R003.
 _PERSON_WRITTEN = frozenset({"name", "administrativeGenderCode", "birthTime", "deceasedInd", "deceasedTime",
                              "asCitizen", "birthPlace"})
-_CARE_RUBRIEK = {"104": "R006", "107": "R007", "108": "R008"}
-
-
-def _around_code(part) -> str | None:
-    """The BDS rubriek, groep or element a patientPerson structure holds (for the report)."""
-    name = local(part)
-    if name == "asPatientOfOtherProvider":
-        template = first(part, "subjectOf/careProvision/templateId")
-        root = template.get("root") or "" if template is not None else ""
-        return _CARE_RUBRIEK.get(root.rsplit(".", 1)[-1])
-    return {"personalRelationship": "R011", "asMember": "G077", "guardian": "631", "asStudent": "G008",
-            "contactParty": "G004", "languageCommunication": "707"}.get(name)
 
 
 def unknown(concept: Concept) -> dict | None:
@@ -316,58 +306,69 @@ class Writer:
             if value.startswith("mailto:"):
                 r003.add("email_client", {"value": value[7:]})
             else:
-                group = r003.add("groep_g002_telefoonnummer_client")
-                group.add("telefoonnummer", {"value": value.removeprefix("tel:")})
-                if tel.get("use"):
-                    kind = group.concept.child("soort_telefoonnummer")
-                    group.add("soort_telefoonnummer", {"code": tel.get("use"), "codeSystem": USE_CS,
-                                                       "displayName": self.bds_display(kind, tel.get("use"), USE_CS)})
-        for subject in kids(patient, "subjectOf1"):
+                self.phone(r003.add("groep_g002_telefoonnummer_client"), tel, PHONE["G002"])
+        around = ToAda(self)
+        for part in kids(person):  # relatives, care providers, school, contact persons (R006-R008, R011)
+            if local(part) not in _PERSON_WRITTEN and not around.person_part(part, r003):
+                self.skip(part, None, "a structure of patientPerson the DOB templates do not define")
+        for subject in kids(patient, "subjectOf1"):  # after the voorzieningen: 1417 and 1493 join the first G006
             obs = first(subject, "administrativeObservation")
-            self.element_from(r003, obs)
-        for part in kids(person):  # what this conversion does not write is reported, never lost unseen
-            if local(part) not in _PERSON_WRITTEN:
-                self.skip(part, _around_code(part), "the people and organisations around the child (R006-R008, "
-                          "R011, G004) are not written by this ADA conversion")
+            if obs is not None and not around.administrative(obs):
+                self.element_from(r003, obs)
 
-    def address(self, group: Item, addr) -> None:
+    def address(self, group: Item, addr, parts: dict | None = None) -> None:
+        """An ``addr`` into its groep: the child's (G001, with its period G096) or a parent's
+        (G016); ``parts`` the address part → element map (:data:`..involved.ADDRESS`)."""
+        parts = parts or ADDRESS["G001"]
+
         def text(name):
             node = first(addr, name)
             return node.text if node is not None and node.text else None
 
+        def put(part: str, attrs: dict) -> None:
+            group.element(parts[part], attrs)
+
         if addr.get("use"):
-            group.add("soort_adres", {"code": addr.get("use"), "codeSystem": USE_CS,
-                                      "displayName": self.bds_display(group.concept.child("soort_adres"), addr.get("use"), USE_CS)})
-        for tag, name in (("streetName", "straatnaam"), ("houseNumber", "huisnummer"), ("city", "woonplaats"),
-                          ("desc", "locatiebeschrijving")):
+            concept = group.concept.element(parts["use"])
+            put("use", {"code": addr.get("use"), "codeSystem": USE_CS,
+                        "displayName": self.bds_display(concept, addr.get("use"), USE_CS)})
+        for tag in ("streetName", "houseNumber", "city", "desc"):
             if text(tag):
-                group.add(name, {"value": text(tag)})
+                put(tag, {"value": text(tag)})
         suffix = text("buildingNumberSuffix")
         if suffix:
             letter, _, addition = suffix.partition(" ")
             if len(letter) == 1 and letter.isalpha():
-                group.add("huisletter", {"value": letter})
+                put("letter", {"value": letter})
                 if addition:
-                    group.add("huisnummertoevoeging", {"value": addition})
+                    put("addition", {"value": addition})
             else:
-                group.add("huisnummertoevoeging", {"value": suffix})
+                put("addition", {"value": suffix})
         if text("additionalLocator"):
             code = {"by": "1", "to": "2"}.get(text("additionalLocator"), text("additionalLocator"))
-            group.add("aanduiding_bij_huisnummer", {"code": code, "codeSystem": "2.16.840.1.113883.2.4.3.11.60.100.12.11"})
+            put("additionalLocator", {"code": code, "codeSystem": "2.16.840.1.113883.2.4.3.11.60.100.12.11"})
         if text("postalCode"):
-            group.add("postcode", {"value": text("postalCode")})
+            put("postalCode", {"value": text("postalCode")})
         county = first(addr, "county")
         if county is not None and (county.get("code") or county.text):
-            group.add("gemeente", {"code": county.get("code"), "codeSystem": county.get("codeSystem"), "displayName": county.text})
+            put("county", {"code": county.get("code"), "codeSystem": county.get("codeSystem"), "displayName": county.text})
         country = first(addr, "country")
         if country is not None:
-            group.add("land", self.country(country))
+            put("country", self.country(country))
         period = first(addr, "useablePeriod")
-        if period is not None:
+        if period is not None and parts is ADDRESS["G001"]:
             sub = group.add("groep_g096_periode_geldigheid_adres_client")
             for tag, name in (("low", "startdatum_geldigheid_adres_client"), ("high", "einddatum_geldigheid_adres_client")):
                 if first(period, tag) is not None:
                     sub.add(name, self.date(first(period, tag)))
+
+    def phone(self, group: Item, tel, numbers: tuple[int, int]) -> None:
+        """A ``tel:`` telecom into its groep: the child's (G002) or a parent's (G017)."""
+        number, use = numbers
+        group.element(number, {"value": (tel.get("value") or "").removeprefix("tel:")})
+        if tel.get("use"):
+            group.element(use, {"code": tel.get("use"), "codeSystem": USE_CS,
+                                "displayName": self.bds_display(group.concept.element(use), tel.get("use"), USE_CS)})
 
     def organisation(self, author) -> None:
         entity = first(author, "assignedEntity")

@@ -19,6 +19,8 @@ from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
+from ..involved import ADDRESS
+from .around import FromAda
 from .dataset import Concept, dataset, rubriek_code
 
 H = "{" + HL7_NS + "}"
@@ -96,7 +98,7 @@ def el(parent: etree._Element | None, name: str, attrs: dict | None = None, text
     node = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
     for k, v in (attrs or {}).items():
         if v is not None:
-            node.set(XSI_TYPE if k == "xsi:type" else k, v)
+            node.set("{" + XSI_NS + "}" + k[4:] if k.startswith("xsi:") else k, v)
     if text is not None:
         node.text = text
     return node
@@ -241,7 +243,8 @@ class Reader:
         el(el(event, "effectiveTime"), "high", {"value": stamp})
         handled = {"r002_dossierinformatie"}
         self.patient(el(event, "subject", {"typeCode": "SBJ"}))
-        handled |= {"r003_persoonsgegevens"}
+        handled |= {"r003_persoonsgegevens", "r006_huisarts", "r007_andere_betrokken_organisatieshulpverleners",
+                    "r008_voor_of_buitenschoolse_voorzieningenschool", "r011_gezinssamenstelling"}
         for r005 in self.ada.findall("r005_betrokken_jgzorganisaties"):
             self.organisations(event, r005)
         handled.add("r005_betrokken_jgzorganisaties")
@@ -331,10 +334,13 @@ class Reader:
         if death is not None:
             el(person, "deceasedInd", {"value": "true"})
             el(person, "deceasedTime", {"value": self.date(death)} if death.get("value") else {"nullFlavor": death.get("nullFlavor")})
+        around = FromAda(self)
+        around.providers(person)  # huisarts, other care providers, voorzieningen (R006-R008)
         if find("nationaliteit") is not None:
             nation = el(el(person, "asCitizen", {"classCode": "CIT"}), "politicalNation",
                         {"classCode": "NAT", "determinerCode": "INSTANCE"})
             self.coded(nation, "code", find("nationaliteit"))
+        around.middle(person, r003)  # school, household, contact persons, custody, the family (R008, R011, G004)
         place, country = find("geboorteplaats"), find("geboorteland")
         if place is not None or country is not None:
             addr = el(el(person, "birthPlace"), "addr")
@@ -342,12 +348,15 @@ class Reader:
                 el(addr, "county", text=place.get("value"))
             if country is not None:
                 self.country(addr, country)
+        around.literacy(person, r003)
         for name in ("land_vanwaar_ingeschreven", "datum_vestiging_in_nederland", "datum_vertrek_uit_nederland"):
             concept = self.ds.rubriek("R003").child(name)
             for node in r003.findall(name):
                 wrapper = el(patient, "subjectOf1", {"typeCode": "SBJ"})
                 self.observation(wrapper, node, concept, tag="administrativeObservation", template=False, negation=False)
-        known = {"bsn", "groep_g001_adres_client", "groep_g002_telefoonnummer_client", "email_client", "voornaam",
+        around.administrative(patient)
+        known = {"groep_g004_contactpersoon_client", "indicatie_gezag_minderjarige", "laag_of_niet_geletterde",
+                 "bsn", "groep_g001_adres_client", "groep_g002_telefoonnummer_client", "email_client", "voornaam",
                  "voorvoegsel_geslachtsnaam", "geslachtsnaam", "roepnaam", "voorvoegsel_achternaam", "achternaam",
                  "geslacht", "geboortedatum", "datum_overlijden", "nationaliteit", "geboorteplaats", "geboorteland",
                  "land_vanwaar_ingeschreven", "datum_vestiging_in_nederland", "datum_vertrek_uit_nederland"}
@@ -356,34 +365,41 @@ class Reader:
             if isinstance(node.tag, str) and node.tag not in known:
                 self.skip(node, r003_concept.child(node.tag))
 
-    def address(self, patient, g001) -> None:
-        f = g001.find
-        addr = el(patient, "addr", {"use": self.val(f("soort_adres"), "code")})
-        if self.val(f("straatnaam")):
-            el(addr, "streetName", text=f("straatnaam").get("value"))
-        if self.val(f("huisnummer")):
-            el(addr, "houseNumber", text=f("huisnummer").get("value"))
-        suffix = " ".join(v for v in (self.val(f("huisletter")), self.val(f("huisnummertoevoeging"))) if v)
+    def address(self, patient, group, parts: dict | None = None) -> None:
+        """An address groep as ``addr``: the child's (G001, with its period G096) or a parent's
+        (G016); ``parts`` the address part → element map (:data:`..involved.ADDRESS`)."""
+        parts = parts or ADDRESS["G001"]
+        concept = self.ds.by_code["G001" if parts is ADDRESS["G001"] else "G016"][0]
+
+        def f(part: str):
+            return group.find(concept.element(parts[part]).name)
+
+        addr = el(patient, "addr", {"use": self.val(f("use"), "code")})
+        if self.val(f("streetName")):
+            el(addr, "streetName", text=f("streetName").get("value"))
+        if self.val(f("houseNumber")):
+            el(addr, "houseNumber", text=f("houseNumber").get("value"))
+        suffix = " ".join(v for v in (self.val(f("letter")), self.val(f("addition"))) if v)
         if suffix:
             el(addr, "buildingNumberSuffix", text=suffix)
-        locator = f("aanduiding_bij_huisnummer")
+        locator = f("additionalLocator")
         if locator is not None and locator.get("code"):
             el(addr, "additionalLocator", text={"1": "by", "2": "to"}.get(locator.get("code"), locator.get("code")))
-        postcode = self.val(f("postcode"))
+        postcode = self.val(f("postalCode"))
         if postcode:
             compact = postcode.replace(" ", "")
             el(addr, "postalCode", text=f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else postcode)
-        county = f("gemeente")
+        county = f("county")
         if county is not None and (county.get("code") or county.get("displayName")):
             el(addr, "county", {"code": county.get("code"), "codeSystem": county.get("codeSystem")}, county.get("displayName"))
-        if self.val(f("woonplaats")):
-            el(addr, "city", text=f("woonplaats").get("value"))
-        country = f("land")
+        if self.val(f("city")):
+            el(addr, "city", text=f("city").get("value"))
+        country = f("country")
         if country is not None:
             self.country(addr, country)
-        if self.val(f("locatiebeschrijving")):
-            el(addr, "desc", text=f("locatiebeschrijving").get("value"))
-        period = f("groep_g096_periode_geldigheid_adres_client")
+        if self.val(f("desc")):
+            el(addr, "desc", text=f("desc").get("value"))
+        period = group.find("groep_g096_periode_geldigheid_adres_client")
         if period is not None:
             usable = el(addr, "useablePeriod")
             for tag, name in (("low", "startdatum_geldigheid_adres_client"), ("high", "einddatum_geldigheid_adres_client")):
