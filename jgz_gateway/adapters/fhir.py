@@ -34,8 +34,9 @@ VERSION = "1.0"
 def describe() -> Description:
     return Description(name=NAME, version=VERSION, formats=("FHIR R4 Bundle JSON (nl-core), one file per dossier",),
                        bds_versions=("4.1.3", "4.2.0"),
-                       summary="FHIR R4 view of the dossier: Patient, RelatedPerson, Encounter, Observation, "
-                               "Immunization, Consent")
+                       summary="FHIR R4 view of the dossier: Patient, RelatedPerson, Group (households), "
+                               "PractitionerRole and Organization (huisarts, care providers, childcare, school), "
+                               "Encounter, Observation, Immunization, Consent")
 
 
 @cache

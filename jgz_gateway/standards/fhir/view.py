@@ -1,8 +1,12 @@
 """The dossier as a FHIR R4 Bundle (plain JSON dicts; :func:`~.validate` checks them).
 
-One resource per thing a FHIR client looks for: the child (nl-core-Patient), parents
-and guardians (nl-core-ContactPerson), organisations (nl-core-HealthcareProvider-
-Organization), an Encounter per activity (type: W0188), growth measurements with their
+One resource per thing a FHIR client looks for: the child (nl-core-Patient), parents,
+brothers and sisters, the child's own children and its contact person (nl-core-ContactPerson;
+the contact person with role class CON), households (Group of the people living there),
+organisations (nl-core-HealthcareProvider-Organization), the huisarts, other care providers
+and childcare (a PractitionerRole coded as the care provision, at its Organization; their
+contact persons PractitionerRoles of a Practitioner), the school (Organization, the child's
+Patient.contact with role class STD, the class an Organization partOf it), an Encounter per activity (type: W0188), growth measurements with their
 zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
 vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
 objection (who gave it as a contained RelatedPerson performer; for the RVP consent the
