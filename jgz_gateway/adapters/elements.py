@@ -36,7 +36,7 @@ DOSSIER: frozenset[int] = frozenset({
     8, 10, 11, 12, 13, 14, 15, 16, 17, 630, 1453, 1454,  # G001 address (+ G096 period)
     609, 610, 698,  # G002 telephone, e-mail
     61, 62, 63, 64, 65, 66, 67, 69, 71, 655, 656, 657, 738,  # G014 parent/carer
-    1191, 1322, 1364, 1367, 72, 670,  # G014: spoken language, household, notes (personalRelationshipObservation)
+    68, 1191, 1322, 1364, 1367, 72, 670,  # G014: spoken language, household, notes (personalRelationshipObservation)
     73, 74, 75, 76, 78, 671, 672, 1365,  # G018 brother or sister
     1368, 1369, 1370, 1371, 1372, 1374, 1375,  # G078 son or daughter
     1352, 607, 1190, 631, 707,  # G077 household, custody, literacy

@@ -391,8 +391,14 @@ class _Reader:
                 v[69] = text.text
         elif part.name == "educationLevelCode":
             self.put_code(v, 66, part)
-        elif part.name == "asEmployee":
-            self.put_code(v, 67, part.child("occupationCode"))
+        elif part.name == "asEmployee":  # 67 Werk (the code) and 68 Inhoud beroep (the required text)
+            occupation = part.child("occupationCode")
+            a = occupation.attrs if occupation is not None else {}
+            if a.get("code"):
+                v[67] = self.code(67, a["code"], a.get("codeSystem"))
+            text = occupation.child("originalText") if occupation is not None else None
+            if text is not None and text.text and text.text.strip() and not (67 in v and self.is_display(67, v[67], text.text)):
+                v[68] = text.text
         elif part.name == "birthPlace":
             self.put_code(v, 71, part.find("addr/country"))
         elif part.name == "languageCommunication":

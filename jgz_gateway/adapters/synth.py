@@ -50,6 +50,7 @@ ORGANISATIONS = [("90000011", "99990011", "JGZ Noord (synthetisch)"), ("90000022
                  ("90000055", "99990055", "GGD Zuid (synthetisch)"), ("90000066", "99990066", "CJG Kust (synthetisch)")]
 CARE_PROVIDERS = [("Logopediepraktijk", "logopedist"), ("Fysiotherapie", "kinderfysiotherapeut"),
                   ("Jeugdteam", "jeugdconsulent"), ("Kinderpraktijk", "orthopedagoog")]
+OCCUPATIONS = ["verpleegkundige", "timmerman", "leerkracht basisonderwijs", "chauffeur", "administratief medewerker"]
 CHILDCARE = ["Kinderopvang De Boefjes", "Peuterspeelzaal Het Kikkertje", "BSO De Klimboom", "Kinderdagverblijf Dikkertje Dap"]
 SCHOOLS = ["Basisschool De Regenboog", "OBS De Wegwijzer", "CBS Het Kompas", "Lyceum", "Scholengemeenschap"]
 PROFESSIONALS = {"01": ["A. Kramer", "S. Bouali", "M. van Rijn"], "02": ["L. de Jong", "P. Hoekstra", "E. Sahin"],
@@ -340,6 +341,8 @@ class _Child:
                 parent.values[1191] = rng.choice(["nld", "nld", "ara", "tur", "pol", "eng"])
             if rng.random() < 0.05:
                 parent.values[1367] = rng.choice(["werkt in ploegendienst", "mantelzorger voor eigen ouder"])
+            if parent.values.get(67) == "01" and rng.random() < 0.2:
+                parent.values[68] = rng.choice(OCCUPATIONS)
             if parent.values.get(64):
                 parent.values[1322] = "ongeval"
             if rng.random() < 0.03:

@@ -473,9 +473,10 @@ class _Builder:
             holder.append(self.coded_node("educationLevelCode", 66, v[66]))
         if v.get(69):  # Levensovertuiging: a text, as nullFlavor OTH with originalText
             holder.append(node("religiousAffiliationCode", {"nullFlavor": "OTH"}, [node("originalText", text=str(v[69]))]))
-        if 67 in v:
+        if 67 in v or v.get(68):  # 67 Werk as the code, 68 Inhoud beroep as its text (which the template requires)
+            attrs = self.coded_attrs(67, v[67]) if 67 in v else {"nullFlavor": "OTH"}
             holder.append(node("asEmployee", {"classCode": "EMP"}, [
-                node("occupationCode", self.coded_attrs(67, v[67]), [node("originalText", text=self.code(67, v[67])[2])]),
+                node("occupationCode", attrs, [node("originalText", text=str(v.get(68) or self.code(67, v[67])[2]))]),
                 node("employerOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE", "nullFlavor": "NI",
                                               "xsi:nil": "true"})]))
         if 71 in v:

@@ -11,6 +11,7 @@ personalRelationship was read as a parent: a brother was migrated as a parent wi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 
 import pytest
@@ -91,9 +92,10 @@ def family_record():
     record.facts.values.update({631: "01", 707: "2"})
     record.facts.groups += [
         Group(groep="G014", values={62: "02", 61: "Anna", 657: "Vos", 63: D(1980, 3, 1), 1191: "tur", 1364: "W1",
+                                    67: "01", 68: "verpleegkundige",
                                     1367: "werkt in ploegendienst", 72: D(2001, 1, 1), 670: D(2002, 2, 2)}),
         Group(groep="G014", values={62: "01", 61: "Ali", 657: "Vos", 63: D(1978, 3, 1), 64: True, 65: D(2022, 1, 1),
-                                    1322: "ongeval", 1364: "W2"}),
+                                    1322: "ongeval", 1364: "W2", 68: "timmerman"}),  # an occupation without 67
         Group(groep="G018", values={74: "02", 73: "Piet", 672: "Vos", 75: "1", 76: D(2015, 1, 1), 78: "astma",
                                     1365: Repeated(["W1", "W2"])}),
         Group(groep="G078", values={1368: "Kim", 1370: "Vos", 1371: "2", 1372: D(2024, 5, 5), 1374: "jonge ouder", 1375: "W1"}),
@@ -152,3 +154,17 @@ def test_fhir_view_carries_the_family_and_reads_it_back():
     again, unread = extract(read_bundle(bundle), "D1")
     assert not unread and not record.lost_in(again) and not again.lost_in(record)
 
+
+
+def test_work_is_the_occupation_code_and_its_content_the_required_text():
+    """The template requires occupationCode's originalText: 68 Inhoud beroep goes there beside
+    67 Werk (W0104), or alone with nullFlavor OTH; without 68 the text is the code's name, which
+    reads back as no 68."""
+    message = built_and_read_back(family_record())
+    texts = {t.decode() for t in re.findall(rb"<occupationCode[^>]*>\s*<originalText>([^<]*)<", message)}
+    assert texts == {"verpleegkundige", "timmerman"}
+    assert b'<occupationCode nullFlavor="OTH">' in message
+    record = small_record()
+    record.facts.groups.append(Group(groep="G014", values={62: "02", 67: "02"}))
+    again, _ = extract(read_message(built_and_read_back(record)), "D1")
+    assert again.facts.groups_of("G014")[0].values == {62: "02", 67: "02"}

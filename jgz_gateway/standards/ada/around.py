@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .. import involved as I
-from ..catalogue import ELEMENT_CS, get_catalogue
+from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, get_catalogue
 
 if TYPE_CHECKING:  # pragma: no cover
     from .from_hl7 import Item, Writer
@@ -186,6 +186,14 @@ class ToAda:
             else:
                 self.w.skip(obs, str(number) if number else None, f"not an element of {group.concept.name}")
 
+    def displays(self, number: int, code: str | None) -> set[str]:
+        """The names of an element's code in both flavours (lower case), to tell a text that only
+        names the code from one of its own."""
+        element = self.cat.element(number)
+        vs = self.cat.valueset(element.valueset) if element is not None and element.valueset else None
+        concept = vs.bds_concept(code) or next((c for c in vs.concepts if c.hl7 and c.hl7.code == code), None) if vs and code else None
+        return {x.display.strip().lower() for x in ((concept.bds, concept.hl7) if concept else ()) if x is not None and x.display}
+
     def parent_part(self, group: Item, part, name: str) -> None:
         """What only a parent's holder carries: death, education, belief, work, birth country, language."""
         if name == "deceasedInd":
@@ -196,8 +204,15 @@ class ToAda:
             self.put(group, 66, self.w.coded(part, group.concept.element(66)))
         elif name == "religiousAffiliationCode":
             self.text(group, 69, self.first(part, "originalText"))
-        elif name == "asEmployee":
-            self.put(group, 67, self.w.coded(self.first(part, "occupationCode"), group.concept.element(67)))
+        elif name == "asEmployee":  # 67 Werk the code, 68 Inhoud beroep its text unless that only names the code
+            occupation = self.first(part, "occupationCode")
+            attrs = self.w.coded(occupation, group.concept.element(67))
+            text = attrs.pop("originalText", None)
+            if attrs.get("code") and attrs.get("codeSystem") != NULL_FLAVOR_CS:
+                self.put(group, 67, attrs)
+            if text and text.strip().lower() != (attrs.get("displayName") or "").strip().lower() \
+                    and text.strip().lower() not in self.displays(67, attrs.get("code")):
+                self.put(group, 68, {"value": text})
         elif name == "birthPlace":
             country = self.first(part, "addr/country")
             if country is not None:
@@ -451,9 +466,13 @@ class FromAda:
             self.r.coded(holder, "educationLevelCode", self.get(node, 66), xsi=None)
         if self.value(node, 69):
             self.el(self.el(holder, "religiousAffiliationCode", {"nullFlavor": "OTH"}), "originalText", text=self.value(node, 69))
-        if self.get(node, 67) is not None:
+        work, occupation = self.get(node, 67), self.value(node, 68)
+        if work is not None or occupation:  # the template requires the text: the occupation, else the code's name
             employee = self.el(holder, "asEmployee", {"classCode": "EMP"})
-            self.r.coded(employee, "occupationCode", self.get(node, 67), xsi=None)
+            coded = self.r.coded(employee, "occupationCode", work, xsi=None) if work is not None else \
+                self.el(employee, "occupationCode", {"nullFlavor": "OTH"})
+            if not len(coded):
+                self.el(coded, "originalText", text=occupation or (work.get("displayName") if work is not None else None))
             self.el(employee, "employerOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE", "nullFlavor": "NI",
                                                        "xsi:nil": "true"})
 
