@@ -27,6 +27,8 @@ from ..standards.involved import (  # noqa: F401 - the people and organisations 
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
 #: given, R009 1167 paper dossier present. In a contact they are ordinary observations.
 DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
+#: R050 492 Samenvatting 0-4: the dossier's ``careProvisionEvent/summary/observationEvent`` (template 10009).
+SUMMARY = 492
 
 #: Dossier-level elements carried by the message structure (patient, authors, consents...).
 DOSSIER: frozenset[int] = frozenset({
@@ -53,7 +55,7 @@ DOSSIER: frozenset[int] = frozenset({
     1332, 1333, 1335,  # G083 non-BDS item without an activity
     1169, 1185, 1497, 1498, 1171, 1172,  # G072 attached file (appendage/document)
     1401, 1402, 1403,  # G088 copy of the dossier given (component6)
-    *DOSSIER_ANNOTATIONS,
+    *DOSSIER_ANNOTATIONS, SUMMARY,
     714, 716, 1417, 1493,  # R008 administrative observations: VVE/childcare, why not
     *(n for spec in (*(p.elements() for p in PROVIDERS.values()), *(c.elements() for c in CONTACTS.values()))
       for n in spec),  # R006, R007, R008 (G006), G004 and their contact persons

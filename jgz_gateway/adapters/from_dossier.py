@@ -133,6 +133,12 @@ class _Reader:
         for n in dossier.extra:
             if n.name == "component6" and _coded_as(n.child("informationControlActEvent"), "G088"):
                 f.groups.append(self.copy_given(n.child("informationControlActEvent")))
+            elif n.name == "summary" and _coded_as(n.child("observationEvent"), str(E.SUMMARY)):
+                value = n.find("observationEvent/value")
+                if value is not None and value.text and value.text.strip():
+                    f.values[E.SUMMARY] = value.text
+                else:
+                    self.unread[E.SUMMARY] += 1
             elif not self.dossier_annotation(n, f.values):
                 self.count_unread([n])
         return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])

@@ -226,6 +226,10 @@ class _Builder:
         consents = [self.consent(g) for g in f.groups if g.groep in E.CONSENTS]
         annotations = [self.dossier_annotation(n, f.values[n]) for n in E.DOSSIER_ANNOTATIONS if n in f.values]
         copies = [self.copy_given(g) for g in f.groups_of("G088")]  # component6: after component1 (non-BDS)
+        summary = [self.summary(f.values[E.SUMMARY])] if f.values.get(E.SUMMARY) else []
+        # verbatim parts go after the last typed part the schema puts before them
+        # (author, appendage, authorization; then summary, pertinentInformation, component1)
+        before = "authorization" if consents else "appendage" if f.groups_of("G072") else "author"
         return m.Dossier(
             bds_version=self.version,
             interaction=interaction,
@@ -244,9 +248,9 @@ class _Builder:
             attachments=[self.attachment(g) for g in f.groups_of("G072")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
-            extra=chain(annotations, "authorization" if consents else "author")  # schema order
+            extra=chain(summary + annotations, before)
             + chain(copies, "component1" if f.groups_of("G083") else
-                    "pertinentInformation" if annotations else "authorization" if consents else "author"),
+                    "pertinentInformation" if annotations else "summary" if summary else before),
         )
 
     def attachment(self, g: Group) -> m.Attachment:
@@ -280,6 +284,11 @@ class _Builder:
             act.append(node("informationRecipient", {"typeCode": "IRCP"}, [who]))
         return node("component6", {"typeCode": "COMP"}, [
             node("informationControlActEvent", {"classCode": "INFO", "moodCode": "EVN", "negationInd": "false"}, act)])
+
+    def summary(self, text: Any) -> m.Node:
+        """492 Samenvatting 0-4: the dossier's ``summary`` (template 10009)."""
+        return node("summary", None, [node("observationEvent", {"classCode": "OBS", "moodCode": "EVN"}, [
+            self.element_code_node(E.SUMMARY), st(text)])])
 
     def dossier_annotation(self, element: int, value: Any) -> m.Node:
         """A dossier-level yes/no (E.DOSSIER_ANNOTATIONS) as Nictiz writes it."""

@@ -32,7 +32,7 @@ def everything():
     record = full_record()
     family = family_record()
     record.facts.groups += [g for g in family.facts.groups if g.groep in ("G014", "G018", "G078", "G077")]
-    record.facts.values.update({631: "01", 707: "2"})
+    record.facts.values.update({631: "01", 707: "2", 492: "Samenvatting 0-4"})  # and R050's summary
     return record
 
 

@@ -493,3 +493,19 @@ def test_a_parents_address_phone_email_death_and_belief_are_kept():
                            Group(groep="G017", values={736: "0612345678", 737: "03"})])
     record.facts.groups.append(parent)
     built_and_read_back(record)
+
+
+def test_summary_and_annotations_follow_the_attachments_when_there_is_no_consent():
+    """492 Samenvatting 0-4 is the dossier's summary (template 10009: after authorization, before
+    pertinentInformation). Without consents the builder put the verbatim parts right after the
+    author, before the attachments (appendage): a schema error, so such a dossier could not be
+    migrated. The summary reads back, and the template rules check it (a value is required)."""
+    record = small_record()
+    record.facts.values.update({476: True, 492: "Groei en ontwikkeling volgens verwachting."})
+    record.facts.groups += [Group(groep="G072", values={1169: "01", 1497: "a.pdf", 1498: "application/pdf",
+                                                        1185: "JVBERi0xLjQK", 1172: dt.date(2021, 1, 1)}),
+                            Group(groep="G088", values={1401: "02", 1402: dt.date(2021, 2, 1)})]
+    message = built_and_read_back(record)
+    assert message.index(b"<appendage") < message.index(b"<summary") < message.index(b"<pertinentInformation")
+    empty = message.replace(b'<value xsi:type="ST">Groei en ontwikkeling volgens verwachting.</value>', b"")
+    assert "careProvisionEventSummary" in {f.rule for f in validate_bytes(empty).errors}

@@ -205,6 +205,8 @@ class Writer:
             self.organisation(author)
         for appendage in kids(event, "appendage"):
             self.document(first(appendage, "document"))
+        for summary in kids(event, "summary"):  # 492 Samenvatting 0-4
+            self.element_from(self.rubriek("R050"), first(summary, "observationEvent"))
         for info in kids(event, "pertinentInformation"):
             self.dossier_observation(first(info, "annotationObsEvent"))
         for auth in kids(event, "authorization"):

@@ -554,8 +554,12 @@ class Reader:
                     el(status, "effectiveTime", {"value": self.date(g.find(date_name))})
                 if g.find(code_name) is not None:
                     self.coded(status, "reasonCode", g.find(code_name), xsi=None)
+        summary = self.ds.rubriek("R050").element(492)  # Samenvatting 0-4: the dossier's summary
+        for node in r050.findall(summary.name):
+            self.observation(el(event, "summary"), node, summary, tag="observationEvent", template=False, negation=False)
         for node in r050:
-            if isinstance(node.tag, str) and node.tag not in ("groep_g093_status_in_zorg", "groep_g092_zorgbeeindiging"):
+            if isinstance(node.tag, str) and node.tag not in ("groep_g093_status_in_zorg", "groep_g092_zorgbeeindiging",
+                                                               summary.name):
                 self.skip(node, self.ds.rubriek("R050").child(node.tag))
 
     def non_bds(self, holder, g083) -> None:

@@ -89,6 +89,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
             (encounters[encounter].non_bds if encounter in encounters else d.non_bds).append(item)
         elif encounter in encounters:
             _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
+        elif "R050" in rubrieken and _element(res)[0] == 492:  # Samenvatting 0-4: the dossier's summary
+            d.extra.append(node("summary", None, _administrative(res, "observationEvent")))
         elif "R050" in rubrieken:
             d.care_statuses.append(_care_status(res))
         elif "R003" in rubrieken and _element(res)[0] in _ON_PERSON:  # custody (631), literacy (707)

@@ -136,8 +136,12 @@ class View:
         for i, act in enumerate(a for a in copies if a is not None and a.child("code") is not None
                                 and a.child("code").attrs.get("code") == "G088"):
             self.copy_given(i, act)
+        for node in (n for n in d.extra if n.name == "summary"):  # 492 Samenvatting 0-4
+            obs = node.child("observationEvent")
+            if obs is not None:
+                self.node_observation("Dossier/summary", obs, "R050")
         for node in d.extra:
-            if node.name not in ("pertinentInformation", "component6"):
+            if node.name not in ("pertinentInformation", "component6", "summary"):
                 self.cov.part(f"careProvisionEvent/{node.name}")
                 self.scan(node)
         bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
