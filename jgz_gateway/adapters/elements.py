@@ -27,6 +27,12 @@ from ..standards.involved import (  # noqa: F401 - the people and organisations 
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
 #: given, R009 1167 paper dossier present. In a contact they are ordinary observations.
 DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
+#: R050 469 Toestemming aan verpleegkundige om te vaccineren: a consentEvent coded 469 (template
+#: authorization469), given by a doctor: the author's time (1383), the responsibleParty's ids
+#: (UZI 1385, BIG 1504, AGB 1521) and the agentPerson's name (1505).
+NURSE_VACCINATION = 469
+NURSE_VACCINATION_DATE, NURSE_VACCINATION_NAME = 1383, 1505
+NURSE_VACCINATION_IDS = {"2.16.528.1.1007.3.1": 1385, "2.16.528.1.1007.5.1": 1504, "2.16.840.1.113883.2.4.6.1": 1521}
 #: R050 492 Samenvatting 0-4: the dossier's ``careProvisionEvent/summary/observationEvent`` (template 10009).
 SUMMARY = 492
 
@@ -56,6 +62,7 @@ DOSSIER: frozenset[int] = frozenset({
     1169, 1185, 1497, 1498, 1171, 1172,  # G072 attached file (appendage/document)
     1401, 1402, 1403,  # G088 copy of the dossier given (component6)
     *DOSSIER_ANNOTATIONS, SUMMARY,
+    469, 1383, 1385, 1504, 1505, 1521,  # R050 a doctor's permission for a nurse to vaccinate
     714, 716, 1417, 1493,  # R008 administrative observations: VVE/childcare, why not
     *(n for spec in (*(p.elements() for p in PROVIDERS.values()), *(c.elements() for c in CONTACTS.values()))
       for n in spec),  # R006, R007, R008 (G006), G004 and their contact persons

@@ -121,6 +121,9 @@ class _Reader:
             self.patient(dossier.patient, f)
         f.groups += [self.organisation(o) for o in dossier.organisations]
         for consent in dossier.consents:
+            if consent.element == E.NURSE_VACCINATION:
+                self.nurse_vaccination(consent, f.values)
+                continue
             group = self.consent(consent)
             if group is not None:
                 f.groups.append(group)
@@ -443,6 +446,20 @@ class _Reader:
         if groep == "G115":
             self.rvp(c, g.values)
         return g
+
+    def nurse_vaccination(self, c: m.Consent, v: dict) -> None:
+        """469: a doctor's permission for a nurse to vaccinate, when (1383), by whom (ids, name)."""
+        v[E.NURSE_VACCINATION] = c.affirmed
+        time = c.extra_node("author/time")
+        if time is not None and time.attrs.get("value"):
+            v[E.NURSE_VACCINATION_DATE] = parse_ts(time.attrs["value"])
+        party = c.extra_node("author/responsibleParty")
+        for n in party.children if party is not None else ():
+            if n.name == "id" and n.attrs.get("root") in E.NURSE_VACCINATION_IDS and n.attrs.get("extension"):
+                v[E.NURSE_VACCINATION_IDS[n.attrs["root"]]] = n.attrs["extension"]
+        name = c.extra_node("author/responsibleParty/agentPerson/name")
+        if name is not None and name.text and name.text.strip():
+            v[E.NURSE_VACCINATION_NAME] = name.text
 
     def rvp(self, c: m.Consent, v: dict) -> None:
         """The G115 elements beyond yes/no, source and date (see ``to_dossier.rvp_recorder``)."""

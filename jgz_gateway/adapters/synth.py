@@ -277,8 +277,12 @@ class _Child:
                 1172: self.birth + dt.timedelta(days=min(self.age, rng.randrange(30, 700))), 1171: rng.choice(PROFESSIONALS["01"])}))
         if self.birth.year < 2010:
             v[1167] = rng.random() < 0.6  # a paper dossier from before the digital one
-        if self.age > 4 * 365 and random.Random(f"summary:{self.index}").random() < 0.2:  # own stream, as involved()
+        extra = random.Random(f"summary:{self.index}")  # own stream, as involved()
+        if self.age > 4 * 365 and extra.random() < 0.2:
             v[492] = "Samenvatting 0-4: groei en ontwikkeling volgens verwachting."
+        if extra.random() < 0.1:  # a doctor allowed the nurse to vaccinate (469)
+            v.update({469: True, 1383: self.birth + dt.timedelta(days=min(self.age, 28)), 1505: extra.choice(PROFESSIONALS["01"]),
+                      1385: f"9{self.index % 100000000:08d}"})
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
         f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
         record = Record(key=self.key, facts=f, activities=self.activities())

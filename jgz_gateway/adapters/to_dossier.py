@@ -223,7 +223,7 @@ class _Builder:
         end = next((g.values.get(488) for g in f.groups_of("G092") if g.values.get(488)), None)
         effective = m.Time(high=m.Time(value=ts(end or created.date())))
         activities = [self.activity(a) for a in record.activities]
-        consents = [self.consent(g) for g in f.groups if g.groep in E.CONSENTS]
+        consents = [self.consent(g) for g in f.groups if g.groep in E.CONSENTS] + self.nurse_vaccination(f.values)
         annotations = [self.dossier_annotation(n, f.values[n]) for n in E.DOSSIER_ANNOTATIONS if n in f.values]
         copies = [self.copy_given(g) for g in f.groups_of("G088")]  # component6: after component1 (non-BDS)
         summary = [self.summary(f.values[E.SUMMARY])] if f.values.get(E.SUMMARY) else []
@@ -566,6 +566,27 @@ class _Builder:
             other_attrs={"classCode": "CONS", "moodCode": "EVN"},
             link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"},
             extra=chain(extra, "effectiveTime" if rvp and E.RVP_END in v else "code"))
+
+    def nurse_vaccination(self, v: dict) -> list[m.Consent]:
+        """469 as its consentEvent (template authorization469): the doctor who gave the permission
+        is the author's responsibleParty (ids, name), its date the author's time."""
+        n = E.NURSE_VACCINATION
+        if n not in v:
+            self.dropped.update(x for x in (E.NURSE_VACCINATION_DATE, E.NURSE_VACCINATION_NAME, *E.NURSE_VACCINATION_IDS.values())
+                                if v.get(x) is not None)
+            return []
+        # the schema wants the author: the date, else an unknown time; the doctor, else a nameless one
+        ids = [node("id", {"extension": str(v[x]), "root": root}) for root, x in E.NURSE_VACCINATION_IDS.items() if v.get(x)]
+        name = node("name", text=str(v[E.NURSE_VACCINATION_NAME])) if v.get(E.NURSE_VACCINATION_NAME) else \
+            node("name", {"nullFlavor": "NI"})
+        when = v.get(E.NURSE_VACCINATION_DATE)
+        extra = [node("author", {"typeCode": "AUT"}, [
+            node("time", {"value": ts(when)} if when is not None else {"nullFlavor": "UNK"}),
+            node("responsibleParty", {"classCode": "ASSIGNED"}, [
+                *ids, node("agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}, [name])])])]
+        return [m.Consent(element=n, code=self.element_code(n), negation_ind=m.Consent.negation_for(n, bool(v[n])),
+                          other_attrs={"classCode": "CONS", "moodCode": "EVN"},
+                          link_attrs={"typeCode": "AUTH", "contextConductionInd": "false"}, extra=chain(extra, "code"))]
 
     def annotation(self, link: str, link_attrs: dict | None, element: int, value: m.Node) -> m.Node:
         """``link/annotation`` with BDS element ``element`` and its ``value`` (consent remarks, notes).

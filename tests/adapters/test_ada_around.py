@@ -32,7 +32,8 @@ def everything():
     record = full_record()
     family = family_record()
     record.facts.groups += [g for g in family.facts.groups if g.groep in ("G014", "G018", "G078", "G077")]
-    record.facts.values.update({631: "01", 707: "2", 492: "Samenvatting 0-4"})  # and R050's summary
+    record.facts.values.update({631: "01", 707: "2", 492: "Samenvatting 0-4",  # and R050's summary and 469
+                                469: True, 1383: dt.date(2020, 3, 1), 1385: "123456789", 1504: "12345678901", 1505: "dr. Arts"})
     return record
 
 

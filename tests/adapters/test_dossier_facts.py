@@ -509,3 +509,19 @@ def test_summary_and_annotations_follow_the_attachments_when_there_is_no_consent
     assert message.index(b"<appendage") < message.index(b"<summary") < message.index(b"<pertinentInformation")
     empty = message.replace(b'<value xsi:type="ST">Groei en ontwikkeling volgens verwachting.</value>', b"")
     assert "careProvisionEventSummary" in {f.rule for f in validate_bytes(empty).errors}
+
+
+@pytest.mark.parametrize("values", [
+    {469: True, 1383: dt.date(2020, 3, 1), 1385: "123456789", 1504: "12345678901", 1521: "01234567", 1505: "dr. A. Arts"},
+    {469: False},  # refused, nothing else known: the schema still wants an author (time UNK, no name)
+])
+def test_a_doctors_permission_for_a_nurse_to_vaccinate(values):
+    """469 is a consentEvent of its own (template authorization469): the doctor who gave it is the
+    author's responsibleParty (UZI, BIG, AGB ids and name), its date the author's time. It was
+    counted as unread, and no vendor format or FHIR could carry it."""
+    record = small_record()
+    record.facts.values.update(values)
+    message = built_and_read_back(record)
+    assert b'code="469"' in message
+    wrong = message.replace(b'<responsibleParty classCode="ASSIGNED">', b'<responsibleParty classCode="CON">')
+    assert "authorization469" in {f.rule for f in validate_bytes(wrong).errors}

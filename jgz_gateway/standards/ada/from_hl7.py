@@ -45,6 +45,10 @@ _PERSON_WRITTEN = frozenset({"name", "administrativeGenderCode", "birthTime", "d
                              "asCitizen", "birthPlace"})
 
 
+#: 469's doctor: identifier root → element (UZI, BIG, AGB).
+NURSE_VACCINATION_IDS = {"2.16.528.1.1007.3.1": 1385, "2.16.528.1.1007.5.1": 1504, "2.16.840.1.113883.2.4.6.1": 1521}
+
+
 def unknown(concept: Concept) -> dict | None:
     if concept.nullable:
         return {"nullFlavor": "UNK"}
@@ -430,6 +434,9 @@ class Writer:
             return
         code = first(consent, "code")
         number = int(code.get("code")) if code is not None and (code.get("code") or "").isdigit() else None
+        if number == 469:  # a doctor's permission for a nurse to vaccinate: R050 elements, no groep
+            self.nurse_vaccination(consent)
+            return
         if number not in self.CONSENTS:
             self.skip(consent, str(number), "consent not in the ADA dataset")
             return
@@ -479,6 +486,22 @@ class Writer:
                 concept = group.concept.element(int(acode.get("code")))
                 if concept is not None and concept is not answer and "".join(value.itertext()):
                     group.add(concept.name, {"value": "".join(value.itertext())})
+
+    def nurse_vaccination(self, consent) -> None:
+        """469 (given unless negated), its date (1383, the author's time), the doctor's ids (UZI 1385,
+        BIG 1504, AGB 1521) and name (1505): R050 elements."""
+        r050 = self.rubriek("R050")
+        r050.element(469, {"value": "false" if consent.get("negationInd") == "true" else "true"})
+        time = first(consent, "author/time")
+        if time is not None and time.get("value"):
+            r050.element(1383, self.date(time))
+        for ident in kids(first(consent, "author/responsibleParty"), "id"):
+            number = NURSE_VACCINATION_IDS.get(ident.get("root"))
+            if number and ident.get("extension"):
+                r050.element(number, {"value": ident.get("extension"), "root": ident.get("root")})
+        name = first(consent, "author/responsibleParty/agentPerson/name")
+        if name is not None and name.text and name.text.strip():
+            r050.element(1505, {"value": name.text})
 
     def copy_given(self, act) -> None:
         if act is None:

@@ -554,13 +554,46 @@ class Reader:
                     el(status, "effectiveTime", {"value": self.date(g.find(date_name))})
                 if g.find(code_name) is not None:
                     self.coded(status, "reasonCode", g.find(code_name), xsi=None)
+        self.nurse_vaccination(event, r050)
         summary = self.ds.rubriek("R050").element(492)  # Samenvatting 0-4: the dossier's summary
         for node in r050.findall(summary.name):
             self.observation(el(event, "summary"), node, summary, tag="observationEvent", template=False, negation=False)
         for node in r050:
             if isinstance(node.tag, str) and node.tag not in ("groep_g093_status_in_zorg", "groep_g092_zorgbeeindiging",
-                                                               summary.name):
+                                                               summary.name, *self.NURSE_VACCINATION):
                 self.skip(node, self.ds.rubriek("R050").child(node.tag))
+
+    #: R050 469 and its date, doctor's name and ids (UZI, BIG, AGB): ADA name → (element, id root)
+    NURSE_VACCINATION = {"toestemming_aan_verpleegkundige_om_te_vaccineren": (469, None),
+                         "datum_toestemming_aan_verpleegkundige_om_te_vaccineren": (1383, None),
+                         "arts_naam_toestemming_aan_verpleegkundige_om_te_vaccineren": (1505, None),
+                         "arts_uzi_toestemming_aan_verpleegkundige_om_te_vaccineren": (1385, "2.16.528.1.1007.3.1"),
+                         "arts_big_toestemming_aan_verpleegkundige_om_te_vaccineren": (1504, "2.16.528.1.1007.5.1"),
+                         "arts_agb_toestemming_aan_verpleegkundige_om_te_vaccineren": (1521, "2.16.840.1.113883.2.4.6.1")}
+
+    def nurse_vaccination(self, event, r050) -> None:
+        """469 as its consentEvent (template authorization469): the doctor as the author's responsibleParty."""
+        found = {number: (r050.find(name), root) for name, (number, root) in self.NURSE_VACCINATION.items()}
+        answer = found[469][0]
+        if answer is None:
+            for name in self.NURSE_VACCINATION:
+                for node in r050.findall(name):
+                    self.skip(node, self.ds.rubriek("R050").child(name))
+            return
+        consent = el(el(event, "authorization", {"typeCode": "AUTH", "contextConductionInd": "false"}), "consentEvent",
+                     {"classCode": "CONS", "moodCode": "EVN", "negationInd": "false" if self.val(answer) == "true" else "true"})
+        self.bds_code(consent, "code", "469", ELEMENT_CS)
+        author = el(consent, "author", {"typeCode": "AUT"})
+        when = self.date(found[1383][0])
+        el(author, "time", {"value": when} if when else {"nullFlavor": "UNK"})
+        party = el(author, "responsibleParty", {"classCode": "ASSIGNED"})
+        for number in (1385, 1504, 1521):
+            node, root = found[number]
+            if self.val(node):
+                el(party, "id", {"extension": node.get("value"), "root": root})
+        name = self.val(found[1505][0])
+        el(el(party, "agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name",
+           None if name else {"nullFlavor": "NI"}, name)
 
     def non_bds(self, holder, g083) -> None:
         """R051/G083: a free question (1332) and answer (1333) for the rubriek (1335)."""

@@ -757,7 +757,7 @@ def _consent_source(res: dict) -> m.Node | None:
     person = _contained(res, res.get("performer", []))
     if person is None:
         return None
-    children = []
+    children = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in person.get("identifier", [])]
     coded = _coded(next(iter(person.get("relationship") or []), None))
     if coded is not None:
         attrs = {"nullFlavor": coded.null_flavor} if coded.null_flavor else {

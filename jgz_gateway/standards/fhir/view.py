@@ -1106,8 +1106,11 @@ def conclusion_items(n: m.Node) -> list[m.Observation | m.Group]:
 
 def consent_source(party: m.Node, patient_ref: dict) -> dict:
     """Who gave or refused a consent (the BDS source: the client, a parent, other; for the RVP
-    consent also by name), as the Consent's contained performer with that relationship."""
-    res: dict = {"resourceType": "RelatedPerson", "id": "source", "patient": patient_ref}
+    consent also by name), as the Consent's contained performer with that relationship; a
+    professional with ids (the doctor who let a nurse vaccinate, 469) as a contained Practitioner."""
+    ids = [identifier_node(n) for n in party.children if n.name == "id" and n.attrs.get("extension")]
+    res: dict = {"resourceType": "Practitioner", "id": "source", "identifier": ids} if ids else {
+        "resourceType": "RelatedPerson", "id": "source", "patient": patient_ref}
     code = party.child("code")
     if code is not None and (code.attrs.get("code") or code.attrs.get("nullFlavor")):
         res["relationship"] = [concept(code)]
