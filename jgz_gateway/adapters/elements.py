@@ -19,7 +19,7 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
-    ADDRESS, CHILD_ROLES, CONTACTS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
+    ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
     ROLE_CODE, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006,
     Period, relative_groep)
 

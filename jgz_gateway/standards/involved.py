@@ -100,6 +100,9 @@ STUDENT_NUMBER = 606
 #: belong to G006 in the BDS but occur once per child in the message.
 VVE_ADMINISTRATIVE: tuple[int, ...] = (714, 716, 1417, 1493)
 VVE_IN_G006: tuple[int, ...] = (1417, 1493)
+#: 55 Aantal dagdelen: template 10267 puts a voorziening's period and a weekly PIVL_TS in an SXPR_TS
+#: effectiveTime; how the count becomes the PIVL_TS (phase width in hours) is not published.
+DAYPARTS = 55
 
 
 @dataclass(frozen=True)

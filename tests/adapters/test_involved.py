@@ -217,3 +217,28 @@ def test_fhir_view_and_back_keeps_them_but_the_student_number():
     again, unread = extract(back, "D1")
     assert not unread and record.lost_in(again) == Counter({606: 1}) and not again.lost_in(record)
     assert [o.ids[0].extension for o in rewrap(back, again, ENVELOPE).organisations] == ["90000011"]
+
+
+def test_a_voorziening_with_dagdelen_keeps_its_period_and_counts_the_dagdelen(reference):
+    """Template 10267 lets a voorziening's effectiveTime be an SXPR_TS: its period (G104) as an
+    IVL_TS part and the dagdelen (55) as a weekly PIVL_TS. The period is read from its part; the
+    count has no published conversion, so it is counted as unread (DOB → ADA: skipped), never lost
+    unseen, and the period survives FHIR and ADA."""
+    from jgz_gateway.standards.ada import write_ada_report
+
+    ivl = b'<effectiveTime xsi:type="IVL_TS"><low value="19850601"/><high value="19890101"/></effectiveTime>'
+    sxpr = (b'<effectiveTime xsi:type="SXPR_TS"><comp xsi:type="IVL_TS"><low value="19850601"/><high value="19890101"/>'
+            b'</comp><comp xsi:type="PIVL_TS" operator="A"><phase><width value="8" unit="h"/></phase>'
+            b'<period value="1" unit="wk"/></comp></effectiveTime>')
+    data = with_around(reference)
+    assert data.count(ivl) == 1
+    data = data.replace(ivl, sxpr)
+    assert validate_bytes(data).valid
+    record, unread = extract(read_message(data), "K")
+    assert unread == Counter({55: 1})
+    [care] = record.facts.groups_of("G006")
+    assert [g.values for g in care.groups] == [{1469: D(1985, 6, 1), 1470: D(1989, 1, 1)}]
+    again, _ = extract(read_bundle(to_fhir(read_message(data))[0]), "K")
+    assert [g.values for g in again.facts.groups_of("G006")[0].groups] == [{1469: D(1985, 6, 1), 1470: D(1989, 1, 1)}]
+    ada, skipped = write_ada_report(read_message(data))
+    assert b"startdatum_geldigheid_voor_of_buitenschoolse_voorzieningen" in ada and "55" in {s[1] for s in skipped}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .to_hl7 import Reader
 
 TELECOM = ("tel:", "mailto:")
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 TPL = "2.16.840.1.113883.2.4.6.10.100."
 
 
@@ -105,7 +106,14 @@ class ToAda:
         self.ids(group, provider, spec.person)
         self.ids(group, org, spec.organisation)
         self.text(group, spec.name, self.first(org, "name"))
-        self.period(group, self.first(care, "effectiveTime"), spec.period)
+        time = self.first(care, "effectiveTime")
+        comps = self.kids(time, "comp")
+        if comps:  # SXPR_TS (template 10267): the period, and the dagdelen as a PIVL_TS
+            time = next((c for c in comps if (c.get(XSI_TYPE) or "").endswith("IVL_TS") and not
+                         (c.get(XSI_TYPE) or "").endswith("PIVL_TS")), None)
+            for pivl in (c for c in comps if (c.get(XSI_TYPE) or "").endswith("PIVL_TS")):
+                self.w.skip(pivl, str(I.DAYPARTS), "how a count of dagdelen becomes a PIVL_TS is not published")
+        self.period(group, time, spec.period)
         for party in self.kids(org, "contactParty") if spec.contact else ():
             self.contact(group, party, spec.contact)
 

@@ -432,7 +432,10 @@ class View:
             role["identifier"] = ids
         if code is not None:
             role["code"] = [concept(code)]
-        period = fhir_period(care.child("effectiveTime"))
+        time = care.child("effectiveTime")
+        if time is not None and time.child("comp") is not None:  # SXPR_TS: the period is its IVL_TS part
+            time = next((c for c in time.children if c.name == "comp" and c.attrs.get("xsi:type") == "IVL_TS"), None)
+        period = fhir_period(time)
         if period:
             role["period"] = period
         self.add(role, f"Provider/{i}")
