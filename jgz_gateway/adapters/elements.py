@@ -19,7 +19,7 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
-    ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
+    ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
     ROLE_CODE, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006,
     Period, relative_groep)
 
@@ -51,6 +51,7 @@ DOSSIER: frozenset[int] = frozenset({
     658, 659, 660, 661, 662, 663, 664, 665, 666, 667, 669,  # G016 the parent's address
     736, 737,  # G017 the parent's telephone
     603, 1529, 1506, 1457, 1458,  # G085 organisation (+ G098 period)
+    1441, 1530, 1507, 1459, 1460,  # G091 the JGZ organisation responsible by the BRP (+ G099 period)
     1163, 1164, 1349,  # G011 consent transfer within JGZ
     1395, 1396, 1397,  # G010 objection transfer within JGZ
     1165, 1166, 1350, 1407,  # G012 consent information to third parties

@@ -136,6 +136,8 @@ class _Reader:
         for n in dossier.extra:
             if n.name == "component6" and _coded_as(n.child("informationControlActEvent"), "G088"):
                 f.groups.append(self.copy_given(n.child("informationControlActEvent")))
+            elif n.name == "responsibleParty" and n.child("assignedEntity") is not None:
+                f.groups.append(self.responsible(n))
             elif n.name == "summary" and _coded_as(n.child("observationEvent"), str(E.SUMMARY)):
                 value = n.find("observationEvent/value")
                 if value is not None and value.text and value.text.strip():
@@ -423,6 +425,20 @@ class _Reader:
         if o.name:
             g.values[1506] = o.name
         g.groups += _period(next((n for n in o.link_extra if n.name == "time"), None), "G098", 1457, 1458)
+        return g
+
+    def responsible(self, link: m.Node) -> Group:
+        """G091 from ``responsibleParty``: ids (URA, AGB), name and period, as an organisation's."""
+        spec = E.JGZ_ORGANISATIONS["G091"]
+        g = Group(groep=spec.groep)
+        entity = link.child("assignedEntity")
+        for i in entity.children:
+            if i.name == "id" and i.attrs.get("root") in spec.ids and i.attrs.get("extension"):
+                g.values[spec.ids[i.attrs["root"]]] = i.attrs["extension"]
+        name = entity.find("assignedOrganization/name")
+        if name is not None and name.text and name.text.strip():
+            g.values[spec.name] = name.text
+        g.groups += _period(link.child("time"), spec.period.groep, spec.period.start, spec.period.end)
         return g
 
     def consent(self, c: m.Consent) -> Group | None:

@@ -426,6 +426,10 @@ class _Child:
                 school.groups.append(Group(groep="G009", values={719: rng.choice(PROFESSIONALS["02"]), 720: "intern begeleider",
                                                                  722: f"ib{self.index}@school.example.nl"}))
             f.groups.append(school)
+        if rng.random() < 0.3:  # the JGZ organisation responsible by the BRP (G091): where the child lives now
+            (ura, agb, name), start, _ = self.organisations[-1]
+            f.groups.append(Group(groep="G091", values={1441: ura, 1507: name},
+                                  groups=[Group(groep="G099", values={1459: start})]))
         if rng.random() < 0.05:  # someone to call besides the parents (G004)
             f.groups.append(Group(groep="G004", values={704: f"{rng.choice(ADULT_F)} {rng.choice(FAMILY)[1]}",
                                                         1318: rng.choice(["grootmoeder", "buurvrouw", "gastouder"]),

@@ -230,6 +230,7 @@ class _Builder:
         # verbatim parts go after the last typed part the schema puts before them
         # (author, appendage, authorization; then summary, pertinentInformation, component1)
         before = "authorization" if consents else "appendage" if f.groups_of("G072") else "author"
+        responsible = [self.responsible(g) for g in f.groups_of("G091")]
         return m.Dossier(
             bds_version=self.version,
             interaction=interaction,
@@ -248,7 +249,7 @@ class _Builder:
             attachments=[self.attachment(g) for g in f.groups_of("G072")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
-            extra=chain(summary + annotations, before)
+            extra=chain(responsible, "subject") + chain(summary + annotations, before)
             + chain(copies, "component1" if f.groups_of("G083") else
                     "pertinentInformation" if annotations else "summary" if summary else before),
         )
@@ -535,6 +536,22 @@ class _Builder:
                               [node("name", text=v[1506])]))
         return m.Organization(template_ids=[TPL + "122"], ids=ids, other_attrs={"classCode": "ASSIGNED"},
                               link_attrs={"typeCode": "AUT"}, link_extra=[time], extra=chain(extra, "id"))
+
+    def responsible(self, g: Group) -> m.Node:
+        """G091, the JGZ organisation responsible for the child by the BRP: ``responsibleParty``
+        with the same assignedEntity (template 122) as an executing organisation's author."""
+        spec, v = E.JGZ_ORGANISATIONS["G091"], dict(g.values)
+        for period in g.groups_of(spec.period.groep):
+            v |= period.values
+        bounds = _bounds(v, spec.period.start, spec.period.end)
+        ids = [node("id", {"extension": str(v[n]), "root": root}) for root, n in spec.ids.items() if v.get(n)]
+        entity = [node("templateId", {"root": TPL + "122"}), *(ids or [node("id", {"nullFlavor": "NI"})])]
+        if v.get(spec.name):
+            entity.append(node("assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
+                               [node("name", text=str(v[spec.name]))]))
+        return node(spec.link, {"typeCode": spec.type_code}, [
+            node("time", {"xsi:type": "IVL_TS"}, bounds) if bounds else node("time", {"nullFlavor": "UNK"}),
+            node("assignedEntity", {"classCode": "ASSIGNED"}, entity)])
 
     def consent(self, g: Group) -> m.Consent:
         yes_no, source, date = E.CONSENTS[g.groep]

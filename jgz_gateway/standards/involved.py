@@ -181,3 +181,24 @@ def relative_groep(code: str | None, code_system: str | None, notes: set[int], h
     if found is None and has_gender:
         found = "G018"
     return found or "G014"
+
+
+@dataclass(frozen=True)
+class JgzOrganisation:
+    """A JGZ organisation of the dossier (R005), as ``careProvisionEvent/<link>/assignedEntity``
+    (template 122) with its period as the link's ``time``: the organisations that carried out the
+    care (G085, ``author``) and the one responsible for the child by the BRP (G091,
+    ``responsibleParty``). ``ids``: identifier root → element; ``name`` on assignedOrganization."""
+
+    groep: str
+    link: str
+    type_code: str
+    ids: dict[str, int]
+    name: int
+    period: Period
+
+
+JGZ_ORGANISATIONS: dict[str, JgzOrganisation] = {o.groep: o for o in (
+    JgzOrganisation("G085", "author", "AUT", {URA: 603, AGB: 1529}, 1506, Period("G098", 1457, 1458)),
+    JgzOrganisation("G091", "responsibleParty", "RESP", {URA: 1441, AGB: 1530}, 1507, Period("G099", 1459, 1460)),
+)}

@@ -75,3 +75,16 @@ def test_the_hand_written_structures_survive_the_ada_dataset(reference):
                 if g.groep in ("G086", "G082", "G006", "G008", "G004", "G014", "G018", "G077")
                 for n, _ in g.items()} | {631}
         assert ours and not set(before.lost_in(after)) & ours and not set(after.lost_in(before)) & ours
+
+
+def test_the_responsible_jgz_organisation_survives_the_ada_dataset():
+    from jgz_gateway.adapters.record import Group
+
+    record = everything()
+    record.facts.groups.append(Group(groep="G091", values={1441: "90000022", 1507: "JGZ Oost"},
+                                     groups=[Group(groep="G099", values={1459: dt.date(2020, 1, 2)})]))
+    dossier, _ = build(record, "4.1.3", ENVELOPE)
+    again, skipped_out, skipped_in = through_ada(write_message(dossier))
+    assert not skipped_out and not skipped_in and validate_bytes(again).valid
+    back, _ = extract(read_message(again), "D1")
+    assert not record.lost_in(back) and not back.lost_in(record)

@@ -525,3 +525,26 @@ def test_a_doctors_permission_for_a_nurse_to_vaccinate(values):
     assert b'code="469"' in message
     wrong = message.replace(b'<responsibleParty classCode="ASSIGNED">', b'<responsibleParty classCode="CON">')
     assert "authorization469" in {f.rule for f in validate_bytes(wrong).errors}
+
+
+def test_the_jgz_organisation_responsible_by_the_brp():
+    """G091 (R005) is ``careProvisionEvent/responsibleParty`` with the same assignedEntity
+    (template 122) as an executing organisation's author, its period (G099) the link's time. It
+    was dropped without a count (no BDS code marks it). Now every path carries it, and FHIR keeps
+    it apart from the executing organisations (an EpisodeOfCare typed G091)."""
+    from jgz_gateway.standards.fhir import to_fhir
+    from jgz_gateway.standards.fhir.read import read_bundle
+
+    record = small_record()
+    record.facts.groups += [Group(groep="G091", values={1441: "90000022", 1507: "JGZ Oost"},
+                                  groups=[Group(groep="G099", values={1459: dt.date(2020, 1, 2), 1460: dt.date(2024, 1, 1)})]),
+                            Group(groep="G091", values={1530: "01234567"})]
+    message = built_and_read_back(record)
+    assert message.count(b'<responsibleParty typeCode="RESP">') == 2
+    for name in ("csv-export", "json-export"):
+        through_vendor_format(record, name)
+    bundle, _ = to_fhir(read_message(message))
+    back = read_bundle(bundle)
+    again, unread = extract(back, "D1")
+    assert not unread and not record.lost_in(again) and not again.lost_in(record)
+    assert [o.ids[0].extension for o in back.organisations] == ["90000011"]  # the executing one only

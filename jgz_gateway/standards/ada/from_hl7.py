@@ -13,7 +13,7 @@ from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from .dataset import Concept, dataset
-from ..involved import ADDRESS, PHONE
+from ..involved import ADDRESS, JGZ_ORGANISATIONS, PHONE
 from .around import ToAda
 from .to_hl7 import AdaError, Reader
 
@@ -207,6 +207,8 @@ class Writer:
         self.patient(first(event, "subject/patient"))
         for author in kids(event, "author"):
             self.organisation(author)
+        for party in kids(event, "responsibleParty"):
+            self.organisation(party, "G091")
         for appendage in kids(event, "appendage"):
             self.document(first(appendage, "document"))
         for summary in kids(event, "summary"):  # 492 Samenvatting 0-4
@@ -376,26 +378,27 @@ class Writer:
             group.element(use, {"code": tel.get("use"), "codeSystem": USE_CS,
                                 "displayName": self.bds_display(group.concept.element(use), tel.get("use"), USE_CS)})
 
-    def organisation(self, author) -> None:
-        entity = first(author, "assignedEntity")
+    def organisation(self, link, groep: str = "G085") -> None:
+        """A JGZ organisation (R005): one that carried out the care (G085, ``author``) or the one
+        responsible by the BRP (G091, ``responsibleParty``), by element number."""
+        spec = JGZ_ORGANISATIONS[groep]
+        entity = first(link, "assignedEntity")
         if entity is None:
             return
-        group = self.rubriek("R005").add("groep_g085_uitvoerende_jgzorganisatie")
+        r005 = self.rubriek("R005")
+        group = r005.add(r005.concept.by_code(groep).name)
         for ident in kids(entity, "id"):
-            name = {"2.16.528.1.1007.3.3": "uitvoerende_jgzorganisatie_ura",
-                    "2.16.840.1.113883.2.4.6.1": "uitvoerende_jgzorganisatie_agb"}.get(ident.get("root"))
-            if name:
-                group.add(name, self.ident(ident))
+            if ident.get("root") in spec.ids and ident.get("extension"):
+                group.element(spec.ids[ident.get("root")], self.ident(ident))
         name = first(entity, "assignedOrganization/name")
         if name is not None and name.text:
-            group.add("uitvoerende_jgzorganisatie_naam", {"value": name.text})
-        time = first(author, "time")
+            group.element(spec.name, {"value": name.text})
+        time = first(link, "time")
         if time is not None and (first(time, "low") is not None or first(time, "high") is not None):
-            period = group.add("groep_g098_periode_geldigheid_uitvoerende_jgzorganisatie")
-            for tag, name in (("low", "startdatum_geldigheid_uitvoerende_jgzorganisatie"),
-                              ("high", "einddatum_geldigheid_uitvoerende_jgzorganisatie")):
+            period = group.add(group.concept.by_code(spec.period.groep).name)
+            for tag, number in (("low", spec.period.start), ("high", spec.period.end)):
                 if first(time, tag) is not None:
-                    period.add(name, self.date(first(time, tag)))
+                    period.element(number, self.date(first(time, tag)))
 
     def document(self, doc) -> None:
         if doc is None:

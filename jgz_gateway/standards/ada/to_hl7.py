@@ -19,7 +19,7 @@ from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
-from ..involved import ADDRESS
+from ..involved import ADDRESS, JGZ_ORGANISATIONS
 from .around import FromAda
 from .dataset import Concept, dataset, rubriek_code
 
@@ -409,31 +409,38 @@ class Reader:
     # --- organisations, documents, consents, care ----------------------------------------------
 
     def organisations(self, event, r005) -> None:
-        for g085 in r005.findall("groep_g085_uitvoerende_jgzorganisatie"):
-            author = el(event, "author", {"typeCode": "AUT"})
-            period = g085.find("groep_g098_periode_geldigheid_uitvoerende_jgzorganisatie")
-            if period is not None:
-                time = el(author, "time", {"xsi:type": "IVL_TS"})
-                for tag, name in (("low", "startdatum_geldigheid_uitvoerende_jgzorganisatie"),
-                                  ("high", "einddatum_geldigheid_uitvoerende_jgzorganisatie")):
-                    if self.date(period.find(name)):
-                        el(time, tag, {"value": self.date(period.find(name))})
-            else:
-                el(author, "time", {"nullFlavor": "UNK"})
-            entity = el(author, "assignedEntity", {"classCode": "ASSIGNED"})
-            el(entity, "templateId", {"root": TPL + "122"})
-            ids = [n for name in ("uitvoerende_jgzorganisatie_ura", "uitvoerende_jgzorganisatie_agb")
-                   for n in g085.findall(name)]
-            for node in ids:
-                self.ident(entity, "id", node)
-            if not ids:  # the template's choice: a URA, an AGB or an unknown id (TC04019)
-                el(entity, "id", {"nullFlavor": "NI"})
-            if self.val(g085.find("uitvoerende_jgzorganisatie_naam")):
-                org = el(entity, "assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
-                el(org, "name", text=g085.find("uitvoerende_jgzorganisatie_naam").get("value"))
+        """R005: the organisations that carried out the care (G085, ``author``) and the one
+        responsible by the BRP (G091, ``responsibleParty``), by element number."""
+        concept = self.ds.rubriek("R005")
+        for spec in JGZ_ORGANISATIONS.values():
+            groep = concept.by_code(spec.groep)
+            for group in r005.findall(groep.name):
+                link = el(event, spec.link, {"typeCode": spec.type_code})
+                period = group.find(groep.by_code(spec.period.groep).name)
+                bounds = [(tag, self.date(period.find(groep.by_code(spec.period.groep).element(n).name)))
+                          for tag, n in (("low", spec.period.start), ("high", spec.period.end))] if period is not None else []
+                bounds = [(tag, v) for tag, v in bounds if v]
+                if bounds:
+                    time = el(link, "time", {"xsi:type": "IVL_TS"})
+                    for tag, v in bounds:
+                        el(time, tag, {"value": v})
+                else:
+                    el(link, "time", {"nullFlavor": "UNK"})
+                entity = el(link, "assignedEntity", {"classCode": "ASSIGNED"})
+                el(entity, "templateId", {"root": TPL + "122"})
+                ids = [n for number in spec.ids.values() for n in group.findall(groep.element(number).name)]
+                for node in ids:
+                    self.ident(entity, "id", node)
+                if not ids:  # the template's choice: a URA, an AGB or an unknown id (TC04019)
+                    el(entity, "id", {"nullFlavor": "NI"})
+                name = group.find(groep.element(spec.name).name)
+                if self.val(name):
+                    org = el(entity, "assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"})
+                    el(org, "name", text=name.get("value"))
+        known = {concept.by_code(g).name for g in JGZ_ORGANISATIONS}
         for node in r005:
-            if isinstance(node.tag, str) and node.tag != "groep_g085_uitvoerende_jgzorganisatie":
-                self.skip(node, self.ds.rubriek("R005").child(node.tag))
+            if isinstance(node.tag, str) and node.tag not in known:
+                self.skip(node, concept.child(node.tag))
 
     def document(self, event, g072) -> None:
         f = g072.find

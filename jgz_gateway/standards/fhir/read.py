@@ -62,9 +62,15 @@ def read_bundle(bundle: dict) -> m.Dossier:
     d.patient = _patient(patients[0][1], [(r, about.get(url, []), homes.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
     d.patient.person.extra += homes.get(patient_url, [])  # the child's own household (asMember, G077)
     around = _around(d.patient, patients[0][1], kinds, by_url)  # huisarts, care providers, childcare, school
+    responsible = [(res, by_url.get((res.get("managingOrganization") or {}).get("reference"))) for _, res in
+                   kinds.get("EpisodeOfCare", []) if _typed(res, "G091")]
+    d.extra += [_responsible(res, org) for res, org in responsible if org is not None]
+    around |= {(res.get("managingOrganization") or {}).get("reference") for res, _ in responsible}
     orgs = {url: _organisation(r) for url, r in kinds.get("Organization", []) if url not in around}
     d.organisations = list(orgs.values())
     for _, res in kinds.get("EpisodeOfCare", []):  # an organisation's period of care (G098)
+        if _typed(res, "G091"):
+            continue
         org = orgs.get((res.get("managingOrganization") or {}).get("reference"))
         period = res.get("period") or {}
         if org is not None and (period.get("start") or period.get("end")):
@@ -423,6 +429,21 @@ def _relation(res: dict, observations: list[dict] | None = None, homes: list[m.N
             children.append(node("subjectOf", {"typeCode": "SBJ"}, node("personalRelationshipObservation", None, node(
                 "code", {"code": str(number), "codeSystem": m.OID_BDS_ELEMENT}), value)))
     return node("personalRelationship", None, *children)
+
+
+def _typed(res: dict, groep: str) -> bool:
+    return any(c.get("code") == groep for t_ in res.get("type", []) for c in t_.get("coding", []))
+
+
+def _responsible(episode: dict, org: dict) -> m.Node:
+    """The inverse of the view's ``responsible``: G091 as ``responsibleParty``."""
+    entity = [node("templateId", {"root": m.TEMPLATE_PREFIX + "122"})]
+    entity += [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    if org.get("name"):
+        entity.append(node("assignedOrganization", None, node("name", text=org["name"])))
+    period = episode.get("period") or {}
+    time = node("time", {"xsi:type": "IVL_TS"}, *_bounds(period)) if period else node("time", {"nullFlavor": "UNK"})
+    return node("responsibleParty", {"typeCode": "RESP"}, time, node("assignedEntity", None, *entity))
 
 
 def _organisation(res: dict) -> m.Organization:

@@ -26,7 +26,7 @@ from collections import Counter
 
 from .. import model as m
 from ..catalogue import get_catalogue, normalise_version
-from ..involved import CONTACTS, CUSTODY, HOUSEHOLD, LITERACY, PROVIDERS, RELATIVES, SPOKEN_LANGUAGE
+from ..involved import CONTACTS, CUSTODY, HOUSEHOLD, JGZ_ORGANISATIONS, LITERACY, PROVIDERS, RELATIVES, SPOKEN_LANGUAGE
 from . import terms as t
 
 _NS = uuid.UUID("5b3f0d6e-7a4c-4d7e-9a43-2c1f0b9e6d10")  # the gateway's namespace for resource ids
@@ -140,8 +140,10 @@ class View:
             obs = node.child("observationEvent")
             if obs is not None:
                 self.node_observation("Dossier/summary", obs, "R050")
+        for i, node in enumerate(n for n in d.extra if n.name == "responsibleParty" and n.child("assignedEntity") is not None):
+            self.responsible(i, node)
         for node in d.extra:
-            if node.name not in ("pertinentInformation", "component6", "summary"):
+            if node.name not in ("pertinentInformation", "component6", "summary", "responsibleParty"):
                 self.cov.part(f"careProvisionEvent/{node.name}")
                 self.scan(node)
         bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
@@ -517,6 +519,33 @@ class View:
             for side, number in (("start", 1457), ("end", 1458)):
                 if side in period:
                     self.cov.map(number, "EpisodeOfCare.period (managingOrganization)")
+
+    def responsible(self, i: int, link: m.Node) -> None:
+        """G091, the JGZ organisation responsible by the BRP: its Organization, and an EpisodeOfCare
+        typed G091 with the period (an executing organisation's has no type)."""
+        spec = JGZ_ORGANISATIONS["G091"]
+        entity = link.child("assignedEntity")
+        ids = [identifier_node(n) for n in entity.children if n.name == "id" and n.attrs.get("extension")]
+        res: dict = {"resourceType": "Organization",
+                     "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}, "identifier": ids}
+        name = entity.find("assignedOrganization/name")
+        if name is not None and name.text:
+            res["name"] = name.text
+            self.cov.map(spec.name, "Organization.name (responsible)")
+        for n in entity.children:
+            if n.name == "id" and n.attrs.get("root") in spec.ids and n.attrs.get("extension"):
+                self.cov.map(spec.ids[n.attrs["root"]], "Organization.identifier (responsible)")
+        ref = self.add(res, f"Responsible/{i}")
+        episode: dict = {"resourceType": "EpisodeOfCare", "status": "active", "type": [
+            {"coding": [self.cluster_coding(spec.groep, m.OID_BDS_GROEP)]}], "patient": self.patient_ref,
+            "managingOrganization": ref}
+        period = fhir_period(link.child("time"))
+        if period:
+            episode["period"] = period
+            for side, number in (("start", spec.period.start), ("end", spec.period.end)):
+                if side in period:
+                    self.cov.map(number, "EpisodeOfCare.period (responsible)")
+        self.add(episode, f"Responsible/{i}/episode")
 
     # --- activities -----------------------------------------------------------------------
 
