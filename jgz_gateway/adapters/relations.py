@@ -6,7 +6,8 @@ voor- and buitenschoolse voorzieningen (G006) are care provisions of another pro
 108); R008's school (G008) is ``patientPerson/asStudent``; the child's contact person (G004)
 and every organisation's contact persons (G005, G007, G009) are ``contactParty``. The shapes
 come from the template rules (R_PatientNL_JGZ, 131); which element sits where is in
-:mod:`.elements` (``PROVIDERS``, ``CONTACTS``, ``SCHOOL``).
+:mod:`jgz_gateway.standards.involved` (``PROVIDERS``, ``CONTACTS``, ``SCHOOL``), which the FHIR view
+and the ADA conversion read too.
 
 :class:`Writer` turns groups into nodes for the builder (:mod:`.to_dossier`), :class:`Reader`
 nodes into groups for the reader (:mod:`.from_dossier`). Neither guesses: a structure without
