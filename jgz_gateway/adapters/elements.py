@@ -19,7 +19,8 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
-    ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
+    ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, NURSE_VACCINATION,
+    NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS, NURSE_VACCINATION_NAME, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
     ROLE_CODE, SCHOOL, SCHOOL_BRIN, SCHOOL_PERIOD, SPOKEN_LANGUAGE, STUDENT_NUMBER, VVE_ADMINISTRATIVE, VVE_IN_G006,
     Period, relative_groep)
 
@@ -27,12 +28,6 @@ from ..standards.involved import (  # noqa: F401 - the people and organisations 
 #: annotationObsEvent`` (Nictiz's messages do): R010 476 information about the JGZ's way of working
 #: given, R009 1167 paper dossier present. In a contact they are ordinary observations.
 DOSSIER_ANNOTATIONS: tuple[int, ...] = (476, 1167)
-#: R050 469 Toestemming aan verpleegkundige om te vaccineren: a consentEvent coded 469 (template
-#: authorization469), given by a doctor: the author's time (1383), the responsibleParty's ids
-#: (UZI 1385, BIG 1504, AGB 1521) and the agentPerson's name (1505).
-NURSE_VACCINATION = 469
-NURSE_VACCINATION_DATE, NURSE_VACCINATION_NAME = 1383, 1505
-NURSE_VACCINATION_IDS = {"2.16.528.1.1007.3.1": 1385, "2.16.528.1.1007.5.1": 1504, "2.16.840.1.113883.2.4.6.1": 1521}
 #: R050 492 Samenvatting 0-4: the dossier's ``careProvisionEvent/summary/observationEvent`` (template 10009).
 SUMMARY = 492
 

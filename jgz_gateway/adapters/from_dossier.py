@@ -74,8 +74,7 @@ class _Reader:
         w = w or E.valueset(element, self.cat)
         vs = self.cat.valueset(w) if w else None
         c = vs.bds_concept(str(bds_code)) if vs else None
-        names = {x.display.strip().lower() for x in ((c.bds, c.hl7) if c else ()) if x is not None and x.display}
-        return text.strip().lower() in names
+        return c is not None and text.strip().lower() in c.names()
 
     def code_of(self, element: int, node: m.Node | None, w: str | None = None) -> str | None:
         """The BDS code of a coded node, or None when it carries none."""

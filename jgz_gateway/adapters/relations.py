@@ -18,7 +18,7 @@ written and its elements are counted as dropped.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from ..standards import model as m
 from . import elements as E
@@ -35,12 +35,6 @@ def _node(name: str, attrs: dict | None = None, children: list | None = None, te
     from .to_dossier import node
 
     return node(name, attrs, children, text)
-
-
-def _ts(value: Any) -> str:
-    from .to_dossier import ts
-
-    return ts(value)
 
 
 def _text(n: m.Node | None) -> str | None:
@@ -62,9 +56,10 @@ class Writer:
 
     def period(self, g: Group, period: E.Period, name: str = "effectiveTime", xsi: bool = False) -> list[m.Node]:
         """The groep's period as an IVL_TS named ``name`` (none when it has no date)."""
+        from .to_dossier import _bounds
+
         for p in g.groups_of(period.groep):
-            bounds = [_node(tag, {"value": _ts(p.values[n])}) for n, tag in ((period.start, "low"), (period.end, "high"))
-                      if p.values.get(n) is not None]
+            bounds = _bounds(p.values, period.start, period.end)
             if bounds:
                 return [_node(name, {"xsi:type": "IVL_TS"} if xsi else None, bounds)]
         return []
@@ -78,10 +73,12 @@ class Writer:
         parts = []
         if v.get(c.role):
             parts.append(_node("code", {"nullFlavor": "OTH"}, [_node("originalText", text=str(v[c.role]))]))
+        from .to_dossier import mailto, tel
+
         if v.get(c.phone):
-            parts.append(_node("telecom", {"value": "tel:" + quote(str(v[c.phone]), safe="+-.()")}))
+            parts.append(tel(v[c.phone]))
         if v.get(c.email):
-            parts.append(_node("telecom", {"value": "mailto:" + quote(str(v[c.email]), safe="@.+-_~!$&'*=")}))
+            parts.append(mailto(v[c.email]))
         parts += self.period(g, c.period, xsi=xsi_period)
         parts.append(_node("contactPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"},
                            [_node("name", text=str(v[c.name]))]))

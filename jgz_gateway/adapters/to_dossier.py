@@ -82,9 +82,31 @@ def mailto(address: Any) -> m.Node:
     return node("telecom", {"value": "mailto:" + quote(str(address), safe="@.+-_~!$&'*=")})
 
 
+def tel(number: Any, attrs: dict | None = None) -> m.Node:
+    return node("telecom", (attrs or {}) | {"value": "tel:" + quote(str(number), safe="+-.()")})
+
+
 def _bounds(values: dict, start: int, end: int) -> list[m.Node]:
     """A period groep's two dates as the ``low`` and ``high`` of an IVL_TS (G096, G098, G111)."""
     return [node(tag, {"value": ts(values[n])}) for n, tag in ((start, "low"), (end, "high")) if values.get(n) is not None]
+
+
+def _with_period(g: Group, period: E.Period) -> dict:
+    """A JGZ organisation's values with those of its period groep (G098, G099)."""
+    v = dict(g.values)
+    for p in g.groups_of(period.groep):
+        v |= p.values
+    return v
+
+
+def _link_time(values: dict, period: E.Period) -> m.Node:
+    """A JGZ organisation's period as its link's ``time``; unknown without one (template 122)."""
+    bounds = _bounds(values, period.start, period.end)
+    return node("time", {"xsi:type": "IVL_TS"}, bounds) if bounds else node("time", {"nullFlavor": "UNK"})
+
+
+def _assigned_organisation(name: Any) -> m.Node:
+    return node("assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, [node("name", text=str(name))])
 
 
 def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
@@ -435,7 +457,7 @@ class _Builder:
         """The child's (G002) or a parent's (G017) telephone."""
         v, (number, use) = g.values, E.PHONE[g.groep]
         attrs = {"use": self.code(use, v[use])[0]} if use in v else {}
-        return node("telecom", attrs | {"value": "tel:" + quote(str(v.get(number, "")), safe="+-.()")})
+        return tel(v.get(number, ""), attrs)
 
     def relative(self, g: Group) -> m.Node:
         """A parent or carer (G014), brother or sister (G018) or son or daughter (G078): one
@@ -516,42 +538,25 @@ class _Builder:
     # --- organisations, consents, care status, non-BDS ---------------------------------
 
     def organisation(self, g: Group) -> m.Organization:
-        v = dict(g.values)
-        for period in g.groups_of("G098"):
-            v |= period.values
-        ids = []
-        if v.get(603):
-            ids.append(m.II(root=m.OID_URA, extension=v[603]))
-        if v.get(1529):
-            ids.append(m.II(root=m.OID_AGB, extension=v[1529]))
-        if not ids:
-            ids.append(m.II(null_flavor="NI"))
-        if 1457 in v or 1458 in v:
-            time = node("time", {"xsi:type": "IVL_TS"}, _bounds(v, 1457, 1458))
-        else:
-            time = node("time", {"nullFlavor": "UNK"})
-        extra = []
-        if v.get(1506):
-            extra.append(node("assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
-                              [node("name", text=v[1506])]))
+        """G085, an organisation that carried out the care: the ``author`` (E.JGZ_ORGANISATIONS)."""
+        spec, v = E.JGZ_ORGANISATIONS["G085"], _with_period(g, E.JGZ_ORGANISATIONS["G085"].period)
+        ids = [m.II(root=root, extension=v[n]) for root, n in spec.ids.items() if v.get(n)] or [m.II(null_flavor="NI")]
+        extra = [_assigned_organisation(v[spec.name])] if v.get(spec.name) else []
         return m.Organization(template_ids=[TPL + "122"], ids=ids, other_attrs={"classCode": "ASSIGNED"},
-                              link_attrs={"typeCode": "AUT"}, link_extra=[time], extra=chain(extra, "id"))
+                              link_attrs={"typeCode": spec.type_code}, link_extra=[_link_time(v, spec.period)],
+                              extra=chain(extra, "id"))
 
     def responsible(self, g: Group) -> m.Node:
         """G091, the JGZ organisation responsible for the child by the BRP: ``responsibleParty``
         with the same assignedEntity (template 122) as an executing organisation's author."""
-        spec, v = E.JGZ_ORGANISATIONS["G091"], dict(g.values)
-        for period in g.groups_of(spec.period.groep):
-            v |= period.values
-        bounds = _bounds(v, spec.period.start, spec.period.end)
+        spec = E.JGZ_ORGANISATIONS["G091"]
+        v = _with_period(g, spec.period)
         ids = [node("id", {"extension": str(v[n]), "root": root}) for root, n in spec.ids.items() if v.get(n)]
         entity = [node("templateId", {"root": TPL + "122"}), *(ids or [node("id", {"nullFlavor": "NI"})])]
         if v.get(spec.name):
-            entity.append(node("assignedOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"},
-                               [node("name", text=str(v[spec.name]))]))
+            entity.append(_assigned_organisation(v[spec.name]))
         return node(spec.link, {"typeCode": spec.type_code}, [
-            node("time", {"xsi:type": "IVL_TS"}, bounds) if bounds else node("time", {"nullFlavor": "UNK"}),
-            node("assignedEntity", {"classCode": "ASSIGNED"}, entity)])
+            _link_time(v, spec.period), node("assignedEntity", {"classCode": "ASSIGNED"}, entity)])
 
     def consent(self, g: Group) -> m.Consent:
         yes_no, source, date = E.CONSENTS[g.groep]

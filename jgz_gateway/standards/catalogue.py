@@ -217,6 +217,10 @@ class Concept:
     bds: Code | None
     hl7: Code | None
 
+    def names(self) -> set[str]:
+        """Its display names in both flavours, lower case: a text among them only names the code."""
+        return {x.display.strip().lower() for x in (self.bds, self.hl7) if x is not None and x.display}
+
 
 @dataclass(frozen=True)
 class ValueSet:

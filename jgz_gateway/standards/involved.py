@@ -202,3 +202,11 @@ JGZ_ORGANISATIONS: dict[str, JgzOrganisation] = {o.groep: o for o in (
     JgzOrganisation("G085", "author", "AUT", {URA: 603, AGB: 1529}, 1506, Period("G098", 1457, 1458)),
     JgzOrganisation("G091", "responsibleParty", "RESP", {URA: 1441, AGB: 1530}, 1507, Period("G099", 1459, 1460)),
 )}
+
+
+#: R050 469 Toestemming aan verpleegkundige om te vaccineren: a consentEvent coded 469 (template
+#: authorization469), given by a doctor: the author's time (1383), the responsibleParty's ids
+#: (UZI 1385, BIG 1504, AGB 1521) and the agentPerson's name (1505).
+NURSE_VACCINATION = 469
+NURSE_VACCINATION_DATE, NURSE_VACCINATION_NAME = 1383, 1505
+NURSE_VACCINATION_IDS = {UZI_PERSON: 1385, BIG: 1504, AGB: 1521}

@@ -194,13 +194,12 @@ class ToAda:
             else:
                 self.w.skip(obs, str(number) if number else None, f"not an element of {group.concept.name}")
 
-    def displays(self, number: int, code: str | None) -> set[str]:
-        """The names of an element's code in both flavours (lower case), to tell a text that only
-        names the code from one of its own."""
+    def names(self, number: int, code: str | None, code_system: str | None) -> set[str]:
+        """The names of an element's (HL7) code in both flavours, lower case (see Concept.names)."""
         element = self.cat.element(number)
         vs = self.cat.valueset(element.valueset) if element is not None and element.valueset else None
-        concept = vs.bds_concept(code) or next((c for c in vs.concepts if c.hl7 and c.hl7.code == code), None) if vs and code else None
-        return {x.display.strip().lower() for x in ((concept.bds, concept.hl7) if concept else ()) if x is not None and x.display}
+        concept = vs.hl7_concept(code, code_system) if vs is not None and code else None
+        return concept.names() if concept is not None else set()
 
     def parent_part(self, group: Item, part, name: str) -> None:
         """What only a parent's holder carries: death, education, belief, work, birth country, language."""
@@ -219,7 +218,7 @@ class ToAda:
             if attrs.get("code") and attrs.get("codeSystem") != NULL_FLAVOR_CS:
                 self.put(group, 67, attrs)
             if text and text.strip().lower() != (attrs.get("displayName") or "").strip().lower() \
-                    and text.strip().lower() not in self.displays(67, attrs.get("code")):
+                    and text.strip().lower() not in self.names(67, attrs.get("code"), attrs.get("codeSystem")):
                 self.put(group, 68, {"value": text})
         elif name == "birthPlace":
             country = self.first(part, "addr/country")
@@ -280,7 +279,6 @@ class FromAda:
 
         self.r, self.el = reader, el
         self.ada = reader.ada
-        self.concepts = {c.name: c for found in reader.ds.by_code.values() for c in found}
 
     def get(self, node, number: int):
         """The ADA child of ``node`` that is BDS element ``number`` (None when absent)."""
@@ -295,7 +293,7 @@ class FromAda:
         return node.findall(child.name) if child is not None and node is not None else []
 
     def _concept(self, node):
-        return self.concepts.get(etree.QName(node).localname) if node is not None else None
+        return self.r.ds.by_name.get(etree.QName(node).localname) if node is not None else None
 
     def value(self, node, number: int) -> str | None:
         found = self.get(node, number)

@@ -78,12 +78,16 @@ class Dataset:
         #: BDS element code system (R039 blood pressure is SNOMED-coded).
         self.foreign: dict[int, dict] = {int(k): v for k, v in data.get("foreign", {}).items()}
         self.by_code: dict[str, list[Concept]] = {}
+        named: dict[str, list[Concept]] = {}
         stack = [self.root]
         while stack:
             c = stack.pop()
             if c.code:
                 self.by_code.setdefault(c.code, []).append(c)
+                named.setdefault(c.name, []).append(c)
             stack.extend(c.children)
+        #: ADA element name → its BDS concept, for the names that occur once in the dataset
+        self.by_name: dict[str, Concept] = {name: found[0] for name, found in named.items() if len(found) == 1}
 
     def _concept(self, d: dict, parent: Concept | None) -> Concept:
         c = Concept(name=d["name"], concept=d.get("concept"), min=d["min"], max=d.get("max"),

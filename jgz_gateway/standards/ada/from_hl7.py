@@ -13,7 +13,7 @@ from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from .dataset import Concept, dataset
-from ..involved import ADDRESS, JGZ_ORGANISATIONS, PHONE
+from ..involved import ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION_IDS, PHONE
 from .around import ToAda
 from .to_hl7 import AdaError, Reader
 
@@ -43,10 +43,6 @@ def first(node, path: str):
 #: patientPerson children :meth:`Writer.patient` writes into R003.
 _PERSON_WRITTEN = frozenset({"name", "administrativeGenderCode", "birthTime", "deceasedInd", "deceasedTime",
                              "asCitizen", "birthPlace"})
-
-
-#: 469's doctor: identifier root → element (UZI, BIG, AGB).
-NURSE_VACCINATION_IDS = {"2.16.528.1.1007.3.1": 1385, "2.16.528.1.1007.5.1": 1504, "2.16.840.1.113883.2.4.6.1": 1521}
 
 
 def unknown(concept: Concept) -> dict | None:

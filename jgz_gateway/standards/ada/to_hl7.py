@@ -19,13 +19,16 @@ from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
-from ..involved import ADDRESS, JGZ_ORGANISATIONS
+from ..involved import (ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS,
+                        NURSE_VACCINATION_NAME)
 from .around import FromAda
 from .dataset import Concept, dataset, rubriek_code
 
 H = "{" + HL7_NS + "}"
 XSI_TYPE = "{" + XSI_NS + "}type"
 NULL_FLAVOR_CS = "2.16.840.1.113883.5.1008"
+#: 469 and the elements that go with it (date, doctor's name and ids).
+NURSE_VACCINATION_ELEMENTS = (NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_NAME, *NURSE_VACCINATION_IDS.values())
 ROLE_CS = "2.16.840.1.113883.5.111"
 REQUESTER_CS = "2.16.840.1.113883.2.4.4.40.411"  # W0659 Verzoeker activiteit
 INTERACTION = "REPC_IN902120NL03"
@@ -567,38 +570,34 @@ class Reader:
             self.observation(el(event, "summary"), node, summary, tag="observationEvent", template=False, negation=False)
         for node in r050:
             if isinstance(node.tag, str) and node.tag not in ("groep_g093_status_in_zorg", "groep_g092_zorgbeeindiging",
-                                                               summary.name, *self.NURSE_VACCINATION):
+                                                               summary.name, *(self.ds.rubriek("R050").element(n).name
+                                                                               for n in NURSE_VACCINATION_ELEMENTS)):
                 self.skip(node, self.ds.rubriek("R050").child(node.tag))
-
-    #: R050 469 and its date, doctor's name and ids (UZI, BIG, AGB): ADA name → (element, id root)
-    NURSE_VACCINATION = {"toestemming_aan_verpleegkundige_om_te_vaccineren": (469, None),
-                         "datum_toestemming_aan_verpleegkundige_om_te_vaccineren": (1383, None),
-                         "arts_naam_toestemming_aan_verpleegkundige_om_te_vaccineren": (1505, None),
-                         "arts_uzi_toestemming_aan_verpleegkundige_om_te_vaccineren": (1385, "2.16.528.1.1007.3.1"),
-                         "arts_big_toestemming_aan_verpleegkundige_om_te_vaccineren": (1504, "2.16.528.1.1007.5.1"),
-                         "arts_agb_toestemming_aan_verpleegkundige_om_te_vaccineren": (1521, "2.16.840.1.113883.2.4.6.1")}
 
     def nurse_vaccination(self, event, r050) -> None:
         """469 as its consentEvent (template authorization469): the doctor as the author's responsibleParty."""
-        found = {number: (r050.find(name), root) for name, (number, root) in self.NURSE_VACCINATION.items()}
-        answer = found[469][0]
+        concept = self.ds.rubriek("R050")
+
+        def find(number: int):
+            return r050.find(concept.element(number).name)
+
+        answer = find(NURSE_VACCINATION)
         if answer is None:
-            for name in self.NURSE_VACCINATION:
-                for node in r050.findall(name):
-                    self.skip(node, self.ds.rubriek("R050").child(name))
+            for number in NURSE_VACCINATION_ELEMENTS:
+                for node in r050.findall(concept.element(number).name):
+                    self.skip(node, concept.element(number))
             return
         consent = el(el(event, "authorization", {"typeCode": "AUTH", "contextConductionInd": "false"}), "consentEvent",
                      {"classCode": "CONS", "moodCode": "EVN", "negationInd": "false" if self.val(answer) == "true" else "true"})
-        self.bds_code(consent, "code", "469", ELEMENT_CS)
+        self.bds_code(consent, "code", str(NURSE_VACCINATION), ELEMENT_CS)
         author = el(consent, "author", {"typeCode": "AUT"})
-        when = self.date(found[1383][0])
+        when = self.date(find(NURSE_VACCINATION_DATE))
         el(author, "time", {"value": when} if when else {"nullFlavor": "UNK"})
         party = el(author, "responsibleParty", {"classCode": "ASSIGNED"})
-        for number in (1385, 1504, 1521):
-            node, root = found[number]
-            if self.val(node):
-                el(party, "id", {"extension": node.get("value"), "root": root})
-        name = self.val(found[1505][0])
+        for root, number in NURSE_VACCINATION_IDS.items():
+            if self.val(find(number)):
+                el(party, "id", {"extension": find(number).get("value"), "root": root})
+        name = self.val(find(NURSE_VACCINATION_NAME))
         el(el(party, "agentPerson", {"classCode": "PSN", "determinerCode": "INSTANCE"}), "name",
            None if name else {"nullFlavor": "NI"}, name)
 

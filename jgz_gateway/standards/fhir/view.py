@@ -416,9 +416,9 @@ class View:
                      and p.code == (code.attrs.get("code"), code.attrs.get("codeSystem"))), PROVIDERS["G006"])
         performer = care.find("performer/assignedProvider")
         org_node = performer.child("representedOrganization") if performer is not None else None
-        org: dict = {"resourceType": "Organization", "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}}
+        org: dict = healthcare_organisation()
         if org_node is not None:
-            ids = [identifier_node(n) for n in org_node.children if n.name == "id" and n.attrs.get("extension")]
+            ids = identifiers(org_node)
             if ids:
                 org["identifier"] = ids
             name = org_node.child("name")
@@ -428,8 +428,7 @@ class View:
         role: dict = {"resourceType": "PractitionerRole",
                       "meta": {"profile": [t.PROFILE + "nl-core-HealthProfessional-PractitionerRole"]},
                       "organization": org_ref}
-        ids = [identifier_node(n) for n in (performer.children if performer is not None else ())
-               if n.name == "id" and n.attrs.get("extension")]
+        ids = identifiers(performer)
         if ids:
             role["identifier"] = ids
         if code is not None:
@@ -456,8 +455,8 @@ class View:
         class as an Organization part of it (number as alias, name), and the child's contact
         with it (Patient.contact: the school, the period)."""
         org_node = student.child("schoolOrganization")
-        org: dict = {"resourceType": "Organization", "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}}
-        ids = [identifier_node(n) for n in org_node.children if n.name == "id" and n.attrs.get("extension")]
+        org: dict = healthcare_organisation()
+        ids = identifiers(org_node)
         if ids:
             org["identifier"] = ids
             self.cov.map(605, "Organization.identifier (school)")
@@ -504,9 +503,7 @@ class View:
         return out
 
     def organisation(self, org: m.Organization) -> None:
-        res: dict = {"resourceType": "Organization",
-                     "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]},
-                     "identifier": [identifier(i) for i in org.ids if i.extension]}
+        res: dict = healthcare_organisation() | {"identifier": [identifier(i) for i in org.ids if i.extension]}
         if org.name:
             res["name"] = org.name
         key = "|".join(f"{i.root}:{i.extension}" for i in org.ids if i.extension)
@@ -525,9 +522,8 @@ class View:
         typed G091 with the period (an executing organisation's has no type)."""
         spec = JGZ_ORGANISATIONS["G091"]
         entity = link.child("assignedEntity")
-        ids = [identifier_node(n) for n in entity.children if n.name == "id" and n.attrs.get("extension")]
-        res: dict = {"resourceType": "Organization",
-                     "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}, "identifier": ids}
+        ids = identifiers(entity)
+        res: dict = healthcare_organisation() | {"identifier": ids}
         name = entity.find("assignedOrganization/name")
         if name is not None and name.text:
             res["name"] = name.text
@@ -890,7 +886,7 @@ class View:
         recorder = _find(consent.extra, "consultant/assignedEntity1/representedOrganization")
         if recorder is not None:  # the organisation that recorded the RVP consent (1538-1540)
             org: dict = {"resourceType": "Organization", "id": "recorder",
-                         "identifier": [identifier_node(n) for n in recorder.children if n.name == "id" and n.attrs.get("extension")]}
+                         "identifier": identifiers(recorder)}
             name = recorder.child("name")
             if name is not None and name.text:
                 org["name"] = name.text
@@ -1017,6 +1013,16 @@ def identifier_node(node: m.Node) -> dict:
     return {"system": t.system(node.attrs.get("root")), "value": node.attrs.get("extension")}
 
 
+def identifiers(node: m.Node | None) -> list[dict]:
+    """The ``id`` children of ``node`` that carry an extension, as FHIR identifiers."""
+    return [identifier_node(n) for n in (node.children if node is not None else ()) if n.name == "id" and n.attrs.get("extension")]
+
+
+def healthcare_organisation() -> dict:
+    """A new nl-core-HealthcareProvider-Organization resource, to be filled in."""
+    return {"resourceType": "Organization", "meta": {"profile": [t.PROFILE + "nl-core-HealthcareProvider-Organization"]}}
+
+
 def coding(attrs: dict) -> dict:
     out = {"system": t.system(attrs.get("codeSystem") or attrs.get("code_system")), "code": attrs.get("code")}
     display = attrs.get("displayName") or attrs.get("display_name")
@@ -1140,7 +1146,7 @@ def consent_source(party: m.Node, patient_ref: dict) -> dict:
     """Who gave or refused a consent (the BDS source: the client, a parent, other; for the RVP
     consent also by name), as the Consent's contained performer with that relationship; a
     professional with ids (the doctor who let a nurse vaccinate, 469) as a contained Practitioner."""
-    ids = [identifier_node(n) for n in party.children if n.name == "id" and n.attrs.get("extension")]
+    ids = identifiers(party)
     res: dict = {"resourceType": "Practitioner", "id": "source", "identifier": ids} if ids else {
         "resourceType": "RelatedPerson", "id": "source", "patient": patient_ref}
     code = party.child("code")
