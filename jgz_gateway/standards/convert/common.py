@@ -136,9 +136,14 @@ def remove(el: etree._Element) -> None:
 
 
 def replace_with_comment(el: etree._Element, text: str) -> None:
+    """Put a comment where ``el`` was; nothing when ``el`` has already gone (a malformed
+    message whose one component held two observations loses both with the first)."""
+    parent = el.getparent()
+    if parent is None:
+        return
     comment = etree.Comment(f" {text} ")
     comment.tail = el.tail
-    el.getparent().replace(el, comment)
+    parent.replace(el, comment)
 
 
 def render(value: etree._Element | None) -> str:

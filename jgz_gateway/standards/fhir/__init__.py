@@ -62,6 +62,9 @@ def validate(bundle: dict) -> None:
 
     if not isinstance(bundle, dict) or not isinstance(bundle.get("entry", []), list):
         check(Bundle, bundle, "Bundle")
+    empty = _first_empty(bundle, "Bundle")
+    if empty:
+        raise FhirError("an empty object, array or string (FHIR ele-1: every element has a value or children)", empty)
     entries = bundle.get("entry") or []
     shell = {**bundle, "entry": [{k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e
                                  for e in entries]} if entries else bundle
@@ -77,3 +80,20 @@ def validate(bundle: dict) -> None:
         except (KeyError, TypeError, ValueError):
             raise FhirError(f"unknown resourceType {kind!r}", f"Bundle.entry[{i}].resource") from None
         check(model, res, f"Bundle.entry[{i}].resource")
+
+
+def _first_empty(value, where: str) -> str | None:
+    """The path of the first empty object, array or string in ``value``, which the models accept."""
+    if isinstance(value, dict):
+        items = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, v in items:
+        if v in ({}, [], ""):
+            return path
+        found = _first_empty(v, path)
+        if found:
+            return found
+    return None

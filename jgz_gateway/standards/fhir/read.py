@@ -541,6 +541,8 @@ def _value(res: dict, growth=None) -> m.Value | None:
         return m.Value(xsi_type="ST", text=res["valueString"])
     if "valueCodeableConcept" in res:
         c = _coded(res["valueCodeableConcept"])
+        if c is None:
+            return None
         return m.Value(xsi_type="CV", code=c.code, code_system=c.code_system, display_name=c.display_name,
                        null_flavor=c.null_flavor, original_text=c.original_text)
     if "dataAbsentReason" in res:

@@ -21,6 +21,8 @@ resource's place, so the same dossier always gives the same Bundle.
 
 from __future__ import annotations
 
+import re
+
 import uuid
 from collections import Counter
 
@@ -151,7 +153,7 @@ class View:
         if d.ids:
             bundle["identifier"] = {"system": t.system(d.ids[0].root), "value": d.ids[0].extension}
         bundle |= {"type": "collection", "entry": self.entries}
-        return bundle
+        return without_empty(bundle)
 
     def scan(self, node: m.Node) -> None:
         """BDS-coded content inside a part the view does not map: counted as unmapped."""
@@ -688,17 +690,17 @@ class View:
         if own or date:
             res["effectiveDateTime"] = own or date
         self.value(res, obs.value, growth)
-        if obs.method is not None:
-            res["method"] = coded(obs.method)
-        if obs.target_site is not None:
-            res["bodySite"] = coded(obs.target_site)
+        if obs.method is not None and (method := coded(obs.method)):
+            res["method"] = method
+        if obs.target_site is not None and (site := coded(obs.target_site)):
+            res["bodySite"] = site
         for node in obs.extra:
             # the relative an observation is about, and who filled in a screening and where (R054:
             # performer/assignedEntity/code, location/serviceDeliveryLocation/code): components
             role = {"subject": ("personalRelationship/code", t.RELATIVE), "performer": ("assignedEntity/code", t.PERFORMER),
                     "location": ("serviceDeliveryLocation/code", t.LOCATION)}.get(node.name)
             code = node.find(role[0]) if role else None
-            if code is not None:
+            if code is not None and concept(code):
                 res.setdefault("component", []).append({"code": {"coding": [dict(role[1])]},
                                                         "valueCodeableConcept": concept(code)})
             else:
@@ -713,18 +715,19 @@ class View:
             res["dataAbsentReason"] = absent(value.null_flavor)
             return
         kind = value.type
-        if kind == "PQ" and value.value is not None:
+        if kind == "PQ" and _REAL.fullmatch(value.value or ""):
             number = float(value.value) * (growth[4] if growth else 1)
             unit = growth[3] if growth else (value.unit or "1")
             res["valueQuantity"] = {"value": tidy(number), "unit": unit, "system": t.UCUM, "code": unit}
         elif kind == "BL" and value.value in ("true", "false"):
             res["valueBoolean"] = value.value == "true"
-        elif kind == "INT" and value.value is not None:
+        elif kind == "INT" and _INT.fullmatch(value.value or ""):
             res["valueInteger"] = int(value.value)
         elif kind in ("TS",) and t.fhir_date(value.value):
             res["valueDateTime"] = t.fhir_date(value.value)
         elif value.code is not None or value.original_text is not None or kind in ("CV", "CE", "CD", "CO", "CS"):
-            res["valueCodeableConcept"] = coded(value)
+            if concept := coded(value):  # a code type holding no code, text or null flavour carries nothing
+                res["valueCodeableConcept"] = concept
         elif value.text is not None:
             res["valueString"] = value.text
         elif value.value is not None:
@@ -999,6 +1002,11 @@ class View:
 # --- datatype helpers ------------------------------------------------------------------------
 
 
+# the lexical forms of HL7 REAL and INT; a value that is not one is shown as the text it is
+_REAL = re.compile(r"[+-]?(\d{1,30}(\.\d*)?|\.\d+)([eE][+-]?\d{1,2})?", re.ASCII)
+_INT = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+
+
 def tidy(number: float):
     """620 mm → 62 (int), 7.5 stays 7.5: no spurious decimals in the view."""
     rounded = round(number, 6)
@@ -1029,6 +1037,19 @@ def coding(attrs: dict) -> dict:
     if display:
         out["display"] = display
     return {k: v for k, v in out.items() if v is not None}
+
+
+def without_empty(value):
+    """``value`` without empty objects, arrays and strings, which FHIR forbids (ele-1): a
+    code that held nothing (a CV with neither code nor null flavour) leaves no trace, and
+    the coverage report, which reads the Bundle back, counts what it cost."""
+    if isinstance(value, dict):
+        kept = {k: without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in ({}, [], "", None)}
+    if isinstance(value, list):
+        kept = [without_empty(v) for v in value]
+        return [v for v in kept if v not in ({}, [], "", None)]
+    return value
 
 
 def coded(code: m.Coded | m.Value) -> dict:

@@ -1,0 +1,178 @@
+"""Fuzz every path a DOB takes through the gateway with mutants of the reference messages.
+
+Long-running, outside the test run. Each mutant (an element dropped, duplicated, moved or
+swapped; an attribute dropped or garbled; a text garbled; an xsi:type changed; a
+nullFlavor added) goes through what a user can do with a message: validate, parse, build
+under all three interactions, convert to every BDS version, the FHIR view, ADA, the
+summary, and the facts path of a migration into every vendor format. A documented error
+(``MessageError``, ``ConversionError``, ...) is an answer; any other exception is a defect,
+and is printed once per distinct place with the seed that reproduces it.
+
+    .venv/bin/python tools/fuzz.py [--count 500] [--seed 1] [--paths validate,parse,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lxml import etree  # noqa: E402
+
+from jgz_gateway.adapters import registry  # noqa: E402
+from jgz_gateway.adapters.base import Unit  # noqa: E402
+from jgz_gateway.adapters.errors import AdapterError  # noqa: E402
+from jgz_gateway.standards.ada import AdaError, write_ada_report  # noqa: E402
+from jgz_gateway.standards.convert import ConversionError, convert_bytes  # noqa: E402
+from jgz_gateway.standards.fhir import FhirError, to_fhir  # noqa: E402
+from jgz_gateway.standards.hl7v3 import INTERACTIONS, MessageError, read_message, write_message  # noqa: E402
+from jgz_gateway.standards.summary import summarise  # noqa: E402
+from jgz_gateway.standards.validation import validate_bytes  # noqa: E402
+from jgz_gateway.standards.xmlsafe import XmlRejected, parse_bytes  # noqa: E402
+
+REFERENCE = ROOT.parent / "shared" / "reference"
+ANSWERS = (MessageError, ConversionError, FhirError, AdaError, XmlRejected, AdapterError)
+GARBAGE = ("", " ", "x", "0", "-1", "99999999999999999999", "1e400", "NaN", "2020-13-45", "20201345",
+           "2.16.840.1.113883.2.4.6.3", "UNK", "ë漢字", "true", "1.5", "<&>")
+TYPES = ("ST", "CV", "CD", "CO", "PQ", "INT", "REAL", "TS", "IVL_TS", "BL", "II", "ED", "ANY", "Nope")
+XSI = "{http://www.w3.org/2001/XMLSchema-instance}type"
+TARGETS = ("4.2.0", "4.1.3", "4.0", "3.2.7")
+REACHED: Counter[str] = Counter()  # attempts per path, to show the run went everywhere
+FORMATS = ("csv-export", "json-export", "fhir", "ada", "hl7v3")
+
+
+def messages() -> list[Path]:
+    examples = sorted((REFERENCE / "hl7v3" / "examples").glob("*/*.xml"))
+    return [p for p in examples if "qual-templates" not in p.parent.name] + sorted((REFERENCE / "ada" / "hl7").glob("*.xml"))
+
+
+def mutate(root: etree._Element, rng: random.Random) -> str:
+    """Apply one random mutation in place; say which."""
+    elements = [e for e in root.iter(etree.Element) if e is not root]
+    el = rng.choice(elements)
+    parent = el.getparent()
+    kind = rng.choice(("drop", "dup", "move", "swap", "attr-drop", "attr-garble", "text", "xsitype", "null"))
+    if kind == "drop":
+        parent.remove(el)
+    elif kind == "dup":
+        el.addnext(copy.deepcopy(el))
+    elif kind == "move":
+        target = rng.choice(elements)
+        if el not in target.iterancestors() and target is not el:
+            parent.remove(el)
+            target.append(el)
+    elif kind == "swap":
+        siblings = list(parent)
+        if len(siblings) > 1:
+            other = rng.choice(siblings)
+            i, j = siblings.index(el), siblings.index(other)
+            siblings[i], siblings[j] = siblings[j], siblings[i]
+            parent[:] = siblings
+    elif kind == "attr-drop" and el.attrib:
+        del el.attrib[rng.choice(list(el.attrib))]
+    elif kind == "attr-garble" and el.attrib:
+        el.set(rng.choice(list(el.attrib)), rng.choice(GARBAGE))
+    elif kind == "text":
+        el.text = rng.choice(GARBAGE)
+    elif kind == "xsitype":
+        el.set(XSI, rng.choice(TYPES))
+    elif kind == "null":
+        el.set("nullFlavor", rng.choice(("NI", "UNK", "MSK", "XX")))
+    return f"{kind} {root.getroottree().getpath(el) if el.getparent() is not None else el.tag}"
+
+
+def make(seed: int, i: int, mutations: int, sources: list) -> tuple[Path, list[str], bytes]:
+    """Mutant ``i`` of ``seed``: the same message and mutations on every run."""
+    rng = random.Random(f"{seed}:{i}")
+    path, original = rng.choice(sources)
+    root = parse_bytes(original).getroot()
+    what = [mutate(root, rng) for _ in range(rng.randint(1, mutations))]
+    return path, what, etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
+    """Every path the message can take; the unexpected exceptions, by path."""
+    found: list[tuple[str, BaseException]] = []
+
+    def attempt(name, fn, *args):
+        if name.split(":")[0] not in paths:
+            return None
+        REACHED[name.split(":")[0]] += 1
+        try:
+            return fn(*args)
+        except ANSWERS:
+            return None
+        except Exception as exc:  # noqa: BLE001 - the point of the exercise
+            found.append((name, exc))
+            return None
+
+    attempt("validate", validate_bytes, data)
+    dossier = attempt("parse", read_message, data)
+    if dossier is None:
+        return found
+    for interaction in INTERACTIONS:
+        attempt(f"build:{interaction}", write_message, dossier, interaction)
+    for target in TARGETS:
+        attempt(f"convert:{target}", convert_bytes, data, target)
+    attempt("fhir", to_fhir, dossier)
+    attempt("ada", write_ada_report, dossier)
+    attempt("summary", summarise, dossier, "<fuzz>")
+    if "migrate" in paths:
+        source = registry.get("hl7v3")
+        (scratch / "m.xml").write_bytes(data)
+        loaded = attempt("migrate:load", registry.load, source, Unit("m", "<fuzz>", str(scratch / "m.xml")))
+        if loaded is not None:
+            for fmt in FORMATS:
+                writer = registry.open_writer(registry.get(fmt), scratch / fmt, render_only=True)
+                attempt(f"migrate:{fmt}", writer.render, "m", loaded.dossier)
+    return found
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=500, help="mutants")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mutations", type=int, default=2, help="mutations per mutant (1..N)")
+    ap.add_argument("--paths", default="validate,parse,build,convert,fhir,ada,summary,migrate")
+    ap.add_argument("--write", type=int, metavar="I", help="write mutant I of --seed to stdout, run nothing")
+    args = ap.parse_args(argv)
+    if args.write is not None:
+        sys.stdout.buffer.write(make(args.seed, args.write, args.mutations, [(p, p.read_bytes()) for p in messages()])[2])
+        return 0
+    paths = set(args.paths.split(","))
+    sources = [(p, p.read_bytes()) for p in messages()]
+    defects: dict[tuple, tuple] = {}
+    per_path: Counter[str] = Counter()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="jgz-fuzz-") as tmp:
+        for i in range(args.count):
+            path, what, data = make(args.seed, i, args.mutations, sources)
+            for name, exc in through_everything(data, paths, Path(tmp)):
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                key = (name.split(":")[0], type(exc).__name__, frame.filename, frame.lineno)
+                per_path[name.split(":")[0]] += 1
+                defects.setdefault(key, (i, path.name, what, name, exc, traceback.format_exception(exc)))
+            if (i + 1) % 100 == 0:
+                print(f"{i + 1} mutants, {len(defects)} distinct defects, {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr)
+    for (_, kind, file, line), (i, name, what, where, exc, tb) in sorted(defects.items(), key=lambda kv: kv[0]):
+        print(f"\n== {where}: {kind} at {Path(file).name}:{line} (mutant {i} of seed {args.seed}, {name})")
+        print("   mutations: " + "; ".join(what))
+        print("   " + "   ".join(tb[-3:]).rstrip())
+    print(f"\n{args.count} mutants, {len(defects)} distinct defects; unexpected exceptions per path: "
+          f"{dict(per_path) or 'none'}; {time.perf_counter() - started:.0f} s")
+    print("attempts per path: " + ", ".join(f"{k} {v}" for k, v in sorted(REACHED.items())))
+    return 1 if defects else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
