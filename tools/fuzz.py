@@ -8,13 +8,19 @@ summary, and the facts path of a migration into every vendor format. A documente
 (``MessageError``, ``ConversionError``, ...) is an answer; any other exception is a defect,
 and is printed once per distinct place with the seed that reproduces it.
 
-    .venv/bin/python tools/fuzz.py [--count 500] [--seed 1] [--paths validate,parse,...]
+With ``--input ada`` the mutants are Nictiz's ADA instances (read into a DOB, built and
+validated); with ``--input fhir`` they are the FHIR view of each reference message, with
+a key dropped, a value replaced by one of another JSON type, or a list item repeated (read
+back, built into a DOB and validated, as ``jgz parse --from fhir`` and a migration do).
+
+    .venv/bin/python tools/fuzz.py [--input dob|ada|fhir] [--count 500] [--seed 1] [--paths validate,parse,...]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import random
 import sys
 import tempfile
@@ -31,9 +37,10 @@ from lxml import etree  # noqa: E402
 from jgz_gateway.adapters import registry  # noqa: E402
 from jgz_gateway.adapters.base import Unit  # noqa: E402
 from jgz_gateway.adapters.errors import AdapterError  # noqa: E402
-from jgz_gateway.standards.ada import AdaError, write_ada_report  # noqa: E402
+from jgz_gateway.adapters.fhir import rebuilt  # noqa: E402
+from jgz_gateway.standards.ada import AdaError, read_ada, write_ada_report  # noqa: E402
 from jgz_gateway.standards.convert import ConversionError, convert_bytes  # noqa: E402
-from jgz_gateway.standards.fhir import FhirError, to_fhir  # noqa: E402
+from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir  # noqa: E402
 from jgz_gateway.standards.hl7v3 import INTERACTIONS, MessageError, read_message, write_message  # noqa: E402
 from jgz_gateway.standards.summary import summarise  # noqa: E402
 from jgz_gateway.standards.validation import validate_bytes  # noqa: E402
@@ -48,6 +55,10 @@ XSI = "{http://www.w3.org/2001/XMLSchema-instance}type"
 TARGETS = ("4.2.0", "4.1.3", "4.0", "3.2.7")
 REACHED: Counter[str] = Counter()  # attempts per path, to show the run went everywhere
 FORMATS = ("csv-export", "json-export", "fhir", "ada", "hl7v3")
+
+
+def ada_instances() -> list[Path]:
+    return sorted((REFERENCE / "ada" / "instances").glob("*.xml"))
 
 
 def messages() -> list[Path]:
@@ -90,19 +101,85 @@ def mutate(root: etree._Element, rng: random.Random) -> str:
     return f"{kind} {root.getroottree().getpath(el) if el.getparent() is not None else el.tag}"
 
 
+def mutate_json(doc, rng: random.Random) -> str:
+    """Apply one random mutation to a JSON document in place; say which."""
+    places: list[tuple[object, object, str]] = []  # (container, key or index, path)
+
+    def walk(value, path):
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for k, v in items:
+            places.append((value, k, f"{path}/{k}"))
+            walk(v, f"{path}/{k}")
+
+    walk(doc, "")
+    container, key, path = rng.choice(places)
+    kind = rng.choice(("drop", "garble", "dup"))
+    if kind == "drop":
+        del container[key]
+    elif kind == "dup" and isinstance(container, list):
+        container.insert(key, copy.deepcopy(container[key]))
+    elif rng.random() < 0.7 and isinstance(container[key], (str, int, float)):  # same type: passes the models
+        kind = "garble"
+        old = container[key]
+        container[key] = (rng.choice(GARBAGE[1:]) if isinstance(old, str) else
+                          rng.choice((0, -1, 10**12, 0.5, 1e-9)) if not isinstance(old, bool) else not old)
+    else:
+        kind = "retype"
+        container[key] = rng.choice((None, True, 0, -1, 1e308, "", "x", "2020-13-45", [], {}, [{}], {"a": 1}))
+    return f"{kind} {path}"
+
+
 def make(seed: int, i: int, mutations: int, sources: list) -> tuple[Path, list[str], bytes]:
     """Mutant ``i`` of ``seed``: the same message and mutations on every run."""
     rng = random.Random(f"{seed}:{i}")
     path, original = rng.choice(sources)
+    if isinstance(original, dict):
+        doc = copy.deepcopy(original)
+        what = [mutate_json(doc, rng) for _ in range(rng.randint(1, mutations))]
+        return path, what, json.dumps(doc).encode()
     root = parse_bytes(original).getroot()
     what = [mutate(root, rng) for _ in range(rng.randint(1, mutations))]
     return path, what, etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
-    """Every path the message can take; the unexpected exceptions, by path."""
-    found: list[tuple[str, BaseException]] = []
+def sources_of(kind: str) -> list[tuple[Path, object]]:
+    if kind == "ada":
+        return [(p, p.read_bytes()) for p in ada_instances()]
+    if kind == "fhir":
+        return [(p, to_fhir(read_message(p.read_bytes()))[0]) for p in messages()]
+    return [(p, p.read_bytes()) for p in messages()]
 
+
+def built_and_validated(dossier, attempt) -> None:
+    """A dossier read from another format, as the gateway then sends it."""
+    for interaction in INTERACTIONS:
+        data = attempt(f"build:{interaction}", write_message, dossier, interaction)
+        if data is not None:
+            attempt("validate", validate_bytes, data)
+
+
+def through_ada(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
+    found: list[tuple[str, BaseException]] = []
+    attempt = _attempt(paths, found)
+    dossier = attempt("parse", read_ada, data)
+    if dossier is not None:
+        built_and_validated(dossier, attempt)
+    return found
+
+
+def through_fhir(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
+    found: list[tuple[str, BaseException]] = []
+    attempt = _attempt(paths, found)
+    bundle = json.loads(data)
+    read = attempt("parse", from_fhir, bundle)
+    if read is not None:
+        loaded = attempt("migrate:facts", rebuilt, read, "m", "<fuzz>", {})
+        if loaded is not None:
+            built_and_validated(loaded.dossier, attempt)
+    return found
+
+
+def _attempt(paths: set[str], found: list):
     def attempt(name, fn, *args):
         if name.split(":")[0] not in paths:
             return None
@@ -115,6 +192,13 @@ def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tupl
             found.append((name, exc))
             return None
 
+    return attempt
+
+
+def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
+    """Every path the message can take; the unexpected exceptions, by path."""
+    found: list[tuple[str, BaseException]] = []
+    attempt = _attempt(paths, found)
     attempt("validate", validate_bytes, data)
     dossier = attempt("parse", read_message, data)
     if dossier is None:
@@ -139,6 +223,7 @@ def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tupl
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--input", choices=("dob", "ada", "fhir"), default="dob", help="what is mutated")
     ap.add_argument("--count", type=int, default=500, help="mutants")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mutations", type=int, default=2, help="mutations per mutant (1..N)")
@@ -146,17 +231,18 @@ def main(argv=None) -> int:
     ap.add_argument("--write", type=int, metavar="I", help="write mutant I of --seed to stdout, run nothing")
     args = ap.parse_args(argv)
     if args.write is not None:
-        sys.stdout.buffer.write(make(args.seed, args.write, args.mutations, [(p, p.read_bytes()) for p in messages()])[2])
+        sys.stdout.buffer.write(make(args.seed, args.write, args.mutations, sources_of(args.input))[2])
         return 0
     paths = set(args.paths.split(","))
-    sources = [(p, p.read_bytes()) for p in messages()]
+    sources = sources_of(args.input)
+    through = {"dob": through_everything, "ada": through_ada, "fhir": through_fhir}[args.input]
     defects: dict[tuple, tuple] = {}
     per_path: Counter[str] = Counter()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="jgz-fuzz-") as tmp:
         for i in range(args.count):
             path, what, data = make(args.seed, i, args.mutations, sources)
-            for name, exc in through_everything(data, paths, Path(tmp)):
+            for name, exc in through(data, paths, Path(tmp)):
                 frame = traceback.extract_tb(exc.__traceback__)[-1]
                 key = (name.split(":")[0], type(exc).__name__, frame.filename, frame.lineno)
                 per_path[name.split(":")[0]] += 1

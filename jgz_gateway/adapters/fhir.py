@@ -66,11 +66,13 @@ def _probe() -> tuple[frozenset[int], frozenset[int]]:
 def lost_in(before: Record, bundle: dict, key: str) -> Counter[int]:
     """Per element, the values of a dossier's BDS facts (``before``) that its Bundle does not
     give back when read: what the view has no place for (a contact's second note) or shows
-    in a form that does not read back."""
-    from ..standards.fhir import from_fhir
+    in a form that does not read back. ``bundle`` is one :func:`to_fhir` has just checked,
+    and the FHIR models read the view's Bundles as they are (a test holds this), so it is
+    read without checking it twice."""
+    from ..standards.fhir.read import read_bundle
     from .from_dossier import extract
 
-    return before.lost_in(extract(from_fhir(bundle), key)[0])
+    return before.lost_in(extract(read_bundle(bundle), key)[0])
 
 
 def coverage(**options: Any) -> Coverage:

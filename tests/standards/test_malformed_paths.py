@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from jgz_gateway.standards.convert import convert_bytes
-from jgz_gateway.standards.fhir import FhirError, to_fhir, validate
+from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir, validate
 from jgz_gateway.standards.hl7v3 import read_message
 from jgz_gateway.standards.model import OID_BDS_ELEMENT
 from jgz_gateway.standards.xmlsafe import HL7_NS, parse_bytes
@@ -116,3 +116,62 @@ def test_fhir_refuses_empty_elements():
     with pytest.raises(FhirError) as caught:
         validate(bundle)
     assert "Bundle.entry[0].resource.valueCodeableConcept" in str(caught.value.args) + str(caught.value)
+
+
+def test_an_ada_note_in_another_consent_group_is_skipped_and_reported(reference):
+    """G012's note (1407) moved into G071, which has no note: reported as skipped (it has
+    no place there), where the reader used to fail on the missing concept."""
+    from jgz_gateway.standards.ada import read_ada_message
+
+    root = parse_bytes((reference / "ada" / "instances" / "DOB-3.0.0-toestemmingen.xml").read_bytes()).getroot()
+    note = root.find(".//groep_g012_toestemming_info_aan_derden/toelichting_verstrekking_informatie_aan_derden")
+    root.find(".//groep_g071_toestemming_aanmelding_lsp").append(note)
+
+    reading = read_ada_message(xml(root))
+
+    assert any(name == "toelichting_verstrekking_informatie_aan_derden" and "groep_g071" in where
+               for where, name, _ in reading.skipped)
+
+
+def _bundle(reference) -> dict:
+    path = next(p for p in reference_messages() if p.name == "DOB-4.0.0-KWAL_versturen_hl7.xml")
+    return to_fhir(read_message(path.read_bytes()))[0]
+
+
+def test_a_bundle_with_null_is_refused_with_its_path(reference):
+    bundle = _bundle(reference)
+    i, obs = next((i, e["resource"]) for i, e in enumerate(bundle["entry"])
+                  if e["resource"]["resourceType"] == "Observation" and e["resource"].get("category"))
+    obs["category"][0]["coding"] = None  # the R4B models take this as absent
+
+    with pytest.raises(FhirError) as caught:
+        from_fhir(bundle)
+    assert caught.value.where == f"Bundle.entry[{i}].resource.category[0].coding"
+
+
+def test_a_bundle_is_read_as_the_fhir_models_understand_it(reference):
+    """A number where a dateTime belongs passes the models (as a time stamp); the reader sees
+    that date, not the number, and does not trip over it."""
+    bundle = _bundle(reference)
+    obs = next(e["resource"] for e in bundle["entry"]
+               if e["resource"]["resourceType"] == "Observation" and e["resource"].get("effectiveDateTime"))
+    obs["effectiveDateTime"] = 0
+
+    dossier = from_fhir(bundle)
+
+    times = [o.effective_time.value for a in dossier.activities for r in a.rubrieken for o in r.observations()
+             if o.effective_time is not None]
+    assert any(when.startswith("19700101") for when in times)
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("display", "BDS -1", "Bundle.meta.tag.display"),
+    ("code", "REPC_IN000000", "Bundle.meta.tag.code"),
+])
+def test_a_bundle_of_an_unknown_bds_version_or_interaction_is_refused(reference, field, value, where):
+    bundle = _bundle(reference)
+    bundle["meta"]["tag"][0][field] = value
+
+    with pytest.raises(FhirError) as caught:
+        from_fhir(bundle)
+    assert caught.value.where == where

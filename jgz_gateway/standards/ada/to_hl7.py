@@ -525,9 +525,11 @@ class Reader:
                 annotation = el(el(consent, "subjectOf", {"typeCode": "SUBJ"}), "annotation")
                 self.bds_code(annotation, "code", "1541", ELEMENT_CS)
                 self.coded(annotation, "value", way)
-            if self.val(note):
+            concept = self.ds.rubriek("R010").child(group.tag).child(note.tag) if note is not None else None
+            if concept is None and note is not None:  # another group's note: no place here
+                self.skip(note)
+            elif self.val(note):
                 annotation = el(el(consent, "subjectOf"), "annotation")
-                concept = self.ds.rubriek("R010").child(group.tag).child(note.tag)
                 self.bds_code(annotation, "code", concept.code, ELEMENT_CS)
                 el(annotation, "value", {"xsi:type": "ST"}, note.get("value"))
 

@@ -9,6 +9,8 @@ Bundle is.
 from __future__ import annotations
 
 from .. import model as m
+from ..catalogue import UnknownVersion, normalise_version
+from ..hl7v3.message import INTERACTIONS
 from . import terms as t
 
 
@@ -41,6 +43,12 @@ def read_bundle(bundle: dict) -> m.Dossier:
     tag = next((c for c in (bundle.get("meta") or {}).get("tag", []) if c.get("system") == t.DOB_TRANSACTION), {})
     interaction = tag.get("code") or "REPC_IN902120NL04"
     version = (tag.get("display") or "BDS 4.2.0").removeprefix("BDS ").strip()
+    if interaction not in INTERACTIONS:
+        raise FhirError(f"{interaction!r} is not a DOB interaction ({', '.join(INTERACTIONS)})", "Bundle.meta.tag.code")
+    try:
+        normalise_version(version)
+    except UnknownVersion as exc:
+        raise FhirError(str(exc), "Bundle.meta.tag.display") from None
     d = m.Dossier(bds_version=version, interaction=interaction, transmission=m.Transmission(interaction=interaction))
     ident = bundle.get("identifier")
     if ident:
