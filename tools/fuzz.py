@@ -13,7 +13,11 @@ validated); with ``--input fhir`` they are the FHIR view of each reference messa
 a key dropped, a value replaced by one of another JSON type, or a list item repeated (read
 back, built into a DOB and validated, as ``jgz parse --from fhir`` and a migration do).
 
-    .venv/bin/python tools/fuzz.py [--input dob|ada|fhir] [--count 500] [--seed 1] [--paths validate,parse,...]
+With ``--input csv`` or ``--input json`` the mutants are small synthetic vendor exports
+with a cell garbled, a row dropped or repeated, or a JSON value changed, migrated into NL04
+as ``jgz migrate`` does; a dossier that fails must fail with its own clear error.
+
+    .venv/bin/python tools/fuzz.py [--input dob|ada|fhir|csv|json] [--count 500] [--seed 1] [--paths validate,parse,...]
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ TYPES = ("ST", "CV", "CD", "CO", "PQ", "INT", "REAL", "TS", "IVL_TS", "BL", "II"
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}type"
 TARGETS = ("4.2.0", "4.1.3", "4.0", "3.2.7")
 REACHED: Counter[str] = Counter()  # attempts per path, to show the run went everywhere
+ANSWERED: Counter[str] = Counter()  # of those, answered with a documented error
 FORMATS = ("csv-export", "json-export", "fhir", "ada", "hl7v3")
 
 
@@ -142,6 +147,91 @@ def make(seed: int, i: int, mutations: int, sources: list) -> tuple[Path, list[s
     return path, what, etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def mutate_csv(files: dict[str, bytes], rng: random.Random) -> str:
+    """Garble a cell, drop or repeat a row of one table of a csv export, in place; say which."""
+    import csv
+    import io
+
+    name = rng.choice(sorted(n for n in files if n.endswith(".csv")))
+    text = files[name].decode("utf-8")
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if len(rows) < 2:
+        return f"nothing in {name}"
+    r = rng.randrange(len(rows)) if rng.random() < 0.05 else rng.randrange(1, len(rows))
+    kind = rng.choice(("garble", "garble", "garble", "drop", "dup")) if r else "garble"
+    if kind == "garble" and rows[r]:
+        c = rng.randrange(len(rows[r]))
+        rows[r][c] = rng.choice(GARBAGE + ("C0000001", "9999-99-99", "1" * 40, "\t", '"')) if r else "renamed"
+        where = f"{name} row {r} column {rows[0][c] if c < len(rows[0]) else c}"
+    else:
+        where = f"{name} row {r}"
+        if kind == "drop":
+            del rows[r]
+        else:
+            rows.insert(r, list(rows[r]))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    files[name] = out.getvalue().encode("utf-8")
+    return f"{kind} {where}"
+
+
+def make_export(seed: int, i: int, mutations: int, sources: list) -> tuple[Path, list[str], dict[str, bytes]]:
+    """Mutant ``i`` of ``seed`` of a vendor export: file name → bytes."""
+    rng = random.Random(f"{seed}:{i}")
+    path, original = rng.choice(sources)
+    files = dict(original)
+    what = []
+    for _ in range(rng.randint(1, mutations)):
+        if path.name == "csv":
+            what.append(mutate_csv(files, rng))
+        else:
+            name = rng.choice(sorted(n for n in files if n.endswith(".json")))
+            doc = json.loads(files[name])
+            what.append(f"{name} " + mutate_json(doc, rng))
+            files[name] = json.dumps(doc).encode()
+    return path, what, files
+
+
+def synthetic_export(fmt: str, scratch: Path) -> list[tuple[Path, dict[str, bytes]]]:
+    import datetime as dt
+
+    from jgz_gateway.adapters.synth_export import export
+
+    where = scratch / ("csv" if fmt == "csv-export" else "json")
+    export(fmt, where, 6, 1, dt.date(2025, 6, 1))
+    return [(where, {p.name: p.read_bytes() for p in where.iterdir() if p.is_file()})]
+
+
+def through_export(fmt: str):
+    def through(files: dict[str, bytes], paths: set[str], scratch: Path) -> list[tuple[str, BaseException]]:
+        import datetime as dt
+        import shutil
+
+        from jgz_gateway.adapters.migrate import migrate
+        from jgz_gateway.adapters.to_dossier import Envelope
+
+        found: list[tuple[str, BaseException]] = []
+        src, dest = scratch / "src", scratch / "dest"
+        for d in (src, dest):
+            shutil.rmtree(d, ignore_errors=True)
+        src.mkdir()
+        for name, data in files.items():
+            (src / name).write_bytes(data)
+        options = {"bds": "4.2.0", "envelope": Envelope(created=dt.datetime(2025, 6, 1, 12))}
+        attempt = _attempt(paths, found)
+        summary = attempt("migrate", migrate, fmt, src, "hl7v3", dest, workers=1,
+                          source_options=options, dest_options=options)
+        if summary is not None and summary.errors_dir and Path(summary.errors_dir).is_dir():
+            for error in sorted(Path(summary.errors_dir).glob("*.txt")):
+                text = error.read_text(encoding="utf-8")
+                if "unexpected error" in text:
+                    found.append(("migrate:dossier", RuntimeError(text[:4000])))
+        return found
+
+    return through
+
+
 def sources_of(kind: str) -> list[tuple[Path, object]]:
     if kind == "ada":
         return [(p, p.read_bytes()) for p in ada_instances()]
@@ -180,13 +270,14 @@ def through_fhir(data: bytes, paths: set[str], scratch: Path) -> list[tuple[str,
 
 
 def _attempt(paths: set[str], found: list):
-    def attempt(name, fn, *args):
+    def attempt(name, fn, *args, **kwargs):
         if name.split(":")[0] not in paths:
             return None
         REACHED[name.split(":")[0]] += 1
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except ANSWERS:
+            ANSWERED[name.split(":")[0]] += 1
             return None
         except Exception as exc:  # noqa: BLE001 - the point of the exercise
             found.append((name, exc))
@@ -223,7 +314,7 @@ def through_everything(data: bytes, paths: set[str], scratch: Path) -> list[tupl
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--input", choices=("dob", "ada", "fhir"), default="dob", help="what is mutated")
+    ap.add_argument("--input", choices=("dob", "ada", "fhir", "csv", "json"), default="dob", help="what is mutated")
     ap.add_argument("--count", type=int, default=500, help="mutants")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mutations", type=int, default=2, help="mutations per mutant (1..N)")
@@ -234,16 +325,21 @@ def main(argv=None) -> int:
         sys.stdout.buffer.write(make(args.seed, args.write, args.mutations, sources_of(args.input))[2])
         return 0
     paths = set(args.paths.split(","))
-    sources = sources_of(args.input)
-    through = {"dob": through_everything, "ada": through_ada, "fhir": through_fhir}[args.input]
     defects: dict[tuple, tuple] = {}
     per_path: Counter[str] = Counter()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="jgz-fuzz-") as tmp:
+        if args.input in ("csv", "json"):
+            fmt = f"{args.input}-export"
+            sources, maker, through = synthetic_export(fmt, Path(tmp) / "export"), make_export, through_export(fmt)
+        else:
+            sources, maker = sources_of(args.input), make
+            through = {"dob": through_everything, "ada": through_ada, "fhir": through_fhir}[args.input]
         for i in range(args.count):
-            path, what, data = make(args.seed, i, args.mutations, sources)
+            path, what, data = maker(args.seed, i, args.mutations, sources)
             for name, exc in through(data, paths, Path(tmp)):
-                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                tb = traceback.extract_tb(exc.__traceback__)
+                frame = tb[-1] if tb else traceback.FrameSummary(str(exc)[:300], 0, "")
                 key = (name.split(":")[0], type(exc).__name__, frame.filename, frame.lineno)
                 per_path[name.split(":")[0]] += 1
                 defects.setdefault(key, (i, path.name, what, name, exc, traceback.format_exception(exc)))
@@ -256,7 +352,8 @@ def main(argv=None) -> int:
         print("   " + "   ".join(tb[-3:]).rstrip())
     print(f"\n{args.count} mutants, {len(defects)} distinct defects; unexpected exceptions per path: "
           f"{dict(per_path) or 'none'}; {time.perf_counter() - started:.0f} s")
-    print("attempts per path: " + ", ".join(f"{k} {v}" for k, v in sorted(REACHED.items())))
+    print("attempts per path (documented errors): "
+          + ", ".join(f"{k} {v} ({ANSWERED[k]})" for k, v in sorted(REACHED.items())))
     return 1 if defects else 0
 
 
