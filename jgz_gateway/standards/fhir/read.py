@@ -56,8 +56,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
     patients = kinds.get("Patient", [])
     if len(patients) != 1:
         raise FhirError(f"expected exactly one Patient, found {len(patients)}")
-    # a parent's or a consent's BDS elements that FHIR has no place for: Observations with that focus
-    targets = {url for kind in ("RelatedPerson", "Consent") for url, _ in kinds.get(kind, [])}
+    # a parent's, a consent's or a school's BDS elements that FHIR has no place for: Observations with that focus
+    targets = {url for kind in ("RelatedPerson", "Consent", "Organization") for url, _ in kinds.get(kind, [])}
     about: dict[str, list[dict]] = {}
     focused: set[str] = set()
     for url, res in kinds.get("Observation", []):
@@ -69,7 +69,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
     homes = _households(kinds.get("Group", []), patient_url)
     d.patient = _patient(patients[0][1], [(r, about.get(url, []), homes.get(url, [])) for url, r in kinds.get("RelatedPerson", [])])
     d.patient.person.extra += homes.get(patient_url, [])  # the child's own household (asMember, G077)
-    around = _around(d.patient, patients[0][1], kinds, by_url)  # huisarts, care providers, childcare, school
+    around = _around(d.patient, patients[0][1], kinds, by_url, about)  # huisarts, care providers, childcare, school
     responsible = [(res, by_url.get((res.get("managingOrganization") or {}).get("reference"))) for _, res in
                    kinds.get("EpisodeOfCare", []) if _typed(res, "G091")]
     d.extra += [_responsible(res, org) for res, org in responsible if org is not None]
@@ -280,7 +280,7 @@ def _contact_party(role: dict, practitioner: dict | None, xsi_period: bool = Tru
     return node("contactParty", {"classCode": "CON"}, *children)
 
 
-def _around(patient: m.Patient, res: dict, kinds: dict, by_url: dict) -> set[str]:
+def _around(patient: m.Patient, res: dict, kinds: dict, by_url: dict, about: dict[str, list[dict]]) -> set[str]:
     """The care provisions of other providers (PractitionerRoles without a practitioner) and the
     school (Patient.contact with the student role) back on patientPerson, with their organisations'
     contact persons (PractitionerRoles of a Practitioner); the urls of the organisations they use,
@@ -308,7 +308,8 @@ def _around(patient: m.Patient, res: dict, kinds: dict, by_url: dict) -> set[str
             used.add(org_url)
             parts = [r for _, r in kinds.get("Organization", []) if (r.get("partOf") or {}).get("reference") == org_url]
             used |= {u for u, r in kinds.get("Organization", []) if (r.get("partOf") or {}).get("reference") == org_url}
-            schools.append(_student(contact, by_url[org_url], parts[:1], contacts.get(org_url, [])))
+            number = _about(about.get(org_url, [])).get(606, {}).get("valueString")
+            schools.append(_student(contact, by_url[org_url], parts[:1], contacts.get(org_url, []), number))
     person = patient.person
     first_citizen = next((i for i, n in enumerate(person.extra) if n.name not in ("deceasedInd", "deceasedTime")),
                          len(person.extra))
@@ -335,7 +336,7 @@ def _care_provision(role: dict, org: dict, contacts: list[m.Node]) -> m.Node:
         "careProvision", {"classCode": "PCPR", "moodCode": "EVN"}, *care)))
 
 
-def _student(contact: dict, org: dict, parts: list[dict], contacts: list[m.Node]) -> m.Node:
+def _student(contact: dict, org: dict, parts: list[dict], contacts: list[m.Node], number: str | None) -> m.Node:
     ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
     school = ids or [node("id", {"root": "2.16.840.1.113883.2.4.6.15", "nullFlavor": "NI"})]
     school.append(_code_node("code", next(iter(org.get("type", [])), None)))
@@ -348,7 +349,7 @@ def _student(contact: dict, org: dict, parts: list[dict], contacts: list[m.Node]
         inner += [node("name", text=part["name"])] if part.get("name") else []
         school.append(node("organizationContains", {"classCode": "PART"}, node(
             "partOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, *inner)))
-    student = [node("id", {"nullFlavor": "UNC"})]
+    student = [node("id", {"nullFlavor": "UNC", "extension": number})]  # 606, "not encoded" (no root)
     if contact.get("period"):
         student.append(node("effectiveTime", None, *_bounds(contact["period"])))
     student.append(node("schoolOrganization", {"classCode": "ORG", "determinerCode": "INSTANCE"}, *school))

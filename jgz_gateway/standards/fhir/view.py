@@ -6,14 +6,15 @@ the contact person with role class CON), households (Group of the people living 
 organisations (nl-core-HealthcareProvider-Organization), the huisarts, other care providers
 and childcare (a PractitionerRole coded as the care provision, at its Organization; their
 contact persons PractitionerRoles of a Practitioner), the school (Organization, the child's
-Patient.contact with role class STD, the class an Organization partOf it), an Encounter per activity (type: W0188), growth measurements with their
-zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
+Patient.contact with role class STD, the class an Organization partOf it), an Encounter
+per activity (type: W0188), growth measurements with their zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
 vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
 objection (who gave it as a contained RelatedPerson performer; for the RVP consent the
 organisation that recorded it as a contained Organization), the dossier's status as
 an EpisodeOfCare and each organisation's period of care as another (managingOrganization),
-a BDS element about a parent or a consent that FHIR has no place for (a parent's education,
-the RVP consent's recorder) as an Observation with that ``focus``, and every other BDS observation as an Observation coded with the BDS element
+a BDS element about a parent, a consent or the school that FHIR has no place for (a parent's
+education, the RVP consent's recorder, the student number) as an Observation with that
+``focus``, and every other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
 Observation with ``hasMember``). Resource ids derive from the dossier id and the
 resource's place, so the same dossier always gives the same Bundle.
@@ -455,7 +456,8 @@ class View:
     def school(self, i: int, student: m.Node) -> dict:
         """The school (asStudent) as an Organization with the kind of education as its type, the
         class as an Organization part of it (number as alias, name), and the child's contact
-        with it (Patient.contact: the school, the period)."""
+        with it (Patient.contact: the school, the period); the student number (606), which a
+        contact has no place for, as an Observation with the school as its focus."""
         org_node = student.child("schoolOrganization")
         org: dict = healthcare_organisation()
         ids = identifiers(org_node)
@@ -483,6 +485,9 @@ class View:
                 self.cov.map(1183, "Organization.name (class)")
             self.add(cls, f"School/{i}/class")
         self.contacts(f"School/{i}", org_node, ref, "G009")
+        number = student.child("id")
+        if number is not None and number.attrs.get("extension"):  # 606: the child's number at this school
+            self.about(f"School/{i}/student", ref, 606, "R008", {"valueString": number.attrs["extension"]})
         contact: dict = {"relationship": [{"coding": [t.STUDENT_ROLE]}], "organization": ref}
         period = fhir_period(student.child("effectiveTime"))
         if period:
