@@ -1,8 +1,8 @@
 """``csv-export``: a generic vendor export with one CSV file per table.
 
 Not any real vendor's format: a realistic example of how JGZ packages export (clients,
-relations, organisations, contact moments, measurements, vaccinations, consents,
-free text), driven entirely by ``mappings/csv-export.toml``. Point ``mapping`` at
+relations, organisations, contact moments, measurements, other observations by BDS
+element number, vaccinations, consents, free text), driven entirely by ``mappings/csv-export.toml``. Point ``mapping`` at
 another file to read a different export with the same machinery.
 
 Reading streams: every table is walked once in client-key order and the rows of one
@@ -45,7 +45,7 @@ def describe() -> Description:
     return Description(
         name=NAME, version=VERSION, formats=("CSV, one file per table",), bds_versions=("4.1.3", "4.2.0"),
         summary="Generic vendor export (example format, not a real vendor's): clients, relations, organisations, "
-                "contact moments, measurements, vaccinations, consents, free text")
+                "contact moments, measurements, other observations by element number, vaccinations, consents, free text")
 
 
 def coverage(**options: Any) -> Coverage:

@@ -30,7 +30,8 @@ def describe() -> Description:
     return Description(
         name=NAME, version=VERSION, formats=("JSON, one nested document per client",), bds_versions=("4.1.3", "4.2.0"),
         summary="Generic vendor export (example format, not a real vendor's): one document per client with "
-                "parents, organisations, consents and contacts holding measurements, vaccinations and notes")
+                "parents, organisations, consents and contacts holding measurements, other observations by element number, "
+                "vaccinations and notes")
 
 
 def coverage(**options: Any) -> Coverage:

@@ -14,7 +14,7 @@ a :class:`~.errors.MappingError` naming the file and the line.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,9 @@ class Table:
     ``role``: ``client`` one row per dossier (its key is the dossier's key); ``dossier``
     rows about the dossier; ``activity`` one row per activity (contact moment);
     ``detail`` rows about an activity of table ``parent`` (linked by ``link``; with
-    ``optional`` a row without one is about the dossier).
+    ``optional`` a row without one is about the dossier). With ``every_element`` the
+    ``by`` column holds a BDS element number and ``value`` its value in BDS form: every
+    element its rows can hold outside a groep that no other table maps is a kind.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Table:
     kinds: dict[str, tuple[Field, ...]]
     unmapped: dict[str, str]
     line: int | None
+    every_element: bool = False
 
     @property
     def level(self) -> str:
@@ -143,6 +146,7 @@ class _Loader:
         if not isinstance(tables_data, dict) or not tables_data:
             raise self.fail("no [tables.<name>] defined", "tables")
         tables = {name: self.table(name, t) for name, t in tables_data.items()}
+        tables = {name: self.every_element(t, tables) if t.every_element else t for name, t in tables.items()}
         self.check_tables(tables)
         return Mapping(name=fmt["name"], path=self.path, kind=self.kind, bds=self.bds,
                        description=str(fmt.get("description", "")), options=self.options, tables=tables,
@@ -155,7 +159,7 @@ class _Loader:
         if not isinstance(t, dict):
             raise self.fail(f"tables.{name} must be a table", *where)
         allowed = {"role", "file", "path", "key", "client", "parent", "link", "optional", "by", "value", "fields",
-                   "kinds", "unmapped"}
+                   "kinds", "unmapped", "every_element"}
         for k in t:
             if k not in allowed:
                 raise self.fail(f"tables.{name}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})", *where, k)
@@ -189,10 +193,17 @@ class _Loader:
         if not isinstance(unmapped, dict):
             raise self.fail(f"tables.{name}: unmapped must list fields with the reason they are not mapped",
                             *where, "unmapped")
+        every = t.get("every_element", False)
+        if every is not False:
+            if every is not True:
+                raise self.fail(f"tables.{name}: every_element is true or absent, not {every!r}", *where, "every_element")
+            if role not in ("dossier", "detail") or not by or not value:
+                raise self.fail(f"tables.{name}: every_element needs a dossier or detail table with by = \"<column "
+                                "with the element number>\" and value = \"<column>\"", *where, "every_element")
         table = Table(name=name, role=role, source=source, key=t.get("key"), client=t.get("client"),
                       parent=t.get("parent"), link=t.get("link"), optional=bool(t.get("optional", False)),
                       by=by, value=value, fields=fields, kinds=kinds, unmapped=dict(unmapped),
-                      line=line_of(self.lines, *where))
+                      line=line_of(self.lines, *where), every_element=every is True)
         self.check_table(table)
         return table
 
@@ -237,6 +248,29 @@ class _Loader:
                     raise self.fail(f"tables.{t.name}: kinds {kind_groeps[groep]!r} and {kind_value!r} both map "
                                     f"groep {groep}; writing back could not choose", *where, "kinds", kind_value)
                 kind_groeps[groep] = kind_value
+
+    def every_element(self, t: Table, tables: dict[str, Table]) -> Table:
+        """``t`` with a kind per plain BDS observation its rows can hold that sits in no groep
+        and that no table maps, named by its number, its value in BDS form (codes, units):
+        what a package keyed by BDS element numbers exports. Elements the message structure
+        carries (vaccinations, conclusions, those on another observation) and elements the
+        catalogue cannot type, place or give a unit are left out (counted as dropped when a
+        dossier holds them)."""
+        levels = set(t.levels)
+        taken = {f.element for other in tables.values() if levels & set(other.levels) for f in other.all_fields()}
+        kinds = dict(t.kinds)
+        where = ("tables", t.name, "every_element")
+        structural = E.ACTIVITY | E.VACCINATION | E.NON_BDS | E.CONCLUSION | E.DOSSIER | set(E.carried(self.cat))
+        for e in self.cat.elements():
+            n = e.number
+            if (n in taken or n in structural or str(n) in kinds or not E.observation(e)
+                    or self.top_groep(n) is not None or not levels <= E.levels(n, self.cat)):
+                continue
+            try:
+                kinds[str(n)] = (self.field(t.value, {"element": n}, list(t.levels), *where),)
+            except MappingError:
+                continue
+        return replace(t, kinds=kinds)
 
     def top_groep(self, element: int) -> str | None:
         e = self.cat.element(element)

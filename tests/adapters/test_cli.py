@@ -36,7 +36,7 @@ def test_coverage_and_check(tmp_path):
     cov = json.loads(run.stdout)
     assert 235 in cov["fills"] and 235 not in cov["drops"] and "clients.created_by" in cov["unmapped"]
     text = jgz("adapters", "coverage", "json-export").stdout
-    assert "R027 Groei: 234, 235, 236, 245, 246, 252" in text
+    assert "R027 Groei: 234, 235, 236, 245, 246, 247, 252, 1485, 1614, 1616" in text  # 247, 1485: observations
     bad = tmp_path / "bad.toml"
     bad.write_text('[format]\nname = "x"\nkind = "csv"\nbds = "4.2.0"\n\n[tables.c]\nrole = "client"\n'
                    'file = "c.csv"\nkey = "id"\n\n[tables.c.fields]\nid = 695\nlength = { element = 235, unit = "cm" }\n',

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+
 import csv
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from jgz_gateway.adapters.elements import catalogue, valueset
 from jgz_gateway.adapters.mapping import load, shipped
 from jgz_gateway.adapters.migrate import ERRORS_DIR, migrate
 from jgz_gateway.adapters.synth_export import export
@@ -243,15 +247,40 @@ def test_a_dossier_key_twice_in_the_source_never_overwrites_the_first(reference,
 
 
 def test_a_bds_32_message_migrates_to_a_vendor_format_and_back(reference, tmp_path):
-    """REPC_IN902120NL (BDS 3.2.7) is read as BDS 4 facts through the version converter. Its
-    attachment's file name has no extension (a BDS 4 error, TC00720): that defect is taken out
-    here, it would make the dossier fail validation on the way back."""
+    """REPC_IN902120NL (BDS 3.2.7) is read as BDS 4 facts through the version converter. Two
+    defects of the message would make the dossier fail validation on the way back, each with
+    an error that names it: its attachment's file name has no extension (a BDS 4 error,
+    TC00720), and some coded values are in no BDS 4 value set (1174-1181 have the code '1'
+    without a code system, W0630 of 1174 has 01-03; 1495 has '02', W0669 has 1-3). Both are
+    taken out here, after the second is shown to be named."""
     source = tmp_path / "source"
     source.mkdir()
     name = "DOB-3.0.0-test-hl7-bds327.xml"
     root = etree.fromstring((reference / "ada/hl7" / name).read_bytes())
     for reference_node in root.iter("{urn:hl7-org:v3}reference"):
         reference_node.set("value", reference_node.get("value") + ".pdf")
+    (source / name).write_bytes(etree.tostring(root))
+    out = migrate("hl7v3", source, "csv-export", tmp_path / "vendor", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (out.written, out.failed) == (1, 0)
+    back = migrate("csv-export", tmp_path / "vendor", "hl7v3", tmp_path / "refused", source_options=OPTIONS,
+                   dest_options=OPTIONS)
+    assert (back.written, back.failed) == (0, 1)
+    (error,) = (tmp_path / "refused" / "_errors").glob("*.txt")
+    assert "field 'observations.value': element 1174: code '1' is not in W0630" in error.read_text(encoding="utf-8")
+
+    cat = catalogue("4.2.0")
+    for value in list(root.iter("{urn:hl7-org:v3}value")):
+        code = value.getparent().find("{urn:hl7-org:v3}code")
+        w = valueset(int(code.get("code")), cat) if code is not None and code.get("code", "").isdigit() else None
+        vs = cat.valueset(w) if w else None
+        if vs is not None and value.get("code") and not any(
+                flavour and (flavour.code, flavour.code_system) == (value.get("code"), value.get("codeSystem"))
+                for c in vs.concepts for flavour in (c.hl7, c.bds)):
+            component = value.getparent().getparent()
+            component.getparent().remove(component)
+    for folder in (source, tmp_path / "vendor"):
+        shutil.rmtree(folder)
+    source.mkdir()
     (source / name).write_bytes(etree.tostring(root))
     out = migrate("hl7v3", source, "csv-export", tmp_path / "vendor", source_options=OPTIONS, dest_options=OPTIONS)
     assert (out.written, out.failed) == (1, 0)
