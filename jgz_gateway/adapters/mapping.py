@@ -57,6 +57,8 @@ class Table:
     unmapped: dict[str, str]
     line: int | None
     every_element: bool = False
+    occurrence: str | None = None  # every_element: the column that names a row's groep occurrence
+    other: str | None = None  # every_element: the column with the text of an "other" code
 
     @property
     def level(self) -> str:
@@ -70,7 +72,7 @@ class Table:
     def columns(self) -> list[str]:
         """Every column the table has, in the order a writer puts them."""
         cols: list[str] = []
-        for c in (self.key, self.client, self.link, self.by, self.value):
+        for c in (self.key, self.client, self.link, self.by, self.value, self.occurrence, self.other):
             if c and c not in cols:
                 cols.append(c)
         for f in self.all_fields():
@@ -159,7 +161,7 @@ class _Loader:
         if not isinstance(t, dict):
             raise self.fail(f"tables.{name} must be a table", *where)
         allowed = {"role", "file", "path", "key", "client", "parent", "link", "optional", "by", "value", "fields",
-                   "kinds", "unmapped", "every_element"}
+                   "kinds", "unmapped", "every_element", "occurrence", "other"}
         for k in t:
             if k not in allowed:
                 raise self.fail(f"tables.{name}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})", *where, k)
@@ -200,10 +202,16 @@ class _Loader:
             if role not in ("dossier", "detail") or not by or not value:
                 raise self.fail(f"tables.{name}: every_element needs a dossier or detail table with by = \"<column "
                                 "with the element number>\" and value = \"<column>\"", *where, "every_element")
+        occurrence, other = t.get("occurrence"), t.get("other")
+        for option, column in (("occurrence", occurrence), ("other", other)):
+            if column is not None and (every is not True or not isinstance(column, str) or not column):
+                raise self.fail(f"tables.{name}: {option} = \"<column>\" goes with every_element = true", *where,
+                                option)
         table = Table(name=name, role=role, source=source, key=t.get("key"), client=t.get("client"),
                       parent=t.get("parent"), link=t.get("link"), optional=bool(t.get("optional", False)),
                       by=by, value=value, fields=fields, kinds=kinds, unmapped=dict(unmapped),
-                      line=line_of(self.lines, *where), every_element=every is True)
+                      line=line_of(self.lines, *where), every_element=every is True, occurrence=occurrence,
+                      other=other)
         self.check_table(table)
         return table
 
@@ -237,7 +245,7 @@ class _Loader:
                                 f"{bad.name!r} (element {bad.element}) is in {self.top_groep(bad.element) or 'no groep'}"
                                 f" while {plain[0].name!r} is in {first or 'no groep'}", *where, "fields", bad.name)
         kind_groeps: dict[str, str] = {}
-        for kind_value, fs in t.kinds.items():
+        for kind_value, fs in t.kinds.items() if not t.occurrence else ():  # occurrence: a column says which
             groups = {self.top_groep(f.element) for f in fs}
             if len(fs) > 1 and (None in groups or len(groups) > 1):
                 raise self.fail(f"tables.{t.name}: kind {kind_value!r} maps several elements, so they must be "
@@ -250,24 +258,35 @@ class _Loader:
                 kind_groeps[groep] = kind_value
 
     def every_element(self, t: Table, tables: dict[str, Table]) -> Table:
-        """``t`` with a kind per plain BDS observation its rows can hold that sits in no groep
-        and that no table maps, named by its number, its value in BDS form (codes, units):
-        what a package keyed by BDS element numbers exports. Elements the message structure
-        carries (vaccinations, conclusions, those on another observation) and elements the
+        """``t`` with a kind per plain BDS observation its rows can hold that no table maps,
+        named by its number, its value in BDS form (codes, units): what a package keyed by BDS
+        element numbers exports. Elements in a groep are kinds when the table has an
+        ``occurrence`` column and no other table maps anything of that groep. Elements the
+        message structure carries (activities, vaccinations, conclusions) and elements the
         catalogue cannot type, place or give a unit are left out (counted as dropped when a
-        dossier holds them)."""
+        dossier holds them). An element carried on another observation (81 on 80) is a kind
+        of its own, as in any long table; the text of an "other" code goes in ``other``."""
         levels = set(t.levels)
         taken = {f.element for other in tables.values() if levels & set(other.levels) for f in other.all_fields()}
+        taken_groeps = {self.top_groep(n) for n in taken} - {None}
         kinds = dict(t.kinds)
         where = ("tables", t.name, "every_element")
-        structural = E.ACTIVITY | E.VACCINATION | E.NON_BDS | E.CONCLUSION | E.DOSSIER | set(E.carried(self.cat))
+        structural = E.ACTIVITY | E.VACCINATION | E.NON_BDS | E.CONCLUSION | E.DOSSIER
+        carried = E.carried(self.cat)
         for e in self.cat.elements():
             n = e.number
-            if (n in taken or n in structural or str(n) in kinds or not E.observation(e)
-                    or self.top_groep(n) is not None or not levels <= E.levels(n, self.cat)):
+            groep = self.top_groep(n)
+            if (n in taken or n in structural or str(n) in kinds or not (E.observation(e) or n in carried)
+                    or (groep is not None and (t.occurrence is None or groep in taken_groeps))
+                    or not levels <= E.levels(n, self.cat)):
                 continue
+            spec = {"element": n}
+            if t.other and E.kind(n, self.cat) == "code":
+                vs = self.cat.valueset(E.valueset(n, self.cat) or "")
+                if vs is not None and any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts):
+                    spec["other"] = t.other  # the text of "98 Anders"
             try:
-                kinds[str(n)] = (self.field(t.value, {"element": n}, list(t.levels), *where),)
+                kinds[str(n)] = (self.field(t.value, spec, list(t.levels), *where),)
             except MappingError:
                 continue
         return replace(t, kinds=kinds)

@@ -109,6 +109,7 @@ class _Reader:
         self.nested = mapping.kind == "json"
         self.groups = _Groups(mapping)
         self.dropped: Counter[str] = Counter()
+        self.occurrences: dict[tuple, Group] = {}  # (id(facts), (groep, n), ...) -> the occurrence rows name
 
     def fields_of(self, table: Table, row: Row) -> list[Field]:
         if not table.by:
@@ -176,6 +177,31 @@ class _Reader:
             into.values[n] = value
         into.groups += facts.groups
 
+    def join(self, into: Facts, facts: Facts, table: Table, row: Row, what: str) -> None:
+        """A row of an ``every_element`` table whose element sits in a groep: its value goes into
+        the occurrence its ``occurrence`` column names ("2", or "2.1" for the first occurrence
+        of a groep inside the second), which the rows of that occurrence share."""
+        self.merge(into, Facts(values=facts.values), row, what)
+        raw = get(row.data, table.occurrence, self.nested)
+        path = str(raw).strip().split(".") if not _empty(raw) else []
+        group = facts.groups[0]
+        chain = [group.groep]
+        while group.groups:
+            group = group.groups[0]
+            chain.append(group.groep)
+        if len(path) != len(chain) or not all(p.isdigit() for p in path):
+            raise SourceError(row.where, table.occurrence, f"{raw!r} does not name an occurrence of "
+                              f"{' in '.join(reversed(chain))} (expected {'.'.join(['N'] * len(chain))})", self.key)
+        target, key = into, (id(into),)
+        for groep, n in zip(chain, path):
+            key += ((groep, int(n)),)
+            found = self.occurrences.get(key)
+            if found is None:
+                found = self.occurrences[key] = Group(groep=groep)
+                target.groups.append(found)
+            target = found
+        self.merge(target, Facts(values=group.values), row, what)
+
     def record(self, bundle: Bundle) -> Record:
         m = self.m
         client = m.client
@@ -215,6 +241,9 @@ class _Reader:
                     if activity is None:
                         raise SourceError(row.where, table.link, f"there is no {table.parent} row {row.link!r} for "
                                           "this client", self.key)
+                    if table.occurrence and facts.groups:
+                        self.join(activity, facts, table, row, f"activity {row.link!r}")
+                        continue
                     self.merge(activity, facts, row, f"activity {row.link!r}")
         return record
 
@@ -323,6 +352,8 @@ class _Writer:
                 out.append(row)
         for kind, fs in table.kinds.items():
             chain = self.groups.chain(fs[0].element)
+            if chain and table.occurrence:
+                continue  # written below, a row per value with its occurrence
             if not chain:  # one element per row: a row for each of its values
                 f = fs[0]
                 used = self.used_values[id(facts), f.element]
@@ -340,6 +371,40 @@ class _Writer:
                 put(row.data, table.by, kind, self.nested)
                 self.fill(table, list(fs), _Holder(g), row.data)
                 out.append(row)
+
+        if table.occurrence:
+            self.occurrence_rows(table, facts, link, start)
+
+    def occurrence_rows(self, table: Table, facts: Facts, link: str | None, start: int) -> None:
+        """The groep occurrences no other table took, as a row per value naming its occurrence
+        ("2", "2.1"); a value the table has no kind for (an element BDS 4.2.0 does not place)
+        is left out and counted as dropped."""
+        out = self.bundle[table.name]
+        kinds = {fs[0].element: (kind, fs[0]) for kind, fs in table.kinds.items()}
+
+        def write(g: Group, path: str) -> None:
+            for n, value in g.values.items():
+                if n not in kinds:
+                    continue
+                kind, f = kinds[n]
+                for v in each(value):
+                    row = self.base(table, link, len(out) - start + 1)
+                    put(row.data, table.by, kind, self.nested)
+                    put(row.data, table.occurrence, path, self.nested)
+                    self.put_values(table, f, [v], row.data)
+                    out.append(row)
+                self.used_values[id(g), n] += len(each(value))
+            self.used_groups.add(id(g))
+            seen: Counter[str] = Counter()
+            for x in g.groups:
+                seen[x.groep] += 1
+                write(x, f"{path}.{seen[x.groep]}")
+
+        seen: Counter[str] = Counter()
+        for g in facts.groups:
+            seen[g.groep] += 1
+            if id(g) not in self.used_groups and any(self.groups.chain(n)[:1] == (g.groep,) for n in kinds):
+                write(g, str(seen[g.groep]))
 
     def activity_key(self, table: Table, facts: Facts) -> str | None:
         key_field = next(f for f in table.fields if f.name == table.key)
