@@ -175,3 +175,16 @@ def test_a_bundle_of_an_unknown_bds_version_or_interaction_is_refused(reference,
     with pytest.raises(FhirError) as caught:
         from_fhir(bundle)
     assert caught.value.where == where
+
+
+def test_a_consent_without_its_code_is_still_a_consent_in_fhir(reference):
+    """A consentEvent without a code (schema-valid, rule-invalid) crashed the FHIR view; its
+    Consent now has a category that says so."""
+    root = message("DOB-4.0.0-KWAL_versturen_hl7.xml")
+    consent = next(root.iter(f"{{{HL7_NS}}}consentEvent"))
+    consent.remove(consent.find(f"{{{HL7_NS}}}code"))
+
+    bundle, _ = to_fhir(read_message(xml(root)))
+
+    consents = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Consent"]
+    assert {"text": "toestemming of bezwaar zonder code"} in [c["category"][0] for c in consents]

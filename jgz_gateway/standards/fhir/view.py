@@ -873,7 +873,9 @@ class View:
         permit = consent.permits
         res: dict = {"resourceType": "Consent", "status": "active",
                      "scope": {"coding": [{"system": t.CONSENT_SCOPE, "code": "patient-privacy", "display": "Privacy Consent"}]},
-                     "category": [{"coding": [self.element_coding(number) if number else coding(consent.code.model_dump(by_alias=False))]}],
+                     "category": [{"coding": [self.element_coding(number)]} if number else
+                                  {"coding": [coding(consent.code.model_dump(by_alias=False))]} if consent.code else
+                                  {"text": "toestemming of bezwaar zonder code"}],  # a consentEvent without its code
                      "patient": self.patient_ref}
         when = _find(consent.extra, "author/time")
         stamp = when.attrs.get("value") if when is not None else None
