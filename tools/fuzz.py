@@ -36,19 +36,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lxml import etree  # noqa: E402
+from lxml import etree
 
-from jgz_gateway.adapters import registry  # noqa: E402
-from jgz_gateway.adapters.base import Unit  # noqa: E402
-from jgz_gateway.adapters.errors import AdapterError  # noqa: E402
-from jgz_gateway.adapters.fhir import rebuilt  # noqa: E402
-from jgz_gateway.standards.ada import AdaError, read_ada, write_ada_report  # noqa: E402
-from jgz_gateway.standards.convert import ConversionError, convert_bytes  # noqa: E402
-from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir  # noqa: E402
-from jgz_gateway.standards.hl7v3 import INTERACTIONS, MessageError, read_message, write_message  # noqa: E402
-from jgz_gateway.standards.summary import summarise  # noqa: E402
-from jgz_gateway.standards.validation import validate_bytes  # noqa: E402
-from jgz_gateway.standards.xmlsafe import XmlRejected, parse_bytes  # noqa: E402
+from jgz_gateway.adapters import registry
+from jgz_gateway.adapters.base import Unit
+from jgz_gateway.adapters.errors import AdapterError
+from jgz_gateway.adapters.fhir import rebuilt
+from jgz_gateway.standards.ada import AdaError, read_ada, write_ada_report
+from jgz_gateway.standards.convert import ConversionError, convert_bytes
+from jgz_gateway.standards.fhir import FhirError, from_fhir, to_fhir
+from jgz_gateway.standards.hl7v3 import (
+    INTERACTIONS,
+    MessageError,
+    read_message,
+    write_message,
+)
+from jgz_gateway.standards.summary import summarise
+from jgz_gateway.standards.validation import validate_bytes
+from jgz_gateway.standards.xmlsafe import XmlRejected, parse_bytes
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 ANSWERS = (MessageError, ConversionError, FhirError, AdaError, XmlRejected, AdapterError)

@@ -14,12 +14,11 @@ a :class:`~.errors.MappingError` naming the file and the line.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from . import elements as E
 from .errors import MappingError

@@ -67,7 +67,7 @@ def test_a_reference_message_loses_only_what_the_mapping_cannot_hold(path, name)
     the BDS 4.2.0 catalogue cannot place)."""
     mapping = declarative.mapping_for(name, {})
     dossier = read_message(path.read_bytes())
-    record, unread = extract(dossier, "k")
+    record, _ = extract(dossier, "k")
     for facts in (record.facts, *record.activities):
         trimmed(facts)
     bundle, dropped = declarative.to_bundle(mapping, "k", dossier)

@@ -23,13 +23,21 @@ resource's place, so the same dossier always gives the same Bundle.
 from __future__ import annotations
 
 import re
-
 import uuid
 from collections import Counter
 
 from .. import model as m
 from ..catalogue import get_catalogue, normalise_version
-from ..involved import CONTACTS, CUSTODY, HOUSEHOLD, JGZ_ORGANISATIONS, LITERACY, PROVIDERS, RELATIVES, SPOKEN_LANGUAGE
+from ..involved import (
+    CONTACTS,
+    CUSTODY,
+    HOUSEHOLD,
+    JGZ_ORGANISATIONS,
+    LITERACY,
+    PROVIDERS,
+    RELATIVES,
+    SPOKEN_LANGUAGE,
+)
 from . import terms as t
 
 _NS = uuid.UUID("5b3f0d6e-7a4c-4d7e-9a43-2c1f0b9e6d10")  # the gateway's namespace for resource ids
