@@ -280,15 +280,18 @@ class _Loader:
                     or not levels <= E.levels(n, self.cat)):
                 continue
             spec = {"element": n}
-            if t.other and E.kind(n, self.cat) == "code":
-                vs = self.cat.valueset(E.valueset(n, self.cat) or "")
-                if vs is not None and any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts):
-                    spec["other"] = t.other  # the text of "98 Anders"
+            if t.other and E.kind(n, self.cat) == "code" and self.has_other(n):
+                spec["other"] = t.other  # the text of "98 Anders"
             try:
                 kinds[str(n)] = (self.field(t.value, spec, list(t.levels), *where),)
             except MappingError:
                 continue
         return replace(t, kinds=kinds)
+
+    def has_other(self, element: int) -> bool:
+        """Does the element's value set have an exception ("other") that comes with a text?"""
+        vs = self.cat.valueset(E.valueset(element, self.cat) or "")
+        return vs is not None and any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts)
 
     def top_groep(self, element: int) -> str | None:
         e = self.cat.element(element)
@@ -386,8 +389,7 @@ class _Loader:
                 raise self.fail(f"{name!r}: 'other' must name another field, the text of an 'other' value", *where)
             if kind != "code":
                 raise self.fail(f"{name!r}: 'other' names a text field, but {label} is not coded (it is {kind})", *where)
-            vs = self.cat.valueset(E.valueset(n, self.cat) or "")
-            if vs is None or not any(c.bds and E.is_other(vs, c.bds.code) for c in vs.concepts):
+            if not self.has_other(n):
                 raise self.fail(f"{name!r}: 'other' names a text field, but the value set of {label} has no "
                                 "exception ('other') to go with it", *where)
         many = None
