@@ -268,6 +268,7 @@ class _Writer:
         self.dropped_texts: Counter[int] = Counter()  # element: "other" texts no field could hold
         self.bundle: Bundle = {name: [] for name in mapping.tables}
         self.key = record.key  # the client's key in the rows written (set by bundle_of)
+        self.generic: dict[str, tuple[dict, set]] = {}  # every_element tables: see generic_kinds
 
     def render(self, table: Table, f: Field, value: Any) -> Any:
         try:
@@ -380,7 +381,7 @@ class _Writer:
         ("2", "2.1"); a value the table has no kind for (an element BDS 4.2.0 does not place)
         is left out and counted as dropped."""
         out = self.bundle[table.name]
-        kinds = {fs[0].element: (kind, fs[0]) for kind, fs in table.kinds.items()}
+        kinds, groeps = self.generic_kinds(table)
 
         def write(g: Group, path: str) -> None:
             for n, value in g.values.items():
@@ -403,8 +404,17 @@ class _Writer:
         seen: Counter[str] = Counter()
         for g in facts.groups:
             seen[g.groep] += 1
-            if id(g) not in self.used_groups and any(self.groups.chain(n)[:1] == (g.groep,) for n in kinds):
+            if id(g) not in self.used_groups and g.groep in groeps:
                 write(g, str(seen[g.groep]))
+
+    def generic_kinds(self, table: Table) -> tuple[dict[int, tuple[str, Field]], set[str]]:
+        """An ``every_element`` table's kinds by element, and the top groepen they reach (once per table)."""
+        found = self.generic.get(table.name)
+        if found is None:
+            kinds = {fs[0].element: (kind, fs[0]) for kind, fs in table.kinds.items()}
+            groeps = {self.groups.chain(n)[0] for n in kinds if self.groups.chain(n)}
+            found = self.generic[table.name] = (kinds, groeps)
+        return found
 
     def activity_key(self, table: Table, facts: Facts) -> str | None:
         key_field = next(f for f in table.fields if f.name == table.key)
