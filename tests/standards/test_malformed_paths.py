@@ -188,3 +188,15 @@ def test_a_consent_without_its_code_is_still_a_consent_in_fhir(reference):
 
     consents = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Consent"]
     assert {"text": "toestemming of bezwaar zonder code"} in [c["category"][0] for c in consents]
+
+
+def test_a_quantity_without_its_number_reads_as_no_value(reference):
+    """FHIR lets a Quantity have a unit and no value; the reader took the number regardless."""
+    bundle = _bundle(reference)
+    obs = next(e["resource"] for e in bundle["entry"] if "valueQuantity" in e["resource"])
+    del obs["valueQuantity"]["value"]
+    element = next(c["code"] for c in obs["code"]["coding"] if c["system"].endswith(".267"))
+
+    dossier = from_fhir(bundle)
+
+    assert any(o.element == int(element) and o.value is None for o in dossier.observations())

@@ -535,6 +535,8 @@ def _growth(res: dict):
 def _value(res: dict, growth=None) -> m.Value | None:
     if "valueQuantity" in res:
         q = res["valueQuantity"]
+        if q.get("value") is None:  # a unit without a number (FHIR allows it): no value
+            return None
         number = float(q.get("value")) / (growth[4] if growth else 1)
         unit = {"cm": "mm"}.get(q.get("code"), q.get("code")) if growth else q.get("code")
         rounded = round(number, 6)
