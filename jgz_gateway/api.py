@@ -48,7 +48,7 @@ def peer_certificate(request: Request) -> x509.Certificate | None:
 
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdecimal() and int(declared) > limit:
         raise HTTPException(413, f"message larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -58,7 +58,7 @@ from jgz_gateway.standards.xmlsafe import XmlRejected, parse_bytes
 REFERENCE = ROOT.parent / "shared" / "reference"
 ANSWERS = (MessageError, ConversionError, FhirError, AdaError, XmlRejected, AdapterError)
 GARBAGE = ("", " ", "x", "0", "-1", "99999999999999999999", "1e400", "NaN", "2020-13-45", "20201345",
-           "2.16.840.1.113883.2.4.6.3", "UNK", "ë漢字", "true", "1.5", "<&>")
+           "2.16.840.1.113883.2.4.6.3", "UNK", "ë漢字", "true", "1.5", "<&>", "²", "١٢")
 TYPES = ("ST", "CV", "CD", "CO", "PQ", "INT", "REAL", "TS", "IVL_TS", "BL", "II", "ED", "ANY", "Nope")
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}type"
 TARGETS = ("4.2.0", "4.1.3", "4.0", "3.2.7")

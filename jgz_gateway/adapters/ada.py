@@ -43,7 +43,7 @@ def describe() -> Description:
 def _ada_elements() -> frozenset[int]:
     from ..standards.ada.dataset import dataset
 
-    return frozenset(int(code) for code in dataset().by_code if code.isdigit())
+    return frozenset(int(code) for code in dataset().by_code if code.isdecimal())
 
 
 def coverage(**options: Any) -> Coverage:

@@ -172,8 +172,8 @@ def safe_name(key: str) -> str:
 def dropped_key(code: str | int | None, where: str | None = None) -> str:
     """How a dropped item is counted: ``element 235``, ``groep G087``, ``rubriek R037``, else where it was."""
     text = str(code) if code is not None else ""
-    if text.isdigit():
+    if text.isdecimal():
         return f"element {text}"
-    if text[:1] in ("G", "R") and text[1:].isdigit():
+    if text[:1] in ("G", "R") and text[1:].isdecimal():
         return f"{'groep' if text[0] == 'G' else 'rubriek'} {text}"
     return f"dropped {where or text or '?'}"

@@ -275,7 +275,7 @@ def unpublished(vs: ValueSet, bds_code: str) -> Code | None:
     the set writes every code it pairs the same in both flavours, in one HL7 code system;
     the validator then warns that the code is outside the 4.1.3 set.
     """
-    if not vs.fallback or not bds_code.isdigit():
+    if not vs.fallback or not bds_code.isdecimal():
         return None
     pairs = [c for c in vs.concepts if c.bds and c.hl7 and not c.hl7.exception]
     systems = {c.hl7.code_system for c in pairs}  # HL7-only entries (W0193's role codes) aside

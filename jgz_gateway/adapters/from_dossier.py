@@ -104,7 +104,7 @@ class _Reader:
         stack = list(nodes)
         while stack:
             n = stack.pop()
-            if n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and n.attrs.get("code", "").isdigit():
+            if n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and n.attrs.get("code", "").isdecimal():
                 self.unread[int(n.attrs["code"])] += 1
             stack.extend(n.children)
 
@@ -194,7 +194,7 @@ class _Reader:
         code = obs.child("code") if obs is not None else None
         value = obs.child("value") if obs is not None else None
         number = code.attrs.get("code", "") if code is not None else ""
-        if (not number.isdigit() or int(number) not in E.DOSSIER_ANNOTATIONS or value is None
+        if (not number.isdecimal() or int(number) not in E.DOSSIER_ANNOTATIONS or value is None
                 or value.attrs.get("value") not in ("true", "false")):
             return False
         into[int(number)] = value.attrs["value"] == "true"
@@ -257,7 +257,7 @@ class _Reader:
         for extra in p.extra:  # the child's administrative observations (26-29)
             obs = extra.child("administrativeObservation") if extra.name == "subjectOf1" else None
             code = obs.child("code") if obs is not None else None
-            number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+            number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdecimal() else None
             if number in E.ADMINISTRATIVE or number in E.VVE_ADMINISTRATIVE:
                 value = obs.child("value")
                 kind = value.attrs.get("xsi:type") if value is not None else None
@@ -291,7 +291,7 @@ class _Reader:
             target = n.get(part.name) if part.name in ("streetName", "houseNumber", "postalCode", "city", "desc") else None
             text = part.text.strip() if part.text and part.text.strip() else None
             if target and part.text is not None:
-                g.values[target] = int(part.text) if part.name == "houseNumber" and part.text.isdigit() else part.text
+                g.values[target] = int(part.text) if part.name == "houseNumber" and part.text.isdecimal() else part.text
             elif part.name == "buildingNumberSuffix" and text:  # huisletter and toevoeging, as Nictiz joins them
                 letter, _, addition = text.partition(" ")
                 if len(letter) == 1 and letter.isalpha():
@@ -319,7 +319,7 @@ class _Reader:
         code = rel.child("code")
         a = code.attrs if code is not None else {}
         notes = {int(c.attrs["code"]) for c in rel.findall("subjectOf/personalRelationshipObservation/code")
-                 if c.attrs.get("code", "").isdigit()}
+                 if c.attrs.get("code", "").isdecimal()}
         gender = rel.find("relationshipHolder1/administrativeGenderCode") is not None
         return E.relative_groep(a.get("code"), a.get("codeSystem"), notes, gender, self.cat)
 
@@ -375,7 +375,7 @@ class _Reader:
 
     def relative_note(self, obs: m.Node | None, spec, g: Group) -> None:
         code, value = (obs.child("code"), obs.child("value")) if obs is not None else (None, None)
-        number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+        number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdecimal() else None
         if number not in spec.notes or value is None:
             if number is not None:
                 self.unread[number] += 1
@@ -695,7 +695,7 @@ class _Reader:
         if t == "BL":
             return val.value == "true" if val.value in ("true", "false") else None
         if t == "INT":
-            return int(val.value) if val.value and val.value.lstrip("-").isdigit() else val.value
+            return int(val.value) if val.value and val.value.lstrip("-").isdecimal() else val.value
         if t == "TS":
             return parse_ts(val.value)
         if t in ("ST", "ED") or (t is None and val.text is not None):
@@ -751,7 +751,7 @@ class _Reader:
                 obs = extra.child("vaccinationObservation")
                 code = obs.child("code") if obs else None
                 value = obs.child("value") if obs else None
-                element = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdigit() else None
+                element = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdecimal() else None
                 if element == 608:
                     self.put_code(v, 608, value)
                 elif element == 872 and value is not None and value.text:
@@ -819,5 +819,5 @@ def _as_bds4(dossier: m.Dossier) -> tuple[m.Dossier, Counter[int]]:
     from ..standards.convert import convert
 
     converted, report = convert(dossier, "4.1.3")
-    dropped: Counter[int] = Counter(int(c.element) for c in report.dropped if c.element and c.element.isdigit())
+    dropped: Counter[int] = Counter(int(c.element) for c in report.dropped if c.element and c.element.isdecimal())
     return converted, dropped

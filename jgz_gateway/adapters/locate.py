@@ -52,7 +52,7 @@ def element_at(root: etree._Element, xpath: str) -> int | None:
         if parent is not None and (_local(node), _local(parent)) in STRUCTURAL:
             return STRUCTURAL[(_local(node), _local(parent))]
         code = node.find(_H + "code")
-        if code is not None and code.get("codeSystem") == OID_BDS_ELEMENT and (code.get("code") or "").isdigit():
+        if code is not None and code.get("codeSystem") == OID_BDS_ELEMENT and (code.get("code") or "").isdecimal():
             return int(code.get("code"))
         node = parent
     return None
@@ -65,7 +65,7 @@ def elements_of(data: bytes, findings: list) -> list[int | None]:
     root = None
     out: list[int | None] = []
     for f in findings:
-        if f.element and str(f.element).isdigit():
+        if f.element and str(f.element).isdecimal():
             out.append(int(f.element))
             continue
         if root is None:

@@ -264,7 +264,7 @@ class Reader:
             elif n.name == "organizationContains":
                 part = n.child("partOrganization")
                 number = _text(part.find("code/originalText")) if part is not None else None
-                if number is not None and number.strip().isdigit():
+                if number is not None and number.strip().isdecimal():
                     v[s["class"]] = int(number)
                 elif number is not None:
                     self.r.unread[s["class"]] += 1

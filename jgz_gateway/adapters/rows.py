@@ -189,7 +189,7 @@ class _Reader:
         while group.groups:
             group = group.groups[0]
             chain.append(group.groep)
-        if len(path) != len(chain) or not all(p.isdigit() for p in path):
+        if len(path) != len(chain) or not all(p.isdecimal() for p in path):
             raise SourceError(row.where, table.occurrence, f"{raw!r} does not name an occurrence of "
                               f"{' in '.join(reversed(chain))} (expected {'.'.join(['N'] * len(chain))})", self.key)
         target, key = into, (id(into),)

@@ -166,7 +166,7 @@ def bsn(index: int) -> str:
 
 def is_valid_bsn(value: str) -> bool:
     """The 11-proef (with the last digit weighted -1)."""
-    if len(value) != 9 or not value.isdigit():
+    if len(value) != 9 or not value.isdecimal():
         return False
     return (sum(int(d) * w for d, w in zip(value, range(9, 1, -1))) - int(value[8])) % 11 == 0
 

@@ -1010,7 +1010,7 @@ class _Builder:
 
 def _arc(ura: str) -> str:
     """The organisation's OID arc under the URA root (an OID node has no leading zeros)."""
-    return f"{m.OID_URA}.{int(ura)}" if ura.isdigit() else f"{m.OID_URA}.0"
+    return f"{m.OID_URA}.{int(ura)}" if ura.isdecimal() else f"{m.OID_URA}.0"
 
 
 def _newest(f: Facts, element: int) -> str | None:

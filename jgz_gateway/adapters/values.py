@@ -99,7 +99,7 @@ class Field:
             if isinstance(raw, int):
                 return raw
             text = _text(raw)
-            if not text.lstrip("-").isdigit():
+            if not text.lstrip("-").isdecimal():
                 raise ValueProblem(f"{text!r} is not a whole number")
             return int(text)
         raise ValueProblem(f"unsupported kind {k}")

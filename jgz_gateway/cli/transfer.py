@@ -56,7 +56,7 @@ def certs_init(
     orgs = []
     for item in org:
         ura, _, name = item.partition(":")
-        if not (len(ura) == 8 and ura.isdigit()) or not name:
+        if not (len(ura) == 8 and ura.isdecimal()) or not name:
             fail(f"--org {item!r}: expected URA:NAME with an 8-digit URA")
         orgs.append((ura, name))
     try:

@@ -391,7 +391,7 @@ class Catalogue:
 
     def display_name(self, code: str | int, code_system: str | None = None) -> str | None:
         """This version's name for an element number, R-code or G-code (for conversion)."""
-        if code_system == ELEMENT_CS or (code_system is None and str(code).strip().isdigit()):
+        if code_system == ELEMENT_CS or (code_system is None and str(code).strip().isdecimal()):
             item: Element | Groep | Rubriek | None = self.element(code)
         elif code_system == RUBRIEK_CS or (code_system is None and str(code).upper().startswith("R")):
             item = self.rubriek(code)

@@ -200,3 +200,14 @@ def test_a_quantity_without_its_number_reads_as_no_value(reference):
     dossier = from_fhir(bundle)
 
     assert any(o.element == int(element) and o.value is None for o in dossier.observations())
+
+
+def test_an_element_code_that_is_no_ascii_number_is_no_element(reference):
+    bundle = _bundle(reference)
+    obs = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+               and any(c["system"].endswith(".267") for c in e["resource"]["code"]["coding"]))
+    next(c for c in obs["code"]["coding"] if c["system"].endswith(".267"))["code"] = "²"
+
+    dossier = from_fhir(bundle)  # int("²") raised ValueError
+
+    assert [(o.element, o.code.code) for o in dossier.observations() if o.code and o.code.code == "²"] == [(None, "²")]

@@ -149,7 +149,7 @@ class ToAda:
     def relative(self, rel) -> None:
         code = self.first(rel, "code")
         notes = {int(c.get("code")) for c in (self.first(s, "personalRelationshipObservation/code") for s in self.kids(rel, "subjectOf"))
-                 if c is not None and (c.get("code") or "").isdigit()}
+                 if c is not None and (c.get("code") or "").isdecimal()}
         holder = self.first(rel, "relationshipHolder1")
         groep = I.relative_groep(code.get("code") if code is not None else None, code.get("codeSystem") if code is not None else None,
                                  notes, self.first(holder, "administrativeGenderCode") is not None, self.cat)
@@ -187,7 +187,7 @@ class ToAda:
         for obs in self.kids(rel, "subjectOf"):
             observation = self.first(obs, "personalRelationshipObservation")
             number = self.first(observation, "code")
-            number = int(number.get("code")) if number is not None and (number.get("code") or "").isdigit() else None
+            number = int(number.get("code")) if number is not None and (number.get("code") or "").isdecimal() else None
             if number in spec.notes:
                 concept = group.concept.element(number)
                 self.put(group, number, self.w.value(self.first(observation, "value"), concept))
@@ -256,7 +256,7 @@ class ToAda:
         """R008's 714, 716, 1417 and 1493 ride as the child's administrative observations."""
         code = self.first(obs, "code")
         number = int(code.get("code")) if code is not None and code.get("codeSystem") == ELEMENT_CS \
-            and (code.get("code") or "").isdigit() else None
+            and (code.get("code") or "").isdecimal() else None
         if number not in I.VVE_ADMINISTRATIVE:
             return False
         r008 = self.w.rubriek("R008")

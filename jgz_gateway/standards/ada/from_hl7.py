@@ -421,7 +421,7 @@ class Writer:
         if obs is None:
             return
         code = first(obs, "code")
-        number = int(code.get("code")) if code is not None and (code.get("code") or "").isdigit() else None
+        number = int(code.get("code")) if code is not None and (code.get("code") or "").isdecimal() else None
         rubriek = {476: "R010", 1167: "R009"}.get(number)
         if rubriek:
             self.element_from(self.rubriek(rubriek), obs)
@@ -432,7 +432,7 @@ class Writer:
         if consent is None:
             return
         code = first(consent, "code")
-        number = int(code.get("code")) if code is not None and (code.get("code") or "").isdigit() else None
+        number = int(code.get("code")) if code is not None and (code.get("code") or "").isdecimal() else None
         if number == 469:  # a doctor's permission for a nurse to vaccinate: R050 elements, no groep
             self.nurse_vaccination(consent)
             return
@@ -481,7 +481,7 @@ class Writer:
                 continue
             if acode.get("code") == "1541" and named("toestemmingswijze"):
                 group.add(named("toestemmingswijze"), self.coded(value, children[named("toestemmingswijze")]))
-            elif (acode.get("code") or "").isdigit():
+            elif (acode.get("code") or "").isdecimal():
                 concept = group.concept.element(int(acode.get("code")))
                 if concept is not None and concept is not answer and "".join(value.itertext()):
                     group.add(concept.name, {"value": "".join(value.itertext())})
@@ -680,7 +680,7 @@ class Writer:
         code = first(obs, "code")
         if code is None:
             return
-        if code.get("codeSystem") == ELEMENT_CS and (code.get("code") or "").isdigit():
+        if code.get("codeSystem") == ELEMENT_CS and (code.get("code") or "").isdecimal():
             number = int(code.get("code"))
         else:
             number = self.foreign.get((code.get("code"), code.get("codeSystem")))
@@ -758,7 +758,7 @@ class Writer:
         for comp in kids(sa, "component"):
             obs = first(comp, "vaccinationObservation")
             code = first(obs, "code")
-            if code is not None and (code.get("code") or "").isdigit():
+            if code is not None and (code.get("code") or "").isdecimal():
                 concept = group.concept.element(int(code.get("code")))
                 if concept is not None:
                     attrs = self.value(first(obs, "value"), concept)

@@ -197,7 +197,7 @@ class Reader:
         env = self.env
         stamp = env.creation_time or self.today.strftime("%Y%m%d") + "000000"
         root = etree.Element(H + INTERACTION, nsmap={None: HL7_NS, "xsi": XSI_NS})
-        arc = str(int(env.organisation_ura)) if env.organisation_ura.isdigit() else env.organisation_ura
+        arc = str(int(env.organisation_ura)) if env.organisation_ura.isdecimal() else env.organisation_ura
         mid = env.message_id or (f"{URA}.{arc}.1", stamp)  # an OID arc has no leading zeros
         el(root, "id", {"extension": mid[1], "root": mid[0]})
         el(root, "creationTime", {"value": stamp})

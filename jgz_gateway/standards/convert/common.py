@@ -264,7 +264,7 @@ def element_number(obs: etree._Element) -> int | None:
     if code is None or code.get("codeSystem") != ELEMENT_CS:
         return None
     value = code.get("code") or ""
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def enclosing(el: etree._Element, name: str) -> etree._Element | None:

@@ -28,7 +28,7 @@ def to_fhir(dossier, *, check: bool = True) -> tuple[dict, dict]:
     view = View(dossier)
     bundle = view.build()
     for change in converted.of("dropped", "moved") if converted else ():
-        if change.element and change.element.isdigit():  # in the message, not a BDS 4 element of the view
+        if change.element and change.element.isdecimal():  # in the message, not a BDS 4 element of the view
             view.cov.seen(change.element)
     if check:
         validate(bundle)

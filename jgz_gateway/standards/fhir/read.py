@@ -518,11 +518,16 @@ def _categories(res: dict, system: str) -> list[str]:
     return [c.get("code") for cat in res.get("category", []) for c in cat.get("coding", []) if c.get("system") == system]
 
 
+def _number(code: str) -> int | None:
+    """An element number: ASCII digits only."""
+    return int(code) if code.isascii() and code.isdecimal() else None
+
+
 def _element(res: dict) -> tuple[int | None, m.Coded | None]:
     for c in (res.get("code") or {}).get("coding", []):
         if c.get("system") == t.BDS_ELEMENT:
             code = c.get("code") or ""
-            return (int(code) if code.isdigit() else None,
+            return (_number(code),
                     m.Coded(code=code, code_system=m.OID_BDS_ELEMENT, display_name=c.get("display")))
     return None, _coded(res.get("code"))
 
@@ -737,7 +742,7 @@ def _consent(res: dict, observations: list[dict] | None = None) -> m.Consent:
     category = next(iter(res.get("category", [])), {})
     coding = next(iter(category.get("coding", [])), {})
     code = coding.get("code") or ""
-    consent = m.Consent(element=int(code) if code.isdigit() else None,
+    consent = m.Consent(element=_number(code),
                         code=m.Coded(code=code, code_system=t.oid(coding.get("system")), display_name=coding.get("display")))
     permit = (res.get("provision") or {}).get("type") == "permit"
     consent.negation_ind = "false" if permit else "true"

@@ -70,7 +70,7 @@ class Coverage:
     def report(self, version: str) -> dict:
         cat = get_catalogue(version)
         rows = []
-        for key in sorted(self.present, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k)):
+        for key in sorted(self.present, key=lambda k: (not k.isdecimal(), int(k) if k.isdecimal() else 0, k)):
             done, total = self.mapped_count[key], self.present[key]
             rows.append({
                 "element": key,
@@ -325,7 +325,7 @@ class View:
         for k, obs in enumerate(rel.findall("subjectOf/personalRelationshipObservation")):  # remarks and dates
             code, value = obs.child("code"), obs.child("value")
             number = code.attrs.get("code", "") if code is not None else ""
-            if number.isdigit() and value is not None and (value.attrs.get("value") or value.text):
+            if number.isdecimal() and value is not None and (value.attrs.get("value") or value.text):
                 when = t.fhir_date(value.attrs.get("value")) if value.attrs.get("xsi:type") == "TS" else None
                 self.about(f"RelatedPerson/{i}/note/{k}", ref, int(number), "R011",
                            {"valueDateTime": when} if when else {"valueString": value.text or value.attrs.get("value")})
@@ -753,7 +753,7 @@ class View:
         administrative data (R003) and the dossier's own (R009, R010: annotationObsEvent)."""
         code = node.child("code")
         number = code.attrs.get("code") if code is not None else None
-        if not number or not number.isdigit() or code.attrs.get("codeSystem") != m.OID_BDS_ELEMENT:
+        if not number or not number.isdecimal() or code.attrs.get("codeSystem") != m.OID_BDS_ELEMENT:
             self.cov.part(node.name)
             self.scan(node)
             return
@@ -920,7 +920,7 @@ class View:
             code = annotation.child("code") if annotation is not None else None
             value = annotation.child("value") if annotation is not None else None
             if (code is not None and code.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and value is not None
-                    and code.attrs.get("code", "").isdigit()):
+                    and code.attrs.get("code", "").isdecimal()):
                 # the consent's own notes: the G012 note (1407), how the RVP consent was given (1541)
                 shown: dict = {}
                 self.value(shown, value_from_node(value))

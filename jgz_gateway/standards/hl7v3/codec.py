@@ -500,7 +500,7 @@ def _unwrap(wrapper: etree._Element, inner_name: str):
 
 def _derive_element(data: dict, given: set[str]) -> None:
     code = data["code"]
-    if code is not None and code.code_system == m.OID_BDS_ELEMENT and code.code and code.code.isdigit():
+    if code is not None and code.code_system == m.OID_BDS_ELEMENT and code.code and code.code.isdecimal():
         data["element"] = int(code.code)
         given.add("element")
 

@@ -96,7 +96,7 @@ def _elements(element_codes: list, catalogue: cat.Catalogue, warn) -> None:
     for code in element_codes:
         number = code.get("code") or ""
         holder = code.getparent()
-        if not number.isdigit():
+        if not number.isdecimal():
             warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"'{number}' is not a BDS element number", None))
             continue
         element = catalogue.element(int(number))
@@ -258,11 +258,11 @@ def _bsns(root, warn) -> None:
 
 def _ts(value: str | None) -> str | None:
     """Comparable digits of an HL7 TS (YYYYMMDDHHMMSS...), or None when not a timestamp."""
-    if not value or len(value) < 4 or not value[:4].isdigit():
+    if not value or len(value) < 4 or not value[:4].isdecimal():
         return None
     digits = ""
     for ch in value:
-        if ch.isdigit():
+        if ch.isdecimal():
             digits += ch
         else:
             break

@@ -245,7 +245,7 @@ def _element_of(el) -> str | None:
         for t in node.iterchildren(TEMPLATE_ID):
             root = t.get("root") or ""
             tail = root[len(TPL_PREFIX):]
-            if root.startswith(TPL_PREFIX) and len(tail) == 5 and tail[0] == "4" and tail.isdigit():
+            if root.startswith(TPL_PREFIX) and len(tail) == 5 and tail[0] == "4" and tail.isdecimal():
                 return str(int(tail[1:]))
         if node.tag in (H + "rubricCluster", H + "groupCluster"):
             code = node.find(H + "code")
