@@ -19,6 +19,8 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "mm": ("mm", Decimal(1)), "cm": ("mm", Decimal(10)), "dm": ("mm", Decimal(100)), "m": ("mm", Decimal(1000)),
     "g": ("g", Decimal(1)), "kg": ("g", Decimal(1000)),
     "mm[Hg]": ("mm[Hg]", Decimal(1)),  # blood pressure (1486, 1487)
+    # durations and ages, in the element's own unit (149 days in hospital, 929 weeks, 988 months)
+    "min": ("min", Decimal(1)), "d": ("d", Decimal(1)), "wk": ("wk", Decimal(1)), "mo": ("mo", Decimal(1)),
 }
 
 
