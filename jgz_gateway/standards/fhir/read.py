@@ -210,6 +210,15 @@ def _ii(ident: dict) -> m.II:
     return m.II(root=t.oid(ident.get("system")), extension=ident.get("value"))
 
 
+def _id(ident: dict) -> m.Node:
+    """A FHIR Identifier as an HL7 ``id``."""
+    return node("id", {"extension": ident.get("value"), "root": t.oid(ident.get("system"))})
+
+
+def _ids(res: dict) -> list[m.Node]:
+    return [_id(i) for i in res.get("identifier", [])]
+
+
 def _coded(concept: dict | None) -> m.Coded | None:
     if not concept:
         return None
@@ -323,8 +332,8 @@ def _around(patient: m.Patient, res: dict, kinds: dict, by_url: dict, about: dic
 def _care_provision(role: dict, org: dict, contacts: list[m.Node]) -> m.Node:
     coding = next(iter(next(iter(role.get("code", [])), {}).get("coding", [])), {})
     template = {"GENRL": "104", "G082": "107"}.get(coding.get("code"), "108")
-    ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in role.get("identifier", [])]
-    org_ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    ids = _ids(role)
+    org_ids = _ids(org)
     org_parts = (org_ids or [node("id", {"nullFlavor": "NI"})]) + ([node("name", text=org["name"])] if org.get("name") else [])
     care = [node("templateId", {"root": m.TEMPLATE_PREFIX + template}), _code_node("code", next(iter(role.get("code", [])), None))]
     if role.get("period"):
@@ -337,7 +346,7 @@ def _care_provision(role: dict, org: dict, contacts: list[m.Node]) -> m.Node:
 
 
 def _student(contact: dict, org: dict, parts: list[dict], contacts: list[m.Node], number: str | None) -> m.Node:
-    ids = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    ids = _ids(org)
     school = ids or [node("id", {"root": "2.16.840.1.113883.2.4.6.15", "nullFlavor": "NI"})]
     school.append(_code_node("code", next(iter(org.get("type", [])), None)))
     if org.get("name"):
@@ -379,7 +388,7 @@ def _households(groups: list[tuple[str, dict]], patient_url: str) -> dict[str, l
         ident = next(iter(res.get("identifier", [])), None)
         if ident is None:
             continue
-        gid = node("id", {"extension": ident.get("value"), "root": t.oid(ident.get("system"))})
+        gid = _id(ident)
         for member in res.get("member", []):
             url = (member.get("entity") or {}).get("reference")
             parts = [gid]
@@ -410,7 +419,7 @@ def _relation(res: dict, observations: list[dict] | None = None, homes: list[m.N
     for rel in res.get("relationship", [])[:1]:
         children.append(_code_node("code", rel))
     children += [_address(a) for a in res.get("address", [])] + [_telecom(x) for x in res.get("telecom", [])]
-    holder = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in res.get("identifier", [])]
+    holder = _ids(res)
     holder += [_name(n) for n in res.get("name", [])]
     if res.get("gender") in t.GENDER_BACK:
         holder.append(node("administrativeGenderCode", {"code": t.GENDER_BACK[res["gender"]]}))
@@ -447,7 +456,7 @@ def _typed(res: dict, groep: str) -> bool:
 def _responsible(episode: dict, org: dict) -> m.Node:
     """The inverse of the view's ``responsible``: G091 as ``responsibleParty``."""
     entity = [node("templateId", {"root": m.TEMPLATE_PREFIX + "122"})]
-    entity += [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in org.get("identifier", [])]
+    entity += _ids(org)
     if org.get("name"):
         entity.append(node("assignedOrganization", None, node("name", text=org["name"])))
     period = episode.get("period") or {}
@@ -761,7 +770,7 @@ def _consent(res: dict, observations: list[dict] | None = None) -> m.Consent:
         entity.append(node("assignedPerson", None, node("name", text=facts[1537]["valueString"])))
     recorder = _contained(res, res.get("organization", []))
     if recorder is not None:
-        parts = [node("id", {"root": t.oid(i.get("system")), "extension": i.get("value")}) for i in recorder.get("identifier", [])]
+        parts = _ids(recorder)
         if recorder.get("name"):
             parts.append(node("name", text=recorder["name"]))
         entity.append(node("representedOrganization", None, *parts))
@@ -796,7 +805,7 @@ def _consent_source(res: dict) -> m.Node | None:
     person = _contained(res, res.get("performer", []))
     if person is None:
         return None
-    children = [node("id", {"extension": i.get("value"), "root": t.oid(i.get("system"))}) for i in person.get("identifier", [])]
+    children = _ids(person)
     coded = _coded(next(iter(person.get("relationship") or []), None))
     if coded is not None:
         attrs = {"nullFlavor": coded.null_flavor} if coded.null_flavor else {

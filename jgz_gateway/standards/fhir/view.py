@@ -1,23 +1,24 @@
 """The dossier as a FHIR R4 Bundle (plain JSON dicts; :func:`~.validate` checks them).
 
 One resource per thing a FHIR client looks for: the child (nl-core-Patient), parents,
-brothers and sisters, the child's own children and its contact person (nl-core-ContactPerson;
-the contact person with role class CON), households (Group of the people living there),
-organisations (nl-core-HealthcareProvider-Organization), the huisarts, other care providers
-and childcare (a PractitionerRole coded as the care provision, at its Organization; their
-contact persons PractitionerRoles of a Practitioner), the school (Organization, the child's
-Patient.contact with role class STD, the class an Organization partOf it), an Encounter
-per activity (type: W0188), growth measurements with their zib profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM
-vaccine type plus ATC where mapped; refusals ``not-done``), a Consent per consent or
-objection (who gave it as a contained RelatedPerson performer; for the RVP consent the
-organisation that recorded it as a contained Organization), the dossier's status as
-an EpisodeOfCare and each organisation's period of care as another (managingOrganization),
-a BDS element about a parent, a consent or the school that FHIR has no place for (a parent's
-education, the RVP consent's recorder, the student number) as an Observation with that
-``focus``, and every other BDS observation as an Observation coded with the BDS element
+brothers and sisters, the child's own children and its contact person
+(nl-core-ContactPerson; the contact person with role class CON), households (Group of the
+people living there), organisations (nl-core-HealthcareProvider-Organization), the huisarts,
+other care providers and childcare (a PractitionerRole coded as the care provision, at its
+Organization; their contact persons PractitionerRoles of a Practitioner), the school
+(Organization, the child's Patient.contact with role class STD, the class an Organization
+partOf it), an Encounter per activity (type: W0188), growth measurements with their zib
+profiles (LOINC, UCUM; BDS mm become cm), an Immunization per vaccination (RIVM vaccine type
+plus ATC where mapped; refusals ``not-done``), a Consent per consent or objection (who gave
+it as a contained RelatedPerson performer; for the RVP consent the organisation that
+recorded it as a contained Organization), the dossier's status as an EpisodeOfCare and each
+organisation's period of care as another (managingOrganization), a BDS element about a
+parent, a consent or the school that FHIR has no place for (a parent's education, the RVP
+consent's recorder, the student number) as an Observation with that ``focus``, and every
+other BDS observation as an Observation coded with the BDS element
 (urn:oid:2.16.840.1.113883.2.4.4.40.267) in its rubriek (category) and groep (a group
-Observation with ``hasMember``). Resource ids derive from the dossier id and the
-resource's place, so the same dossier always gives the same Bundle.
+Observation with ``hasMember``). Resource ids derive from the dossier id and the resource's
+place, so the same dossier always gives the same Bundle.
 """
 
 from __future__ import annotations
@@ -703,19 +704,19 @@ class View:
         if own or date:
             res["effectiveDateTime"] = own or date
         self.value(res, obs.value, growth)
-        if obs.method is not None and (method := coded(obs.method)):
-            res["method"] = method
-        if obs.target_site is not None and (site := coded(obs.target_site)):
-            res["bodySite"] = site
+        if obs.method is not None:
+            res["method"] = coded(obs.method)
+        if obs.target_site is not None:
+            res["bodySite"] = coded(obs.target_site)
         for node in obs.extra:
             # the relative an observation is about, and who filled in a screening and where (R054:
             # performer/assignedEntity/code, location/serviceDeliveryLocation/code): components
             role = {"subject": ("personalRelationship/code", t.RELATIVE), "performer": ("assignedEntity/code", t.PERFORMER),
                     "location": ("serviceDeliveryLocation/code", t.LOCATION)}.get(node.name)
-            code = node.find(role[0]) if role else None
-            if code is not None and concept(code):
+            shown = concept(code) if role and (code := node.find(role[0])) is not None else None
+            if shown:
                 res.setdefault("component", []).append({"code": {"coding": [dict(role[1])]},
-                                                        "valueCodeableConcept": concept(code)})
+                                                        "valueCodeableConcept": shown})
             else:
                 self.cov.part(f"observation/{node.name}")
         self.add(res, local)
@@ -739,8 +740,7 @@ class View:
         elif kind in ("TS",) and t.fhir_date(value.value):
             res["valueDateTime"] = t.fhir_date(value.value)
         elif value.code is not None or value.original_text is not None or kind in ("CV", "CE", "CD", "CO", "CS"):
-            if concept := coded(value):  # a code type holding no code, text or null flavour carries nothing
-                res["valueCodeableConcept"] = concept
+            res["valueCodeableConcept"] = coded(value)  # empty when it holds nothing: see without_empty
         elif value.text is not None:
             res["valueString"] = value.text
         elif value.value is not None:
