@@ -13,6 +13,7 @@ value (``field table.column``), and record elements no table maps (by element nu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,7 +269,7 @@ class _Writer:
         self.dropped_texts: Counter[int] = Counter()  # element: "other" texts no field could hold
         self.bundle: Bundle = {name: [] for name in mapping.tables}
         self.key = record.key  # the client's key in the rows written (set by bundle_of)
-        self.generic: dict[str, tuple[dict, set]] = {}  # every_element tables: see generic_kinds
+        self.generic: dict[str, tuple] = {}  # every_element tables: see generic_kinds
 
     def render(self, table: Table, f: Field, value: Any) -> Any:
         try:
@@ -351,7 +352,7 @@ class _Writer:
                 row = self.base(table, link, len(out) - start + 1)
                 self.fill(table, plain, _Holder(g), row.data)
                 out.append(row)
-        for kind, fs in table.kinds.items():
+        for kind, fs in self.kinds_for(table, facts):
             chain = self.groups.chain(fs[0].element)
             if chain and table.occurrence:
                 continue  # written below, a row per value with its occurrence
@@ -381,7 +382,7 @@ class _Writer:
         ("2", "2.1"); a value the table has no kind for (an element BDS 4.2.0 does not place)
         is left out and counted as dropped."""
         out = self.bundle[table.name]
-        kinds, groeps = self.generic_kinds(table)
+        kinds, groeps = self.generic_kinds(table)[:2]
 
         def write(g: Group, path: str) -> None:
             for n, value in g.values.items():
@@ -407,13 +408,26 @@ class _Writer:
             if id(g) not in self.used_groups and g.groep in groeps:
                 write(g, str(seen[g.groep]))
 
-    def generic_kinds(self, table: Table) -> tuple[dict[int, tuple[str, Field]], set[str]]:
-        """An ``every_element`` table's kinds by element, and the top groepen they reach (once per table)."""
+    def kinds_for(self, table: Table, facts: Facts) -> Iterable[tuple[str, tuple[Field, ...]]]:
+        """The kinds that may have rows for ``facts``: all of a table's, but of an ``every_element``
+        table (hundreds of kinds, a few with values) only those of the elements ``facts`` holds
+        and those in a groep, in the table's order."""
+        if not table.every_element:
+            return table.kinds.items()
+        kinds, _, position, grouped = self.generic_kinds(table)
+        wanted = {kinds[n][0] for n in facts.values if n in kinds} | grouped
+        return [(k, table.kinds[k]) for k in sorted(wanted, key=position.__getitem__)]
+
+    def generic_kinds(self, table: Table) -> tuple[dict[int, tuple[str, Field]], set[str], dict[str, int], set[str]]:
+        """An ``every_element`` table's kinds by element, the top groepen they reach, each kind's
+        place in the table, and the kinds in a groep or of several fields (once per table)."""
         found = self.generic.get(table.name)
         if found is None:
             kinds = {fs[0].element: (kind, fs[0]) for kind, fs in table.kinds.items()}
             groeps = {self.groups.chain(n)[0] for n in kinds if self.groups.chain(n)}
-            found = self.generic[table.name] = (kinds, groeps)
+            position = {kind: i for i, kind in enumerate(table.kinds)}
+            grouped = {kind for kind, fs in table.kinds.items() if len(fs) > 1 or self.groups.chain(fs[0].element)}
+            found = self.generic[table.name] = (kinds, groeps, position, grouped)
         return found
 
     def activity_key(self, table: Table, facts: Facts) -> str | None:
