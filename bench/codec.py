@@ -18,7 +18,7 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import REFERENCE, min_median, timed  # noqa: E402
+from bench.timing import REFERENCE, min_median, timed
 
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.hl7v3.message import build_tree

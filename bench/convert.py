@@ -20,10 +20,10 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import LARGEST, timed  # noqa: E402
+from bench.timing import LARGEST, timed
 
-from jgz_gateway.standards.convert import convert_bytes  # noqa: E402
-from jgz_gateway.standards.xmlsafe import parse_bytes  # noqa: E402
+from jgz_gateway.standards.convert import convert_bytes
+from jgz_gateway.standards.xmlsafe import parse_bytes
 
 
 

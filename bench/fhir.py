@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import LARGEST, timed  # noqa: E402
+from bench.timing import LARGEST, timed
 
-from jgz_gateway.standards.fhir import to_fhir  # noqa: E402
-from jgz_gateway.standards.hl7v3 import read_message  # noqa: E402
+from jgz_gateway.standards.fhir import to_fhir
+from jgz_gateway.standards.hl7v3 import read_message
 
 
 

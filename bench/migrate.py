@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jgz_gateway.adapters.migrate import migrate  # noqa: E402
-from jgz_gateway.adapters.synth_export import export  # noqa: E402
-from jgz_gateway.adapters.to_dossier import Envelope  # noqa: E402
+from jgz_gateway.adapters.migrate import migrate
+from jgz_gateway.adapters.synth_export import export
+from jgz_gateway.adapters.to_dossier import Envelope
 
 TODAY = dt.date(2025, 6, 1)
 

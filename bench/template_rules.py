@@ -20,10 +20,10 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import LARGEST, REFERENCE, timed  # noqa: E402
+from bench.timing import LARGEST, REFERENCE, timed
 
-from jgz_gateway.standards.validation import templates  # noqa: E402
-from jgz_gateway.standards.xmlsafe import parse_bytes  # noqa: E402
+from jgz_gateway.standards.validation import templates
+from jgz_gateway.standards.xmlsafe import parse_bytes
 
 XSD = REFERENCE / "hl7v3" / "schemas" / "hl7v3_schemas" / "REPC_IN902120NL03.xsd"
 

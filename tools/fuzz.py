@@ -351,7 +351,7 @@ def main(argv=None) -> int:
             if (i + 1) % 100 == 0:
                 print(f"{i + 1} mutants, {len(defects)} distinct defects, {time.perf_counter() - started:.0f} s",
                       file=sys.stderr)
-    for (_, kind, file, line), (i, name, what, where, exc, tb) in sorted(defects.items(), key=lambda kv: kv[0]):
+    for (_, kind, file, line), (i, name, what, where, _exc, tb) in sorted(defects.items(), key=lambda kv: kv[0]):
         print(f"\n== {where}: {kind} at {Path(file).name}:{line} (mutant {i} of seed {args.seed}, {name})")
         print("   mutations: " + "; ".join(what))
         print("   " + "   ".join(tb[-3:]).rstrip())

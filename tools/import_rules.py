@@ -95,7 +95,7 @@ class Steps:
             if rest[0] != "[":
                 raise RuleError(f"bad qualifier in {text!r}")
             depth = 0
-            for i, ch in enumerate(rest):
+            for i, ch in enumerate(rest):  # noqa: B007 - i, the closing bracket, is used below
                 depth += ch == "["
                 depth -= ch == "]"
                 if depth == 0:

@@ -138,7 +138,7 @@ def _one(unit: Unit) -> Result:
         result.detail = [_finding(f, n) for f, n in zip(errors, elements)]
     except AdapterError as exc:
         result.error = str(exc)
-    except Exception as exc:  # a program error on one dossier must not stop the other 99,999
+    except Exception as exc:  # noqa: BLE001 - a program error on one dossier must not stop the other 99,999
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         result.detail = traceback.format_exc().splitlines()
     return result
@@ -149,7 +149,7 @@ def _elements(exc: InvalidOutput, errors: list) -> list:
 
     try:
         return elements_of(exc.data, errors) if exc.data else [f.element for f in errors]
-    except Exception:  # locating is a courtesy; the findings themselves are what counts
+    except Exception:  # noqa: BLE001 - locating is a courtesy; the findings themselves are what counts
         return [f.element for f in errors]
 
 

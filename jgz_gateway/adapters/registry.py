@@ -48,7 +48,7 @@ def installed() -> list[Installed]:
         dist = ep.dist.name if getattr(ep, "dist", None) else None
         try:
             module = importlib.import_module(ep.value.split(":")[0])
-        except Exception as exc:  # an adapter that cannot load is reported, not fatal
+        except Exception as exc:  # noqa: BLE001 - an adapter that cannot load is reported, not fatal
             found[ep.name] = Installed(ep.name, ep.value, dist, None, f"cannot import: {type(exc).__name__}: {exc}")
             continue
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]

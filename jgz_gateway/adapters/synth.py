@@ -353,7 +353,7 @@ class _Child:
                 parent.values[1322] = "ongeval"
             if rng.random() < 0.03:
                 parent.values[72] = min(self.today, parent.values[63] + dt.timedelta(days=rng.randrange(6000, 9000)))
-        for k in range(rng.choice([0, 0, 1, 1, 1, 2, 2, 3])):
+        for _ in range(rng.choice([0, 0, 1, 1, 1, 2, 2, 3])):
             sex = rng.choice(["1", "2"])
             born = self.birth + dt.timedelta(days=rng.randrange(-3650, 3650))
             if born >= self.today:

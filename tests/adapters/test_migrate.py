@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import csv
 import datetime as dt
 import shutil

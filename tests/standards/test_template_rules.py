@@ -203,7 +203,7 @@ def set_code(el, code):
     el.set("code", code)
 
 
-E, W, I = "error", "warning", "info"
+E, W, I = "error", "warning", "info"  # noqa: E741 - read as the severities' initials
 WRAPPER = "VersturenDossieroverdrachtverzoek"
 
 # (id, message, interaction or None, mutation, expected new findings (severity, rule, row))

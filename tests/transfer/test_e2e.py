@@ -164,7 +164,7 @@ def _transport(pki, ura):
 def _state(net, tid) -> Transfer:
     with net["stores"][URA_A].begin() as s:
         t = s.get(Transfer, tid)
-        t.history  # load
+        _ = t.history  # loaded while the session is open
         return t
 
 

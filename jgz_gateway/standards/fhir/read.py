@@ -90,7 +90,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         d.activities.append(encounters[url])
     observations = kinds.get("Observation", [])
     parts: dict[str, list[dict]] = {}
-    for url, res in observations:
+    for _url, res in observations:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
     for url, res in observations:

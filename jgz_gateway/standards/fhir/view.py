@@ -364,7 +364,7 @@ class View:
         """Each household as a FHIR Group of the people who live in it: its id (Woonverband ID),
         and for the child's own (G077) the kind (607) as its code and the remarks (1190) as its
         name, with the child among the members."""
-        for n, (key, entry) in enumerate(self.homes.items()):
+        for n, entry in enumerate(self.homes.values()):
             res: dict = {"resourceType": "Group", "identifier": [identifier_node(entry["id"])], "type": "person",
                          "actual": True}
             members = list(entry["members"])

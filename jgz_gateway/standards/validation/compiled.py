@@ -202,7 +202,7 @@ class ContextCompiler:
         by_tag: dict = {}  # tag -> [(counter index, test source)]
         wild: list = []
         slots: list = []
-        for i, (row, kind, what, lo, hi, steps) in enumerate(counts):
+        for i, (_row, kind, what, _lo, _hi, steps) in enumerate(counts):
             if kind == 1:
                 slots.append(i)
                 continue
@@ -237,7 +237,7 @@ class ContextCompiler:
             src.line(1, "s = run.slots.get(el, NO_SLOTS)")
             for i in slots:
                 src.line(1, f"n{i} = s.get({src.const(counts[i][2])}, 0)")
-        for i, (row, kind, what, lo, hi, _steps) in enumerate(counts):
+        for i, (row, _kind, _what, lo, hi, _steps) in enumerate(counts):
             r = src.const(row)
             if lo > 0:
                 src.line(1, f"if n{i} < {lo}:")

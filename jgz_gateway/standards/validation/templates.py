@@ -362,7 +362,7 @@ class RuleSet:
                 self.by_tpl.setdefault((tag, group[0][1]), []).append((pred, node))
                 return
         if tag is None:
-            for i, group in enumerate(groups):
+            for group in groups:
                 if len(group) == 1 and group[0][0] == "ch":
                     child_name, child_groups = self.sc.steps[group[0][1]]
                     roots = [g[0][1] for g in child_groups if len(g) == 1 and g[0][0] == "tpl"]
