@@ -82,9 +82,6 @@ class XmlBacked(_Model):
                     return found
         return None
 
-    def extra_nodes(self, name: str) -> list[Node]:
-        return [n for n in self.extra if n.name == name]
-
 
 class Linked(XmlBacked):
     """A typed act or role that hangs under an ActRelationship/Participation element.
@@ -218,12 +215,6 @@ class Transmission(XmlBacked):
                     if entity.name.lower() in ("assigneddevice", "assignedperson"):
                         return entity
         return None
-
-    @property
-    def author_system_ids(self) -> list[tuple[str | None, str | None]]:
-        """(root, extension) of the ControlAct author's ids (UZI system number)."""
-        entity = self._author_entity()
-        return [(n.attrs.get("root"), n.attrs.get("extension")) for n in entity.children if n.name == "id"] if entity else []
 
     @property
     def author_organization_ids(self) -> list[tuple[str | None, str | None]]:

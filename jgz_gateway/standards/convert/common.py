@@ -267,13 +267,6 @@ def element_number(obs: etree._Element) -> int | None:
     return int(value) if value.isdecimal() else None
 
 
-def enclosing(el: etree._Element, name: str) -> etree._Element | None:
-    p = el.getparent()
-    while p is not None and p.tag != H + name:
-        p = p.getparent()
-    return p
-
-
 # --- shared rules -------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ BDS_ELEMENT = "urn:oid:" + OID_BDS_ELEMENT
 BDS_RUBRIEK = "urn:oid:" + OID_BDS_RUBRIEK
 BDS_GROEP = "urn:oid:" + OID_BDS_GROEP
 RIVM_VACCINE_OID = "2.16.840.1.113883.2.4.4.40.76"
-ACTIVITY_OID = "2.16.840.1.113883.2.4.4.40.308"  # W0188
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 ATC = "http://www.whocc.no/atc"

@@ -827,11 +827,3 @@ def family_check(family: str) -> Callable:
             c(el, out)
 
     return check
-
-
-def check_family(el, checks: tuple[Callable, ...]) -> list[str]:
-    """Labels of the DTr1 rules ``el`` breaks (a key may carry a ``FAMILY:`` prefix)."""
-    out: list[str] = []
-    for check in checks:
-        check(el, out)
-    return out
