@@ -43,6 +43,19 @@ def _first_named(parent, names: tuple[str, ...]):
     return None
 
 
+def _once(find):
+    """``find(cap)`` computed once per run: about a dozen wrapper rows ask for the same
+    author and overseer entities, which cost a walk of the ControlActProcess each time."""
+    def cached(cap, run) -> list:
+        key = (find, cap)
+        found = run.memo.get(key)
+        if found is None:
+            found = run.memo[key] = find(cap)
+        return found
+
+    return cached
+
+
 def author_entities(cap) -> list:
     """README: author entities under the ControlActProcess's authorOrPerformer children."""
     out = []
@@ -62,6 +75,9 @@ def _is_device(el) -> bool:
 def overseer_persons(cap) -> list:
     found = (_first_named(o, ("assignedentity", "assignedperson")) for o in _kids(cap, "overseer"))
     return [p for p in found if p is not None]
+
+
+_authors, _overseers = _once(author_entities), _once(overseer_persons)
 
 
 def _org_ids(entity, root: str | None = None, extension: str | None = None, need_extension: bool = False) -> list:
@@ -211,7 +227,7 @@ def trigger_event(el, run):
 
 
 def trust_person(el, run, kind):
-    persons = author_entities(el) if kind == "author" else overseer_persons(el)
+    persons = _authors(el, run) if kind == "author" else _overseers(el, run)
     if kind == "author":
         persons = [p for p in persons if not _is_device(p)]
     return not persons and run.facts.trust not in (None, "Laag")
@@ -227,7 +243,7 @@ def author_app_id(el, run):
     if root is not None:
         senders = [i.get("extension") for s in _kids(root, "sender") for d in _kids(s, "device")
                    for i in _ids(d, AORTA_APP) if i.get("extension") is not None]
-    devices = [e for e in author_entities(el) if _is_device(e)]
+    devices = [e for e in _authors(el, run) if _is_device(e)]
     authors = [i.get("extension") for d in devices for i in _ids(d, AORTA_APP) if i.get("extension") is not None]
     if senders and authors and not set(senders) & set(authors) and "1" not in senders:
         return {"$authorPath": _author_path(devices), "$authorApplicationId": " ".join(authors),
@@ -236,28 +252,28 @@ def author_app_id(el, run):
 
 
 def author_device_uzi(el, run):
-    devices = [e for e in author_entities(el) if _is_device(e)]
+    devices = [e for e in _authors(el, run) if _is_device(e)]
     if any(_org_ids(d, URA) for d in devices) and not any(_ids(d, UZI_SYSTEM) for d in devices):
         return {"$authorPath": _author_path(devices)}
     return False
 
 
 def author_device_ura(el, run):
-    devices = [e for e in author_entities(el) if _is_device(e)]
+    devices = [e for e in _authors(el, run) if _is_device(e)]
     if any(_ids(d, UZI_SYSTEM) for d in devices) and not any(_org_ids(d, URA, need_extension=True) for d in devices):
         return {"$authorPath": _author_path(devices)}
     return False
 
 
 def author_device_org(el, run):
-    devices = [e for e in author_entities(el) if _is_device(e)]
+    devices = [e for e in _authors(el, run) if _is_device(e)]
     if devices and not any(_ids(d, AORTA_APP, "1") or _ids(d, SBVZ) or _org_ids(d) for d in devices):
         return {"$authorPath": _author_path(devices)}
     return False
 
 
 def author_person_code(el, run, roots, code_system, code):
-    persons = [e for e in author_entities(el) if not _is_device(e)]
+    persons = [e for e in _authors(el, run) if not _is_device(e)]
     if any(i.get("root") in roots for p in persons for i in _kids(p, "id")) and not any(
             _has_code(p, code_system, code) for p in persons):
         return {"$authorPath": _author_path(persons)}
@@ -265,7 +281,7 @@ def author_person_code(el, run, roots, code_system, code):
 
 
 def author_person_org(el, run, roots, org_root, org_extension, need_extension):
-    entities = author_entities(el)
+    entities = _authors(el, run)
     persons = [e for e in entities if not _is_device(e)]
     if any(i.get("root") in roots for p in persons for i in _kids(p, "id")) and not any(
             _org_ids(e, org_root, org_extension, need_extension) for e in entities):
@@ -274,7 +290,7 @@ def author_person_org(el, run, roots, org_root, org_extension, need_extension):
 
 
 def overseer_org_name(el, run, root, extension):
-    for p in overseer_persons(el):
+    for p in _overseers(el, run):
         for org in _kids(p, "Organization"):
             if not has_child(org, H + "name") and any(
                     i.get("root") == root and (extension is None or i.get("extension") == extension)
@@ -284,14 +300,14 @@ def overseer_org_name(el, run, root, extension):
 
 
 def overseer_code(el, run):
-    persons = overseer_persons(el)
+    persons = _overseers(el, run)
     if persons and not any(has_child(p, H + "code") for p in persons):
         return {"$overseerPath": "overseer/" + persons[0].tag[len(H):]}
     return False
 
 
 def overseer_bsn_code(el, run):
-    persons = overseer_persons(el)
+    persons = _overseers(el, run)
     if any(_ids(p, BSN) for p in persons) and not any(
             _has_code(p, "2.16.840.1.113883.2.4.3.11.8", "P") or _has_code(p, "2.16.840.1.113883.2.4.3.11.6", None)
             for p in persons):
@@ -300,16 +316,16 @@ def overseer_bsn_code(el, run):
 
 
 def overseer_uzi_has(el, run, path):
-    persons = overseer_persons(el)
+    persons = _overseers(el, run)
     if any(_ids(p, UZI_PERSON) for p in persons) and not any(_has_path(p, path) for p in persons):
         return {"$overseerPath": "overseer/" + persons[0].tag[len(H):]}
     return False
 
 
 def overseer_org_match(el, run):
-    persons = overseer_persons(el)
+    persons = _overseers(el, run)
     overseer_ids = [i for p in persons for i in _org_ids(p)]
-    entities = author_entities(el)
+    entities = _authors(el, run)
     author_ids = [i for e in entities for i in _org_ids(e)]
     if not overseer_ids or any(_is_device(e) for e in entities):
         return False
@@ -324,7 +340,7 @@ def overseer_org_match(el, run):
 
 
 def author_org_name(el, run):
-    entities = author_entities(el)
+    entities = _authors(el, run)
     devices = [e for e in entities if _is_device(e)]
     sbvz = any(_ids(d, "2.16.528.1.1007", "4") for d in devices)
     zim = any(_ids(d, AORTA_APP, "1") for d in devices)

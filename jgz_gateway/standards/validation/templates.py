@@ -734,6 +734,7 @@ class Run:
         self.named: dict = {}  # tag -> elements of that name in the document (the run's index pass)
         self.indexed = False  # tpl_of, slots and named are complete (set by RuleSet.run)
         self.slots: dict = {}  # element -> {(child tag, grandchild tag, root): children holding such a grandchild}
+        self.memo: dict = {}  # what several rows of the run look up alike (logic._once)
 
     def visit(self, el, states: list) -> None:
         ends = [e for node in states for e in node.ends]
