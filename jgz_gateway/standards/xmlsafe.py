@@ -139,7 +139,7 @@ def xpath_of(el: etree._Element) -> str:
         prefix = "hl7:" if tag.startswith("{" + HL7_NS + "}") else ("" if tag[0] != "{" else "*:")
         step = prefix + name
         if parent is not None:
-            same = [c for c in parent if c.tag == tag]
+            same = list(parent.iterchildren(tag))
             if len(same) > 1:
                 step += f"[{same.index(node) + 1}]"
         parts.append(step)
