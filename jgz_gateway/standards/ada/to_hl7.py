@@ -96,6 +96,16 @@ class Reading:
     skipped: list[tuple[str, str, str | None]] = field(default_factory=list)  # (xpath, name, BDS code)
 
 
+def _emptied(cluster: etree._Element) -> bool:
+    """Remove the groups of ``cluster`` that hold nothing (each of their items was skipped);
+    True when the cluster itself is left with nothing (no DOB template takes its items, as
+    for R014, R015 and R016, which the DOB carries in structures of their own)."""
+    for group in list(cluster.iterfind(f"{H}component/{H}groupCluster")):
+        if _emptied(group):
+            cluster.remove(group.getparent())
+    return cluster.find(H + "component") is None
+
+
 def el(parent: etree._Element | None, name: str, attrs: dict | None = None, text: str | None = None) -> etree._Element:
     tag = H + name
     node = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
@@ -744,8 +754,10 @@ class Reader:
                 items.append((child, sub))
         if not items:
             return
-        cluster = self.cluster_head(el(enc, "pertinentInformation"), code)
-        self.fill(cluster, items)
+        info = el(enc, "pertinentInformation")
+        self.fill(self.cluster_head(info, code), items)
+        if _emptied(info[0]):  # every item reported as skipped: no cluster without content
+            enc.remove(info)
 
     def cluster_head(self, info, code: str):
         cluster = el(info, "rubricCluster", {"classCode": "CLUSTER", "moodCode": "EVN"})
