@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,17 @@ def reference_messages() -> list[Path]:
     ]
     files += sorted((REFERENCE / "ada" / "hl7").glob("*.xml"))
     return files
+
+
+def load_tool(name: str):
+    """A script of ``tools/`` as a module (the tools are scripts, not a package); the tools
+    that import each other find their siblings under their own names."""
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def ref_id(path: Path) -> str:

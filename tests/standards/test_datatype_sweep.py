@@ -10,28 +10,18 @@ in full here.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from ..conftest import REFERENCE
+from ..conftest import REFERENCE, load_tool
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="reference artefacts not found")
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "datatype_sweep.py"
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    spec = importlib.util.spec_from_file_location("datatype_sweep", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["datatype_sweep"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("datatype_sweep", None)
+    return load_tool("datatype_sweep")
 
 
 @pytest.fixture(scope="module")

@@ -8,28 +8,18 @@ every 15th row of all kinds runs; the whole sweep (about 100 s) is the tool itse
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from ..conftest import REFERENCE
+from ..conftest import REFERENCE, load_tool
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="reference artefacts not found")
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "rule_sweep.py"
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    spec = importlib.util.spec_from_file_location("rule_sweep", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rule_sweep"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("rule_sweep", None)
+    return load_tool("rule_sweep")
 
 
 @pytest.fixture(scope="module")
