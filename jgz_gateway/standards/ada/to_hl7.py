@@ -96,16 +96,6 @@ class Reading:
     skipped: list[tuple[str, str, str | None]] = field(default_factory=list)  # (xpath, name, BDS code)
 
 
-def _emptied(cluster: etree._Element) -> bool:
-    """Remove the groups of ``cluster`` that hold nothing (each of their items was skipped);
-    True when the cluster itself is left with nothing (no DOB template takes its items, as
-    for R014, R015 and R016, which the DOB carries in structures of their own)."""
-    for group in list(cluster.iterfind(f"{H}component/{H}groupCluster")):
-        if _emptied(group):
-            cluster.remove(group.getparent())
-    return cluster.find(H + "component") is None
-
-
 def el(parent: etree._Element | None, name: str, attrs: dict | None = None, text: str | None = None) -> etree._Element:
     tag = H + name
     node = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
@@ -755,8 +745,9 @@ class Reader:
         if not items:
             return
         info = el(enc, "pertinentInformation")
-        self.fill(self.cluster_head(info, code), items)
-        if _emptied(info[0]):  # every item reported as skipped: no cluster without content
+        cluster = self.cluster_head(info, code)
+        self.fill(cluster, items)
+        if cluster.find(H + "component") is None:  # every item skipped (R014-R016: the DOB has its own structures)
             enc.remove(info)
 
     def cluster_head(self, info, code: str):
@@ -781,6 +772,8 @@ class Reader:
                 group = el(el(cluster, "component"), "groupCluster")
                 self.bds_code(group, "code", sub.code, GROEP_CS)
                 self.fill(group, [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str) and sub.child(c.tag)])
+                if group.find(H + "component") is None:  # every item skipped, as an observation is
+                    cluster.remove(group.getparent())
                 continue
             if sub.number in carried:
                 carrier = next(c for c, paths in plan.items() if sub.number in paths.values())
