@@ -167,26 +167,6 @@ def test_instances_give_valid_messages(reference):
         assert {f.rule for f in report.errors} <= {"dtr1-2-II.NL.URA"}, [f.message for f in report.errors]
 
 
-def test_a_rubriek_the_dob_carries_elsewhere_is_reported_not_left_as_an_empty_cluster(reference):
-    """R016 (newborn) is not a rubricCluster of an activity in the DOB v03 but a structure of
-    its own (neonateData), which the gateway does not write yet: its items are reported as
-    skipped, and no empty R016 cluster (no template, invalid against the schema) is left."""
-    data = (ADA / "instances" / PAIRS["Caarls"][0]).read_bytes()
-    root = etree.fromstring(data)
-    r016 = etree.Element("r016_pasgeborene_en_eerste_levensweken", id="r016_new_1")
-    etree.SubElement(r016, "meerling", value="nee")
-    etree.SubElement(r016, "geboortegewicht", value="3400", unit="g")
-    activity = root.find(".//r018_activiteit")
-    activity.addprevious(r016)
-    etree.SubElement(activity, "gekoppeldeActiviteit", value="r016_new_1", datatype="reference")
-    before = read_ada_message(data, reference_date=date(2023, 2, 6), envelope=ENVELOPE)
-    after = read_ada_message(etree.tostring(root), reference_date=date(2023, 2, 6), envelope=ENVELOPE)
-    assert {code for _, _, code in after.skipped} - {code for _, _, code in before.skipped} == {"108", "110"}
-    assert not [c for c in after.root.iter(H + "code") if c.get("code") == "R016"]
-    errors = {(f.rule, f.xpath) for f in validate_bytes(etree.tostring(after.root)).errors}
-    assert errors == {(f.rule, f.xpath) for f in validate_bytes(etree.tostring(before.root)).errors}
-
-
 def test_relative_dates_follow_the_reference_date(reference):
     data = (ADA / "instances" / PAIRS["Kallasingh"][0]).read_bytes()
     early, late = read_ada(data, reference_date=date(2020, 1, 31)), read_ada(data, reference_date=date(2020, 3, 31))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
+from .. import perinatal
+from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from .dataset import Concept, dataset
@@ -211,6 +213,7 @@ class Writer:
             self.element_from(self.rubriek("R050"), first(summary, "observationEvent"))
         for info in kids(event, "pertinentInformation"):
             self.dossier_observation(first(info, "annotationObsEvent"))
+        self.perinatal([read_node(n) for n in (*kids(event, "pertinentInformation"), *kids(event, "component5"))])
         for auth in kids(event, "authorization"):
             self.consent(first(auth, "consentEvent"))
         for comp in kids(event, "component6"):
@@ -416,6 +419,25 @@ class Writer:
         sender = first(doc, "author/assignedEntity/assignedPerson/name")
         if sender is not None and sender.text:
             group.add("afzender_bestand", {"value": sender.text})
+
+    def perinatal(self, nodes) -> None:
+        """R014-R016 from the dossier's pregnancyCondition and neonateData (:mod:`..perinatal`)."""
+        found, unread = perinatal.items([n for n in nodes if perinatal.holds(n)])
+        for number, value in found:
+            rubriek = self.rubriek(perinatal.rubriek_of(number))
+            if number in (perinatal.STAY_START, perinatal.STAY_END):
+                groep = next((g for g in rubriek.children if g.concept.code == "G109"), None)
+                groep = groep or rubriek.add(next(c.name for c in rubriek.concept.children if c.code == "G109"))
+                groep.element(number, {"value": dates.iso(value.attrs["value"])})
+            elif number in perinatal.YES_NO:
+                yes = value.attrs.get("value") == "true"
+                rubriek.element(number, {"value": "1" if yes else "2", "displayName": "Ja" if yes else "Nee"})
+            else:
+                concept = rubriek.concept.element(number)
+                rubriek.element(number, self.value(write_node(None, value), concept))
+        for number, count in unread.items():
+            self.skipped += [(f"careProvisionEvent ({perinatal.rubriek_of(number) or 'R014-R016'})", str(number),
+                              "not a part of the pregnancy or newborn the DOB templates define")] * count
 
     def dossier_observation(self, obs) -> None:
         if obs is None:

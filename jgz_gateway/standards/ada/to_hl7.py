@@ -17,6 +17,8 @@ from lxml import etree
 
 from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
+from .. import perinatal
+from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from ..involved import (ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS,
@@ -43,6 +45,9 @@ ADA_TYPES = {"code": "CV", "string": "ST", "text": "ST", "boolean": "BL", "datet
              "count": "INT", "ordinal": "CO"}
 ACT_CLASS = {"referral": ("PCPR", "RQO"), "actIntent": ("ACT", "INT")}
 
+
+#: The rubrieken a DOB carries in structures of the dossier (:mod:`..perinatal`).
+PERINATAL_RUBRIEKEN = frozenset({"r014_zwangerschap", "r015_bevalling", "r016_pasgeborene_en_eerste_levensweken"})
 
 #: Child order of an encounter and of an observation (REPC_MT902000NL03), for parts added late.
 ENCOUNTER_ORDER = ("templateId", "id", "code", "statusCode", "effectiveTime", "reasonCode", "performer", "author",
@@ -285,6 +290,8 @@ class Reader:
         for r050 in self.ada.findall("r050_zorggegevens"):
             self.care(event, r050)
         handled.add("r050_zorggegevens")
+        self.perinatal(event, [n for n in self.ada if n.tag in PERINATAL_RUBRIEKEN])
+        handled |= PERINATAL_RUBRIEKEN
         for node in self.ada:
             if not isinstance(node.tag, str) or node.tag in handled or id(node) in linked:
                 continue
@@ -626,8 +633,11 @@ class Reader:
                      if (r.get("value") or "").casefold() in self.ids] for a in activities}
         referenced = {id(r) for rs in links.values() for r in rs}
         by_comment = {f"activiteit-{self.val(a.find('activiteit_id'))}": a for a in activities}
+        for rubrieken in links.values():  # the pregnancy and the newborn belong to the dossier
+            rubrieken[:] = [r for r in rubrieken if r.tag not in PERINATAL_RUBRIEKEN]
         for node in self.ada:
-            if not isinstance(node.tag, str) or id(node) in referenced or node.tag in self.DOSSIER_RUBRIEKEN:
+            if (not isinstance(node.tag, str) or id(node) in referenced or node.tag in self.DOSSIER_RUBRIEKEN
+                    or node.tag in PERINATAL_RUBRIEKEN):
                 continue
             owner = by_comment.get(node.get("comment") or "")
             if owner is not None:
@@ -747,7 +757,7 @@ class Reader:
         info = el(enc, "pertinentInformation")
         cluster = self.cluster_head(info, code)
         self.fill(cluster, items)
-        if cluster.find(H + "component") is None:  # every item skipped (R014-R016: the DOB has its own structures)
+        if cluster.find(H + "component") is None:  # every item skipped: no empty cluster
             enc.remove(info)
 
     def cluster_head(self, info, code: str):
@@ -905,6 +915,58 @@ class Reader:
             el(obs, "value", {"xsi:type": kind, "value": node.get("value")})
         else:
             el(obs, "value", {"xsi:type": kind}, node.get("value"))
+
+    # --- the pregnancy and the newborn ---------------------------------------------------------------
+
+    def perinatal(self, event, rubrieken) -> None:
+        """R014-R016: the dossier's pregnancyCondition and neonateData (:mod:`..perinatal`), not
+        rubricClusters; what their templates cannot hold is reported as skipped."""
+        found: list[perinatal.Item] = []
+        source: dict[int, list[tuple[etree._Element, Concept]]] = {}
+        for r in rubrieken:
+            concept = self.ds.rubriek(rubriek_code(r.tag))
+            for child in (c for c in r if isinstance(c.tag, str)):
+                sub = concept.child(child.tag)
+                if sub is None:
+                    raise AdaError(f"{child.tag} is not part of {r.tag}", self.where(child))
+                parts = [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str)] if sub.kind == "groep" else [(child, sub)]
+                for node, part in parts:
+                    value = self.perinatal_value(node, part) if part is not None and part.number in perinatal.KNOWN else None
+                    if value is None:
+                        self.skip(node, part)
+                    else:
+                        found.append((part.number, value))
+                        source.setdefault(part.number, []).append((node, part))
+        nodes, dropped = perinatal.assemble(found)
+        for number, count in dropped.items():
+            for node, part in source[number][len(source[number]) - count:]:
+                self.skip(node, part)
+        for n in nodes:
+            write_node(event, n)
+
+    def perinatal_value(self, node, concept: Concept):
+        """An ADA value as the HL7 value node of its item, or None when it has none."""
+        number, kind = concept.number, concept.datatype
+        if number in (perinatal.STAY_START, perinatal.STAY_END):
+            when = self.date(node)
+            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
+        if number in perinatal.YES_NO:  # "1 Ja / 2 Nee" (3 Onbekend has no place)
+            said = node.get("value") or {"Ja": "1", "Nee": "2"}.get(node.get("displayName") or "")
+            return perinatal.bl(said == "1") if said in ("1", "2") else None
+        if kind == "code":
+            return read_node(self.coded(None, "value", node))
+        v = node.get("value")
+        if node.get("nullFlavor") or not v:
+            return None
+        slot = perinatal.SLOTS[number]
+        if kind == "quantity":
+            unit = node.get("unit")
+            return perinatal.node("value", {"xsi:type": "PQ", "value": v, "unit": slot.unit}) if unit in (None, slot.unit) else None
+        if kind == "boolean":
+            return perinatal.bl(v == "true") if v in ("true", "false") else None
+        if kind in ("count", "ordinal"):
+            return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
+        return perinatal.node("value", {"xsi:type": "ST"}, text=v)
 
     # --- vaccinations and conclusions --------------------------------------------------------------
 

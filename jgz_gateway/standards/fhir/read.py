@@ -9,6 +9,7 @@ Bundle is.
 from __future__ import annotations
 
 from .. import model as m
+from .. import perinatal
 from ..catalogue import UnknownVersion, normalise_version
 from ..hl7v3.message import INTERACTIONS
 from . import terms as t
@@ -93,6 +94,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
     for _url, res in observations:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
+    born: list[perinatal.Item] = []
     for url, res in observations:
         if url in members or res.get("partOf") or url in focused:
             continue
@@ -111,10 +113,15 @@ def read_bundle(bundle: dict) -> m.Dossier:
             d.patient.person.extra.append(_on_person(res))
         elif "R003" in rubrieken:
             d.patient.extra.append(node("subjectOf1", {"typeCode": "SBJ"}, _administrative(res, "administrativeObservation")))
+        elif {"R014", "R015", "R016"} & set(rubrieken):  # the pregnancy and the newborn: assembled below
+            value = _administrative(res, "observation").child("value")
+            if value is not None and _element(res)[0] is not None:
+                born.append((_element(res)[0], value))
         elif rubrieken:
             d.extra.append(node("pertinentInformation", None, _administrative(res, "annotationObsEvent")))
         else:
             raise FhirError("an Observation without encounter needs a rubriek (category)", f"Observation/{res.get('id')}")
+    d.extra += perinatal.assemble(born)[0]
     for url, res in kinds.get("Immunization", []):
         encounter = (res.get("encounter") or {}).get("reference")
         if encounter not in encounters:

@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 
 from .. import model as m
+from .. import perinatal
 from ..catalogue import get_catalogue, normalise_version
 from ..involved import (
     CONTACTS,
@@ -154,8 +155,9 @@ class View:
                 self.node_observation("Dossier/summary", obs, "R050")
         for i, node in enumerate(n for n in d.extra if n.name == "responsibleParty" and n.child("assignedEntity") is not None):
             self.responsible(i, node)
+        self.perinatal([n for n in d.extra if perinatal.holds(n)])
         for node in d.extra:
-            if node.name not in ("pertinentInformation", "component6", "summary", "responsibleParty"):
+            if node.name not in ("pertinentInformation", "component6", "summary", "responsibleParty") and not perinatal.holds(node):
                 self.cov.part(f"careProvisionEvent/{node.name}")
                 self.scan(node)
         bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
@@ -164,6 +166,17 @@ class View:
             bundle["identifier"] = {"system": t.system(d.ids[0].root), "value": d.ids[0].extension}
         bundle |= {"type": "collection", "entry": self.entries}
         return without_empty(bundle)
+
+    def perinatal(self, nodes: list[m.Node]) -> None:
+        """R014-R016 (pregnancyCondition, neonateData): an Observation per element, each in its
+        rubriek, as :mod:`~jgz_gateway.standards.perinatal` lists them."""
+        found, unread = perinatal.items(nodes)
+        for i, (number, value) in enumerate(found):
+            obs = m.Observation(element=number, value=value_from_node(value))
+            rubriek = perinatal.rubriek_of(number)
+            self.observation(f"Dossier/{rubriek}/{i}", obs, self.cluster_coding(rubriek, m.OID_BDS_RUBRIEK), None, None)
+        for number, count in unread.items():
+            self.cov.seen(number, count)
 
     def scan(self, node: m.Node) -> None:
         """BDS-coded content inside a part the view does not map: counted as unmapped."""
