@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
+from ..standards.perinatal import ELEMENTS as PERINATAL
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
     ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, NURSE_VACCINATION,
     NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS, NURSE_VACCINATION_NAME, CUSTODY, HOUSE_NUMBER_LOCATOR, HOUSEHOLD, LITERACY, PHONE, PROVIDERS, RELATIVES,
@@ -63,6 +64,7 @@ DOSSIER: frozenset[int] = frozenset({
     *(n for spec in (*(p.elements() for p in PROVIDERS.values()), *(c.elements() for c in CONTACTS.values()))
       for n in spec),  # R006, R007, R008 (G006), G004 and their contact persons
     605, 1532, 58, 717, 1183, 1473, 1474, 606,  # R008 G008 school (asStudent), G106 its period
+    *PERINATAL,  # R014 pregnancy, R015 delivery, R016 newborn (+ G109): structures of their own
 })
 
 #: Activity-level elements carried by the encounter itself.

@@ -8,34 +8,20 @@ not read (a conclusion, a pregnancy, an unknown extension...) are counted in
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import unquote
 
 from ..standards import model as m
+from ..standards import perinatal
 from ..standards.catalogue import Catalogue
+from ..standards.timestamps import parse_ts
 from . import elements as E
 from . import relations
-from .record import Facts, Group, Other, Record
+from .record import Facts, Group, Other, Record, Repeated
 
 _CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
-
-
-def parse_ts(value: str | None) -> dt.date | dt.datetime | str | None:
-    """HL7 TS → date (8 digits) or datetime (12+ digits); anything else stays as written."""
-    if not value:
-        return None
-    digits = value.split("+")[0].split("-")[0].split(".")[0]
-    try:
-        if len(digits) == 8:
-            return dt.datetime.strptime(digits, "%Y%m%d").date()
-        if len(digits) >= 12:
-            return dt.datetime.strptime(digits[:14].ljust(14, "0"), "%Y%m%d%H%M%S")
-    except ValueError:
-        pass
-    return value
 
 
 class _Reader:
@@ -132,7 +118,20 @@ class _Reader:
             group = self.care_status(status)
             if group is not None:
                 f.groups.append(group)
+        born = perinatal.read([n for n in dossier.extra if perinatal.holds(n)], self)
+        self.unread.update(born.unread)
+        stay = {n: born.values.pop(n) for n in (perinatal.STAY_START, perinatal.STAY_END) if n in born.values}
+        for number, value in stay.items():  # G109: one period on the children's ward
+            if isinstance(value, list):
+                stay[number] = value[0]
+                self.unread[number] += len(value) - 1
+        if stay:
+            f.groups.append(Group(groep="G109", values=stay))
+        for number, value in born.values.items():
+            f.values[number] = Repeated(value) if isinstance(value, list) else value
         for n in dossier.extra:
+            if perinatal.holds(n):
+                continue
             if n.name == "component6" and _coded_as(n.child("informationControlActEvent"), "G088"):
                 f.groups.append(self.copy_given(n.child("informationControlActEvent")))
             elif n.name == "responsibleParty" and n.child("assignedEntity") is not None:

@@ -285,6 +285,7 @@ class _Child:
                       1385: f"9{self.index % 100000000:08d}"})
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
         f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
+        self.birth_data(f)
         record = Record(key=self.key, facts=f, activities=self.activities())
         for _ in range(rng.choice([0, 0, 1, 1, 2])):  # dossier-level free text
             rubriek, question, answers = rng.choice(NOTES)
@@ -325,6 +326,52 @@ class _Child:
                 g.values[738] = f"ouder{2 * self.index + i}@example.nl"
             out.append(g)
         return out
+
+    def birth_data(self, f: Facts) -> None:
+        """R014 pregnancy, R015 delivery and R016 the newborn, as the maternity care handed them
+        over (most children; not those born abroad). Birth weight, length and head circumference
+        follow the child's growth z-scores and the duration of the pregnancy; preterm babies
+        stay on the children's ward (G109), the smallest in an incubator."""
+        rng = random.Random(f"birth:{self.index}")  # own stream, as the summary's
+        v = f.values
+        if rng.random() > 0.85 or v.get(26):
+            return
+        preterm = rng.random() < 0.07
+        days = rng.randrange(175, 259) if preterm else max(259, min(296, round(rng.gauss(280, 8))))
+        weeks = (days - 280) / 7
+        weight = max(600, round(3450 * 2.718281828 ** (0.095 * weeks) + 430 * self.z_weight))
+        v.update({82: Decimal(days), 110: Decimal(weight), 112: Decimal(max(300, round(500 + 11 * weeks + 22 * self.z_length))),
+                  113: Decimal(max(220, round(348 + 8 * weeks + 13 * self.z_head))), 115: weight < 2900 + 60 * weeks})
+        v[111] = Decimal(round(weight * (1 - rng.uniform(0.02, 0.09))))
+        apgar = rng.choices([10, 9, 8, 7, 6, 4], [10, 40, 25, 12, 8, 5])[0]
+        v.update({129: str(apgar), 130: str(min(10, apgar + rng.choice([0, 1, 1, 2])))})
+        gravidity = rng.choices([1, 2, 3, 4], [45, 35, 14, 6])[0]
+        v.update({740: gravidity, 741: max(1, gravidity - rng.choice([0, 0, 0, 1]))})
+        for number in (91, 92, 93):  # smoking, alcohol, drugs: "1 Ja, 2 Nee" (the DOB has no room for 3 Onbekend)
+            v[number] = rng.choices(["2", "1"], [92, 8])[0]
+        if v[93] == "1":
+            v[745] = rng.choice(["01", "01", "02", "04"])
+        if rng.random() < 0.1:
+            v[88] = rng.choice(["01", "03", "06", "07", "09"])
+        v.update({1579: False, 1581: rng.random() < 0.7})
+        v.update({97: Decimal(rng.randrange(90, 900)), 98: Decimal(rng.randrange(5, 90)), 105: rng.random() > 0.005,
+                  1323: rng.random() < 0.04})
+        v[100] = "07" if rng.random() < 0.03 else rng.choice(["01", "01", "01", "02"])
+        v[103] = rng.choices(["01", "02", "03"], [85, 12, 3])[0]
+        v[1324] = rng.choices(["spontaan", "vacuümextractie", "keizersnede"], [75, 10, 15])[0]
+        v[747] = rng.choice(["01", "01", "02", "03"])
+        v[1340] = v[747] if rng.random() < 0.8 else rng.choice(["01", "02", "03"])
+        v.update({137: "1", 138: "2", 629: "2"})
+        if rng.random() < 0.015:  # a twin (109, which one, cannot be sent: see perinatal.MULTIPLE_NUMBER)
+            v[108] = "ja, tweeling"
+        if rng.random() < 0.1:  # jaundice: its cause and therapy
+            v[140] = rng.choice(["01", "01", "02", "03"])
+            if rng.random() < 0.4:
+                v[142] = "01"
+        if preterm or rng.random() < 0.03:  # on the children's ward, the smallest in an incubator
+            stay = {1479: self.birth, 1480: self.birth + dt.timedelta(days=rng.randrange(3, 60 if preterm else 10))}
+            f.groups.append(Group(groep="G109", values={n: d for n, d in stay.items() if d <= self.today}))
+            v[144] = "1" if days < 245 else "2"
 
     def family(self, f: Facts, family: str, prefix: str) -> None:
         """R011 beyond the parents: the household (G077) the child and parents live in, brothers

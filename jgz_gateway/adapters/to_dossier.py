@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..standards import model as m
+from ..standards import perinatal
 from ..standards.catalogue import Catalogue
+from ..standards.timestamps import format_ts as ts
 from ..standards.hl7v3.codec import construct
 from . import elements as E
 from . import relations
@@ -116,14 +118,6 @@ def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
         n.after = after
         after = n.name
     return nodes
-
-
-def ts(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y%m%d%H%M%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y%m%d")
-    raise TypeError(f"not a date: {value!r}")
 
 
 def number(value: Decimal | int) -> str:
@@ -249,6 +243,7 @@ class _Builder:
         annotations = [self.dossier_annotation(n, f.values[n]) for n in E.DOSSIER_ANNOTATIONS if n in f.values]
         copies = [self.copy_given(g) for g in f.groups_of("G088")]  # component6: after component1 (non-BDS)
         summary = [self.summary(f.values[E.SUMMARY])] if f.values.get(E.SUMMARY) else []
+        pregnancy, neonate = self.perinatal(f)  # pertinentInformation after the annotations; component5
         # verbatim parts go after the last typed part the schema puts before them
         # (author, appendage, authorization; then summary, pertinentInformation, component1)
         before = "authorization" if consents else "appendage" if f.groups_of("G072") else "author"
@@ -271,10 +266,22 @@ class _Builder:
             attachments=[self.attachment(g) for g in f.groups_of("G072")],
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
-            extra=chain(responsible, "subject") + chain(summary + annotations, before)
-            + chain(copies, "component1" if f.groups_of("G083") else
-                    "pertinentInformation" if annotations else "summary" if summary else before),
+            extra=chain(responsible, "subject") + chain(summary + annotations + pregnancy, before)
+            + chain(neonate + copies, "component1" if f.groups_of("G083") else
+                    "pertinentInformation" if annotations or pregnancy else "summary" if summary else before),
         )
+
+    def perinatal(self, f: Facts) -> tuple[list[m.Node], list[m.Node]]:
+        """R014-R016 (:mod:`~jgz_gateway.standards.perinatal`): the pregnancy and the newborn."""
+        values = {n: v for n, v in f.values.items() if n in perinatal.KNOWN}
+        stays = f.groups_of("G109")
+        if stays:
+            values |= {n: v for n, v in stays[0].values.items() if n in (perinatal.STAY_START, perinatal.STAY_END)}
+            for extra in stays[1:]:  # the BDS has one period on the children's ward
+                self.dropped.update(extra.values)
+        nodes, dropped = perinatal.build(values, self)
+        self.dropped.update(dropped)
+        return ([n for n in nodes if n.name == "pertinentInformation"], [n for n in nodes if n.name == "component5"])
 
     def attachment(self, g: Group) -> m.Attachment:
         """G072: an attached file (appendage/document), as Nictiz's ADA conversion writes it."""

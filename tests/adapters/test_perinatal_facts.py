@@ -1,0 +1,67 @@
+"""R014 pregnancy, R015 delivery and R016 the newborn as BDS facts → DOB → facts.
+
+Every element the gateway places is filled at once: the message must pass the published
+rules (XSD, templates 118 and 121) in both DOB versions and read back unchanged; what the
+templates cannot hold is counted as dropped, never written invalid or lost silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jgz_gateway.adapters.from_dossier import extract
+from jgz_gateway.adapters.record import Group, Repeated
+from jgz_gateway.adapters.synth import generate
+from jgz_gateway.adapters.to_dossier import build
+from jgz_gateway.standards import perinatal as P
+from jgz_gateway.standards.hl7v3 import read_message, write_message
+from jgz_gateway.standards.validation import validate_bytes
+
+from .conftest import TODAY
+from .test_dossier_facts import ENVELOPE, same_facts
+
+EVERY = {
+    82: Decimal(266), 88: Repeated(["01", "98"]), 91: "1", 92: "2", 93: "1", 745: Repeated(["01", "04"]), 619: "eerder sectio",
+    740: 3, 741: 2, 1579: False, 1581: True,
+    97: Decimal(420), 98: Decimal(35), 100: "07", 103: "02", 105: True, 1323: True, 106: "stuitbevalling",
+    107: "kraamzorg thuis", 1324: "keizersnede",
+    108: "nee", 110: Decimal(2890), 111: Decimal(2705), 112: Decimal(480), 113: Decimal(331), 115: True, 129: "6", 130: "9",
+    626: "snel herstel", 131: "geen", 133: "goed", 134: "even ondersteund", 135: "moeizaam", 145: "geen",
+    747: "01", 1340: "02", 140: "01", 142: "01", 137: "1", 138: "2", 629: "1", 144: "1",
+}
+
+
+@pytest.fixture
+def record():
+    (r,) = generate(1, 11, TODAY, start=3)
+    r.facts.values = {n: v for n, v in r.facts.values.items() if n not in P.KNOWN} | copy.deepcopy(EVERY)
+    r.facts.groups = [g for g in r.facts.groups if g.groep != "G109"]
+    r.facts.groups.append(Group(groep="G109", values={1479: dt.date(2024, 1, 2), 1480: dt.date(2024, 1, 20)}))
+    return r
+
+
+@pytest.mark.parametrize("version", ["4.1.3", "4.2.0"])
+def test_every_element_passes_the_published_rules_and_reads_back(record, version):
+    assert set(EVERY) | {1479, 1480} == P.ELEMENTS
+    dossier, dropped = build(record, version, ENVELOPE)
+    assert not dropped
+    message = write_message(dossier)
+    report = validate_bytes(message)
+    assert report.valid, [(f.rule, f.message) for f in report.errors][:5]
+    assert not [f for f in report.findings if "Neonate" in f.rule or "Zwangerschap" in f.rule]
+    again, unread = extract(read_message(message), record.key)
+    assert not unread
+    assert same_facts(again, record)
+
+
+def test_what_the_templates_cannot_hold_is_counted_as_dropped(record):
+    v = record.facts.values
+    v.update({91: "3", 109: 1, 142: Repeated(["01", "02"]), 144: "3"})
+    del v[93]  # 745 is a detail of 93
+    dossier, dropped = build(record, "4.2.0", ENVELOPE)
+    assert dropped == {91: 1, 745: 2, 109: 1, 142: 1, 144: 1}
+    assert validate_bytes(write_message(dossier)).valid
