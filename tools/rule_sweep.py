@@ -28,7 +28,7 @@ still belongs to the row's context; when the mutation necessarily takes it out (
 context qualifier tests the very value that is mutated) the row is SKIPPED, not failed.
 
     .venv/bin/python tools/rule_sweep.py [--kind cardinality] [--rows TC00001,TC00002] [--limit N] [--every N]
-                                        [--json /tmp/sweep.json] [--show-passed]
+                                        [--template 118] [--base extra.xml] [--json /tmp/sweep.json] [--show-passed]
 """
 
 from __future__ import annotations
@@ -529,9 +529,10 @@ class Base:
         return self.matches[ctx.text]
 
 
-def load_bases() -> list[Base]:
+def load_bases(extra: list[Path] = ()) -> list[Base]:
+    """The reference NL03 messages, smallest first, then ``extra`` (``--base``) in the order given."""
     out = []
-    files = sorted((p for d in BASES for p in d.glob("*.xml")), key=lambda p: (p.stat().st_size, p.name))
+    files = sorted((p for d in BASES for p in d.glob("*.xml")), key=lambda p: (p.stat().st_size, p.name)) + list(extra)
     for p in files:
         root = parse_bytes(p.read_bytes()).getroot()
         if etree.QName(root).localname != INTERACTION:
@@ -628,6 +629,10 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", help="comma-separated row ids")
     ap.add_argument("--json", help="write all results to this file")
     ap.add_argument("--show-passed", action="store_true", help="also list passed tests")
+    ap.add_argument("--base", type=Path, action="append", default=[],
+                    help="another NL03 message to break (after the reference ones), e.g. one holding "
+                         "structures no reference message has (repeatable)")
+    ap.add_argument("--template", action="append", help="only rows of templates whose id ends in .N (repeatable)")
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -637,12 +642,13 @@ def main(argv=None) -> int:
     wanted = set(args.rows.split(",")) if args.rows else None
     rows = [Row(d["row_id"], d["kind"], d["context"], d["target"], d["min"], d["max"], d["value"], d["severity"],
                 d["source_file"]) for d in all_rows
-            if d["kind"] in (args.kind or KINDS) and not d["never_fires"] and (wanted is None or d["row_id"] in wanted)]
+            if d["kind"] in (args.kind or KINDS) and not d["never_fires"] and (wanted is None or d["row_id"] in wanted)
+            and (not args.template or d["template_id"].rsplit(".", 1)[1] in args.template)]
     rows = rows[:: args.every]
     if args.limit:
         rows = rows[: args.limit]
 
-    bases = load_bases()
+    bases = load_bases(args.base)
     results: list[Result] = []
     out_of_scope: Counter = Counter()
     untranslatable: dict[str, str] = {}
