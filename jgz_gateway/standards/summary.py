@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from . import perinatal
 from .model import Dossier
 
 #: Names of the consent elements a summary spells out.
@@ -12,6 +13,8 @@ _CONSENTS = {1163: "transfer consent", 1395: "transfer objection", 1165: "third-
 
 def summarise(dossier: Dossier, source: str = "") -> dict:
     rubrieken = Counter(r.rubriek for a in dossier.activities for r in a.rubrieken if r.rubriek)
+    born, _ = perinatal.items(n for n in dossier.extra if perinatal.holds(n))  # R014-R016: the dossier's own
+    rubrieken.update(perinatal.rubriek_of(number) for number, _ in born)
     vaccinations = [v for a in dossier.activities for v in a.vaccinations]
     consents = []
     for c in dossier.consents:

@@ -19,6 +19,7 @@ from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import build
 from jgz_gateway.standards import perinatal as P
 from jgz_gateway.standards.hl7v3 import read_message, write_message
+from jgz_gateway.standards.summary import summarise
 from jgz_gateway.standards.validation import validate_bytes
 
 from .conftest import TODAY
@@ -56,6 +57,7 @@ def test_every_element_passes_the_published_rules_and_reads_back(record, version
     again, unread = extract(read_message(message), record.key)
     assert not unread
     assert same_facts(again, record)
+    assert {"R014", "R015", "R016"} <= set(summarise(read_message(message))["rubrieken"])
 
 
 def test_what_the_templates_cannot_hold_is_counted_as_dropped(record):
