@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
+from ..standards.careplans import ELEMENTS as CARE_GROUPS
 from ..standards.perinatal import ELEMENTS as PERINATAL
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
     ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, NURSE_VACCINATION,
@@ -65,6 +66,7 @@ DOSSIER: frozenset[int] = frozenset({
       for n in spec),  # R006, R007, R008 (G006), G004 and their contact persons
     605, 1532, 58, 717, 1183, 1473, 1474, 606,  # R008 G008 school (asStudent), G106 its period
     *PERINATAL,  # R014 pregnancy, R015 delivery, R016 newborn (+ G109): structures of their own
+    *(n for elements in CARE_GROUPS.values() for n in elements),  # G041 care received, G081 care plan (+ G103, G110)
 })
 
 #: Activity-level elements carried by the encounter itself.

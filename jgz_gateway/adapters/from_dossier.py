@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..standards import model as m
-from ..standards import perinatal
+from ..standards import careplans, perinatal
 from ..standards.catalogue import Catalogue
 from ..standards.timestamps import parse_ts
 from . import elements as E
@@ -132,6 +132,9 @@ class _Reader:
         for n in dossier.extra:
             if perinatal.holds(n):
                 continue
+            if careplans.holds(n):
+                f.groups.append(self.care_group(n))
+                continue
             if n.name == "component6" and _coded_as(n.child("informationControlActEvent"), "G088"):
                 f.groups.append(self.copy_given(n.child("informationControlActEvent")))
             elif n.name == "responsibleParty" and n.child("assignedEntity") is not None:
@@ -145,6 +148,17 @@ class _Reader:
             elif not self.dossier_annotation(n, f.values):
                 self.count_unread([n])
         return Record(key=key, facts=f, activities=[self.activity(a) for a in dossier.activities])
+
+    def care_group(self, n: m.Node) -> Group:
+        """G041 or G081 (:mod:`~jgz_gateway.standards.careplans`), its period as G103 or G110."""
+        groep, values, unread = careplans.read(n, self)
+        self.unread.update(unread)
+        start, end = careplans.PERIOD[groep]
+        period = {k: values.pop(k) for k in (start, end) if k in values}
+        g = Group(groep=groep, values=values)
+        if period:
+            g.groups.append(Group(groep=next(p for p, owner in careplans.PERIODS.items() if owner == groep), values=period))
+        return g
 
     def attachment(self, a: m.Attachment) -> Group:
         """G072 (R009), an attached file as Nictiz's ADA conversion writes it: its kind (1169), the

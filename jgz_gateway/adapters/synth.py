@@ -286,6 +286,7 @@ class _Child:
         f.groups.append(Group(groep="G093", values={1197: self.care, 1330: self.birth + dt.timedelta(days=3)}))
         f.groups.append(Group(groep="G092", values={487: "01", 488: self.today}))
         self.birth_data(f)
+        self.care_elsewhere(f)
         record = Record(key=self.key, facts=f, activities=self.activities())
         for _ in range(rng.choice([0, 0, 1, 1, 2])):  # dossier-level free text
             rubriek, question, answers = rng.choice(NOTES)
@@ -372,6 +373,37 @@ class _Child:
             stay = {1479: self.birth, 1480: self.birth + dt.timedelta(days=rng.randrange(3, 60 if preterm else 10))}
             f.groups.append(Group(groep="G109", values={n: d for n, d in stay.items() if d <= self.today}))
             v[144] = "1" if days < 245 else "2"
+
+    def care_elsewhere(self, f: Facts) -> None:
+        """R035 G041, care the child receives elsewhere (speech therapy, youth care...), and
+        R048 G081, a care plan the JGZ made: for a few children, each with its period."""
+        rng = random.Random(f"care:{self.index}")  # own stream, as the summary's
+        if self.age < 90:
+            return
+        for _ in range(rng.choices([0, 1, 2], [88, 9, 3])[0]):
+            start = self.birth + dt.timedelta(days=rng.randrange(60, self.age))
+            closed = rng.random() < 0.5 and start + dt.timedelta(days=60) < self.today
+            g = Group(groep="G041", values={361: rng.choice(["01", "02", "05", "10", "13", "16"]),
+                                             362: "01" if rng.random() < 0.85 else rng.choice(["02", "03"]), 1201: "1" if closed else "2"})
+            period = {1467: start} | ({1468: start + dt.timedelta(days=rng.randrange(30, max(31, (self.today - start).days)))}
+                                      if closed else {})
+            g.groups.append(Group(groep="G103", values=period))
+            if rng.random() < 0.5:
+                g.values[363] = rng.choice(["wekelijks", "eens per maand", "via de huisarts"])
+            if rng.random() < 0.4:
+                g.values.update({365: rng.choice(["spraak-taalachterstand", "gedrag", "motoriek"]),
+                                 829: rng.choice(["verstaanbaar praten", "rust in het gezin", "zelfstandig bewegen"])})
+            f.groups.append(g)
+        if rng.random() < 0.04:
+            start = self.birth + dt.timedelta(days=rng.randrange(60, self.age))
+            g = Group(groep="G081", values={1151: rng.choice(["slaapt slecht", "huilt veel", "groeit te langzaam"]),
+                                             1154: "binnen drie maanden verbeterd"})
+            if rng.random() < 0.6:
+                g.values.update({1152: "onrust in de avond", 1153: "moeite met inslapen", 1155: "extra contactmomenten"})
+            if rng.random() < 0.4:
+                g.values[1156] = "gaat beter"
+            g.groups.append(Group(groep="G110", values={1481: start}))
+            f.groups.append(g)
 
     def family(self, f: Facts, family: str, prefix: str) -> None:
         """R011 beyond the parents: the household (G077) the child and parents live in, brothers

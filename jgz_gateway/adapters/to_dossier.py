@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..standards import model as m
-from ..standards import perinatal
+from ..standards import careplans, perinatal
 from ..standards.catalogue import Catalogue
 from ..standards.timestamps import format_ts as ts
 from ..standards.hl7v3.codec import construct
@@ -244,6 +244,7 @@ class _Builder:
         copies = [self.copy_given(g) for g in f.groups_of("G088")]  # component6: after component1 (non-BDS)
         summary = [self.summary(f.values[E.SUMMARY])] if f.values.get(E.SUMMARY) else []
         pregnancy, neonate = self.perinatal(f)  # pertinentInformation after the annotations; component5
+        care = [x for x in (self.care_group(g) for g in f.groups if g.groep in careplans.ELEMENTS) if x is not None]
         # verbatim parts go after the last typed part the schema puts before them
         # (author, appendage, authorization; then summary, pertinentInformation, component1)
         before = "authorization" if consents else "appendage" if f.groups_of("G072") else "author"
@@ -267,9 +268,19 @@ class _Builder:
             activities=activities,
             care_statuses=[self.care_status(g) for g in f.groups if g.groep in ("G093", "G092")],
             extra=chain(responsible, "subject") + chain(summary + annotations + pregnancy, before)
-            + chain(neonate + copies, "component1" if f.groups_of("G083") else
+            + chain(sorted(care, key=lambda n: n.name) + neonate + copies, "component1" if f.groups_of("G083") else
                     "pertinentInformation" if annotations or pregnancy else "summary" if summary else before),
         )
+
+    def care_group(self, g: Group) -> m.Node | None:
+        """G041 care received elsewhere, G081 the care plan (:mod:`~jgz_gateway.standards.careplans`),
+        with the dates of their period groep (G103, G110)."""
+        values = dict(g.values)
+        for period in g.groups:
+            values |= period.values
+        built, dropped = careplans.build(g.groep, values, self)
+        self.dropped.update(dropped)
+        return built
 
     def perinatal(self, f: Facts) -> tuple[list[m.Node], list[m.Node]]:
         """R014-R016 (:mod:`~jgz_gateway.standards.perinatal`): the pregnancy and the newborn."""

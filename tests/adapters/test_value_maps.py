@@ -30,8 +30,9 @@ CATALOGUE = E.catalogue("4.2.0")
 
 # BDS codes a DOB cannot carry where the element sits: built without them and counted as dropped
 UNCARRIABLE = {(71, "UNK"): "a parent's birthPlace/addr needs a coded country (TC04493)"} | {
-    (n, "3"): "3 Onbekend: the pregnancy's and newborn's yes/no values are [non-null] (templates 118, 121)"
-    for n in (91, 92, 93, 137, 138, 629, 144)}
+    (n, "3"): "3 Onbekend: the pregnancy's and newborn's yes/no values are [non-null] (templates 118, 121); "
+              "G041's 1201 Afgesloten is the statusCode, active or completed (template 119)"
+    for n in (91, 92, 93, 137, 138, 629, 144, 1201)}
 #: what goes with an uncarried element: 745 Type drugsgebruik is a detail of 93 Drugsgebruik
 GOES_WITH = {93: 745}
 TEXTED = {(461, "OTH"): "anders"}  # an "other" vaccine needs a text (TC03048): unnamed, it says "anders"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
-from .. import perinatal
+from .. import careplans, perinatal
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -214,6 +214,8 @@ class Writer:
         for info in kids(event, "pertinentInformation"):
             self.dossier_observation(first(info, "annotationObsEvent"))
         self.perinatal([read_node(n) for n in (*kids(event, "pertinentInformation"), *kids(event, "component5"))])
+        for comp in (*kids(event, "component3"), *kids(event, "component4")):
+            self.care_group(read_node(comp))
         for auth in kids(event, "authorization"):
             self.consent(first(auth, "consentEvent"))
         for comp in kids(event, "component6"):
@@ -438,6 +440,28 @@ class Writer:
         for number, count in unread.items():
             self.skipped += [(f"careProvisionEvent ({perinatal.rubriek_of(number) or 'R014-R016'})", str(number),
                               "not a part of the pregnancy or newborn the DOB templates define")] * count
+
+    def care_group(self, comp) -> None:
+        """G041 (R035) or G081 (R048) from the dossier's patientCareProvision or carePlan (:mod:`..careplans`)."""
+        if not careplans.holds(comp):
+            return
+        groep, found, unread = careplans.items(comp)
+        rubriek = self.rubriek(careplans.RUBRIEK[groep])
+        group = rubriek.add(next(c.name for c in rubriek.concept.children if c.code == groep))
+        period_code = next(p for p, owner in careplans.PERIODS.items() if owner == groep)
+        for number, value in found:
+            if number in careplans.PERIOD[groep]:
+                period = next((g for g in group.children if g.concept.code == period_code), None)
+                period = period or group.add(next(c.name for c in group.concept.children if c.code == period_code))
+                period.element(number, {"value": dates.iso(value.attrs["value"])})
+            elif number == careplans.CLOSED:
+                closed = {s: c for c, s in careplans.CLOSED_STATUS.items()}[value.attrs["code"]]
+                group.element(number, {"value": closed, "displayName": "Ja" if closed == "1" else "Nee"})
+            else:
+                group.element(number, self.value(write_node(None, value), group.concept.element(number)))
+        for number, count in unread.items():
+            self.skipped += [(f"careProvisionEvent ({careplans.RUBRIEK[groep]})", str(number),
+                              "not a part of the care or care plan the DOB templates define")] * count
 
     def dossier_observation(self, obs) -> None:
         if obs is None:

@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
-from .. import perinatal
+from .. import careplans, perinatal
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -48,6 +48,8 @@ ACT_CLASS = {"referral": ("PCPR", "RQO"), "actIntent": ("ACT", "INT")}
 
 #: The rubrieken a DOB carries in structures of the dossier (:mod:`..perinatal`).
 PERINATAL_RUBRIEKEN = frozenset({"r014_zwangerschap", "r015_bevalling", "r016_pasgeborene_en_eerste_levensweken"})
+#: ... and those whose groepen it carries so (:mod:`..careplans`).
+CARE_RUBRIEKEN = frozenset({"r035_ontvangen_zorg", "r048_zorgplan"})
 
 #: Child order of an encounter and of an observation (REPC_MT902000NL03), for parts added late.
 ENCOUNTER_ORDER = ("templateId", "id", "code", "statusCode", "effectiveTime", "reasonCode", "performer", "author",
@@ -292,6 +294,9 @@ class Reader:
         handled.add("r050_zorggegevens")
         self.perinatal(event, [n for n in self.ada if n.tag in PERINATAL_RUBRIEKEN])
         handled |= PERINATAL_RUBRIEKEN
+        for rubriek in (n for n in self.ada if n.tag in CARE_RUBRIEKEN):
+            self.care_groups(event, rubriek)
+        handled |= CARE_RUBRIEKEN
         for node in self.ada:
             if not isinstance(node.tag, str) or node.tag in handled or id(node) in linked:
                 continue
@@ -634,10 +639,10 @@ class Reader:
         referenced = {id(r) for rs in links.values() for r in rs}
         by_comment = {f"activiteit-{self.val(a.find('activiteit_id'))}": a for a in activities}
         for rubrieken in links.values():  # the pregnancy and the newborn belong to the dossier
-            rubrieken[:] = [r for r in rubrieken if r.tag not in PERINATAL_RUBRIEKEN]
+            rubrieken[:] = [r for r in rubrieken if r.tag not in PERINATAL_RUBRIEKEN | CARE_RUBRIEKEN]
         for node in self.ada:
             if (not isinstance(node.tag, str) or id(node) in referenced or node.tag in self.DOSSIER_RUBRIEKEN
-                    or node.tag in PERINATAL_RUBRIEKEN):
+                    or node.tag in PERINATAL_RUBRIEKEN | CARE_RUBRIEKEN):
                 continue
             owner = by_comment.get(node.get("comment") or "")
             if owner is not None:
@@ -967,6 +972,48 @@ class Reader:
         if kind in ("count", "ordinal"):
             return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
         return perinatal.node("value", {"xsi:type": "ST"}, text=v)
+
+    def care_groups(self, event, rubriek) -> None:
+        """R035 G041 (care received) and R048 G081 (care plan): the dossier's patientCareProvision
+        and carePlan (:mod:`..careplans`), one per groep; what they cannot hold is reported."""
+        concept = self.ds.rubriek(rubriek_code(rubriek.tag))
+        for group in (c for c in rubriek if isinstance(c.tag, str)):
+            sub = concept.child(group.tag)
+            if sub is None:
+                raise AdaError(f"{group.tag} is not part of {rubriek.tag}", self.where(group))
+            if sub.code not in careplans.ELEMENTS:  # 360 Zorg ontvangen in gezin: no place in the DOB
+                self.skip(group, sub)
+                continue
+            found: list[perinatal.Item] = []
+            source: dict[int, tuple] = {}
+            for child in (c for c in group if isinstance(c.tag, str)):
+                part = sub.child(child.tag)
+                parts = [(c, part.child(c.tag)) for c in child if isinstance(c.tag, str)] if part is not None and part.kind == "groep" else [(child, part)]
+                for node, element in parts:
+                    value = self.care_value(node, element) if element is not None and element.number in careplans.ELEMENTS[sub.code] else None
+                    if value is None:
+                        self.skip(node, element)
+                    else:
+                        found.append((element.number, value))
+                        source[element.number] = (node, element)
+            built, dropped = careplans.assemble(sub.code, found)
+            for number in dropped:
+                self.skip(*source[number])
+            if built is not None:
+                write_node(event, built)
+
+    def care_value(self, node, concept: Concept):
+        """An ADA value of G041/G081 as the HL7 value node of its item, or None when it has none."""
+        if concept.number in careplans.CODED:
+            return read_node(self.coded(None, "value", node))
+        if concept.number == careplans.CLOSED:
+            status = careplans.CLOSED_STATUS.get(node.get("value") or "")
+            return perinatal.node("value", {"xsi:type": "CS", "code": status}) if status else None
+        if concept.datatype == "datetime":
+            when = self.date(node)
+            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
+        v = node.get("value")
+        return perinatal.node("value", {"xsi:type": "ST"}, text=v) if v and not node.get("nullFlavor") else None
 
     # --- vaccinations and conclusions --------------------------------------------------------------
 

@@ -9,7 +9,7 @@ Bundle is.
 from __future__ import annotations
 
 from .. import model as m
-from .. import perinatal
+from .. import careplans, perinatal
 from ..catalogue import UnknownVersion, normalise_version
 from ..hl7v3.message import INTERACTIONS
 from . import terms as t
@@ -113,6 +113,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
             d.patient.person.extra.append(_on_person(res))
         elif "R003" in rubrieken:
             d.patient.extra.append(node("subjectOf1", {"typeCode": "SBJ"}, _administrative(res, "administrativeObservation")))
+        elif {"R035", "R048"} & set(rubrieken) and _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP):
+            d.extra.append(_care_group(res, by_url))
         elif {"R014", "R015", "R016"} & set(rubrieken):  # the pregnancy and the newborn: assembled below
             value = _administrative(res, "observation").child("value")
             if value is not None and _element(res)[0] is not None:
@@ -138,6 +140,23 @@ def read_bundle(bundle: dict) -> m.Dossier:
     for _, res in kinds.get("Communication", []):  # G088, a copy of the dossier given
         d.extra.append(_copy_given(res))
     return d
+
+
+def _care_group(res: dict, by_url: dict) -> m.Node:
+    """G041 or G081: the dossier's patientCareProvision or carePlan, from a groep and its members."""
+    groep = _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP)[0]
+    found = []
+    for ref in res.get("hasMember", []):
+        member = by_url.get(ref.get("reference"))
+        if member is None:
+            raise FhirError(f"hasMember {ref.get('reference')} is not in the Bundle", f"Observation/{res.get('id')}")
+        number, value = _element(member)[0], _administrative(member, "observation").child("value")
+        if number is not None and value is not None:
+            found.append((number, value))
+    built, _ = careplans.assemble(groep, found) if groep in careplans.ELEMENTS else (None, None)
+    if built is None:
+        raise FhirError(f"{groep} lacks what the DOB needs of it (its period, its kind or problem)", f"Observation/{res.get('id')}")
+    return built
 
 
 def _copy_given(res: dict) -> m.Node:

@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 
 from .. import model as m
-from .. import perinatal
+from .. import careplans, perinatal
 from ..catalogue import get_catalogue, normalise_version
 from ..involved import (
     CONTACTS,
@@ -156,8 +156,11 @@ class View:
         for i, node in enumerate(n for n in d.extra if n.name == "responsibleParty" and n.child("assignedEntity") is not None):
             self.responsible(i, node)
         self.perinatal([n for n in d.extra if perinatal.holds(n)])
+        for i, node in enumerate(n for n in d.extra if careplans.holds(n)):
+            self.care_group(i, node)
         for node in d.extra:
-            if node.name not in ("pertinentInformation", "component6", "summary", "responsibleParty") and not perinatal.holds(node):
+            if (node.name not in ("pertinentInformation", "component6", "summary", "responsibleParty")
+                    and not perinatal.holds(node) and not careplans.holds(node)):
                 self.cov.part(f"careProvisionEvent/{node.name}")
                 self.scan(node)
         bundle = {"resourceType": "Bundle", "meta": {"tag": [{"system": t.DOB_TRANSACTION, "code": d.interaction,
@@ -175,6 +178,15 @@ class View:
             obs = m.Observation(element=number, value=value_from_node(value))
             rubriek = perinatal.rubriek_of(number)
             self.observation(f"Dossier/{rubriek}/{i}", obs, self.cluster_coding(rubriek, m.OID_BDS_RUBRIEK), None, None)
+        for number, count in unread.items():
+            self.cov.seen(number, count)
+
+    def care_group(self, i: int, node: m.Node) -> None:
+        """G041 (care received) or G081 (care plan): a groep Observation with a member per element,
+        as an activity's groepen are."""
+        groep, found, unread = careplans.items(node)
+        group = m.Group(groep=groep, items=[m.Observation(element=number, value=value_from_node(v)) for number, v in found])
+        self.item(f"Dossier/{groep}/{i}", 0, group, self.cluster_coding(careplans.RUBRIEK[groep], m.OID_BDS_RUBRIEK), None, None)
         for number, count in unread.items():
             self.cov.seen(number, count)
 
