@@ -87,12 +87,8 @@ class _Reader:
 
     def count_unread(self, nodes: list[m.Node]) -> None:
         """Count the BDS element codes inside nodes this reader does not interpret."""
-        stack = list(nodes)
-        while stack:
-            n = stack.pop()
-            if n.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and n.attrs.get("code", "").isdecimal():
-                self.unread[int(n.attrs["code"])] += 1
-            stack.extend(n.children)
+        for n in nodes:
+            self.unread.update(n.element_codes())
 
     # --- dossier ------------------------------------------------------------------------
 

@@ -211,13 +211,6 @@ def _plan(by: dict[int, m.Node]) -> m.Node | None:
 # --- structure -> items --------------------------------------------------------------------
 
 
-def _count_codes(n: m.Node, unread: Counter[int]) -> None:
-    stack = [n]
-    while stack:
-        x = stack.pop()
-        if x.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and x.attrs.get("code", "").isdecimal():
-            unread[int(x.attrs["code"])] += 1
-        stack.extend(x.children)
 
 
 def _text_value(n: m.Node | None) -> m.Node | None:
@@ -273,7 +266,7 @@ def items(n: m.Node) -> tuple[str, list[Item], Counter[int]]:
             if v is not None:
                 found.append((number, v))
             elif care.find(child) is not None:
-                _count_codes(care.find(child), unread)
+                unread.update(care.find(child).element_codes())
         return RECEIVED, found, unread
     _period_items(plan, PLAN, found)
     for number, child, inner in ((PROBLEM, "subject/problem", "text"), (CAUSE, "subject/problem/reasonOf/condition", "text"),
@@ -284,5 +277,5 @@ def items(n: m.Node) -> tuple[str, list[Item], Counter[int]]:
         if v is not None:
             found.append((number, v))
         elif plan.find(child) is not None and number != PROBLEM:
-            _count_codes(plan.find(child), unread)
+            unread.update(plan.find(child).element_codes())
     return PLAN, found, unread

@@ -15,6 +15,8 @@ back in schema order.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -59,6 +61,18 @@ class Node(_Model):
         for step in path.split("/"):
             node = node.child(step) if node else None
         return node
+
+    def element_codes(self) -> Counter[int]:
+        """The BDS element numbers coded anywhere inside (``@code`` in …40.267), counted: what a
+        reader that does not interpret this part reports as unread."""
+        found: Counter[int] = Counter()
+        stack = [self]
+        while stack:
+            n = stack.pop()
+            if n.attrs.get("codeSystem") == OID_BDS_ELEMENT and n.attrs.get("code", "").isdecimal():
+                found[int(n.attrs["code"])] += 1
+            stack.extend(n.children)
+        return found
 
     def findall(self, path: str) -> list[Node]:
         nodes = [self]

@@ -438,14 +438,6 @@ def items(nodes: Iterable[m.Node]) -> tuple[list[Item], Counter[int]]:
     return found, unread
 
 
-def _count_codes(n: m.Node, unread: Counter[int]) -> None:
-    """Count the BDS element codes inside a part this reader does not interpret."""
-    stack = [n]
-    while stack:
-        x = stack.pop()
-        if x.attrs.get("codeSystem") == m.OID_BDS_ELEMENT and x.attrs.get("code", "").isdecimal():
-            unread[int(x.attrs["code"])] += 1
-        stack.extend(x.children)
 
 
 def _observation_item(obs: m.Node | None, where: tuple[Slot, ...]) -> Item | None:
@@ -467,7 +459,7 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
             obs = part.child("pregnancyObservations")
             item = _observation_item(obs, PREGNANCY)
             if item is None:
-                _count_codes(part, unread)
+                unread.update(part.element_codes())
                 continue
             found.append(item)
             for detail in obs.findall("component/detailPregnancyObservation"):
@@ -475,7 +467,7 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
                 if code is not None and code.attrs.get("code") == str(DRUG_TYPE) and value is not None:
                     found.append((DRUG_TYPE, value))
                 else:
-                    _count_codes(detail, unread)
+                    unread.update(detail.element_codes())
         elif part.name == "component2":
             code = part.find("substanceAdministrationEvent/consumable/medication/administrableMedicine/code")
             if code is not None:
@@ -486,11 +478,11 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
             for component in part.findall("delivery/component"):
                 item = _observation_item(component.child("deliveryObservation"), DELIVERY)
                 if item is None:
-                    _count_codes(component, unread)
+                    unread.update(component.element_codes())
                 else:
                     found.append(item)
         else:
-            _count_codes(part, unread)
+            unread.update(part.element_codes())
 
 
 def _given(negation: str | None) -> m.Node | None:
@@ -522,12 +514,12 @@ def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
             if number.isdecimal() and int(number) in MATERIALS and value is not None:
                 found.append((int(number), value))
             else:
-                _count_codes(part, unread)
+                unread.update(part.element_codes())
         elif part.name == "component3":
             item = _observation_item(part.child("neonateObservations"), NEONATE)
             if item is None:
-                _count_codes(part, unread)
+                unread.update(part.element_codes())
             else:
                 found.append(item)
         else:
-            _count_codes(part, unread)
+            unread.update(part.element_codes())
