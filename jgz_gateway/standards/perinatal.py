@@ -275,12 +275,14 @@ def _typed(number: int, v: m.Node, decoder: Decoder) -> Any:
 def assemble(found: Iterable[Item]) -> tuple[list[m.Node], Counter[int]]:
     """The careProvisionEvent children holding ``found``: a ``pertinentInformation`` with the
     pregnancy (and delivery), a ``component5`` with the newborn; and the items the templates
-    have no room for, counted (a second value of a 0..1 observation, a drug type without 93,
-    109, a null value where the template wants one)."""
+    have no room for, counted (an element they do not hold, a second value of a 0..1
+    observation, a drug type without 93, 109, a null value where the template wants one)."""
     by: dict[int, list[m.Node]] = {}
     for number, v in found:
         by.setdefault(number, []).append(v)
     dropped: Counter[int] = Counter()
+    for number in [n for n in by if n not in KNOWN]:  # no element of R014-R016 (G108's dates...)
+        dropped[number] += len(by.pop(number))
     for number, vs in by.items():  # one each, but the repeatable parts (88, 745)
         if number not in (MEDICINE, DRUG_TYPE) and len(vs) > 1:
             dropped[number] += len(vs) - 1

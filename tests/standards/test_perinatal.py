@@ -162,3 +162,13 @@ def test_what_the_templates_cannot_hold_is_reported_skipped():
     assert {"745", "144", "109", "1477"} <= skipped and "108" not in skipped
     assert validate_bytes(etree.tostring(reading.root)).errors == validate_bytes(etree.tostring(
         read_ada_message(ADA_INSTANCE.read_bytes(), reference_date=date(2023, 2, 6), envelope=ENVELOPE).root)).errors
+
+
+def test_assemble_counts_what_it_cannot_place():
+    """Items from another format (a FHIR Bundle) that no template holds are counted, not lost."""
+    weight = P.node("value", {"xsi:type": "PQ", "value": "3400", "unit": "g"})
+    jaundice = P.node("value", {"xsi:type": "TS", "value": "20240103"})
+    nodes, dropped = P.assemble([(110, weight), (110, weight), (1477, jaundice), (109, P.node("value", {"value": "1"}))])
+    assert dropped == {110: 1, 1477: 1, 109: 1}
+    found, unread = P.items(nodes)
+    assert [(n, v.attrs["value"]) for n, v in found] == [(110, "3400")] and not unread
