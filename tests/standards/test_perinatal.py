@@ -18,7 +18,7 @@ from jgz_gateway.standards.hl7v3 import read_message
 from jgz_gateway.standards.hl7v3.codec import read_node
 from jgz_gateway.standards.validation import validate_bytes
 
-from ..conftest import REFERENCE
+from ..conftest import REFERENCE, load_tool
 
 H = "{urn:hl7-org:v3}"
 ROWS = REFERENCE / "bds" / "rules" / "template-constraints.csv"
@@ -172,3 +172,56 @@ def test_assemble_counts_what_it_cannot_place():
     assert dropped == {110: 1, 1477: 1, 109: 1}
     found, unread = P.items(nodes)
     assert [(n, v.attrs["value"]) for n, v in found] == [(110, "3400")] and not unread
+
+
+# --- R037, the heel prick (an activity's heelPrick, template 133) ------------------------------
+
+HEEL_PRICK = [("hielprik_afgenomen", {"value": "true"}),
+              ("type_hielprik", {"code": "01", "codeSystem": "2.16.840.1.113883.2.4.4.40.66", "displayName": "Eerste hielprik"}),
+              ("datum_hielprik", {"value": "DOB+4D"}),
+              ("uitslag", {"code": "IND", "codeSystem": "2.16.840.1.113883.5.83", "displayName": "Negatief"}),
+              ("naam_uitvoerende_persoon", {"value": "J. Jansen"}),
+              ("uitvoerende_instantie_hielprik", {"value": "Screeningsorganisatie"}),
+              ("setnummer_vorige_hielprik", {"value": "123"})]  # the request's: not placed
+
+
+def with_heel_prick(data: bytes) -> bytes:
+    root = etree.fromstring(data)
+    activity = root.find(".//r018_activiteit")
+    r037 = etree.Element("r037_hielprik_pasgeborene", id="r037_new_1")
+    for tag, attrs in HEEL_PRICK:
+        etree.SubElement(r037, tag, attrs)
+    activity.addprevious(r037)
+    etree.SubElement(activity, "gekoppeldeActiviteit", value="r037_new_1", datatype="reference")
+    return etree.tostring(root)
+
+
+def test_ada_heel_prick_becomes_the_activity_heel_prick_and_comes_back(tmp_path):
+    from jgz_gateway.standards import heelprick
+
+    data = ADA_INSTANCE.read_bytes()
+    before = read_ada_message(data, reference_date=date(2023, 2, 6), envelope=ENVELOPE)
+    after = read_ada_message(with_heel_prick(data), reference_date=date(2023, 2, 6), envelope=ENVELOPE)
+    assert {code for _, _, code in set(after.skipped) - set(before.skipped)} == {"1432"}
+    message = etree.tostring(after.root)
+    assert {(f.rule, f.xpath) for f in validate_bytes(message).errors} == {
+        (f.rule, f.xpath) for f in validate_bytes(etree.tostring(before.root)).errors}
+    (prick,) = after.root.iter(H + "heelPrick")
+    assert prick.get("negationInd") == "false" and prick.find(f"{H}performer/{H}time").get("value") == "20091210"
+    found, _ = heelprick.items(read_node(prick.getparent()))
+    assert sorted(n for n, _ in found) == sorted(heelprick.ELEMENTS - {380})
+    again = etree.fromstring(write_ada(read_message(message))).find(".//r037_hielprik_pasgeborene")
+    for tag, attrs in HEEL_PRICK[:-1]:
+        for key, value in attrs.items():
+            if not value.startswith("DOB"):
+                assert again.find(tag).get(key) == value, (tag, key)
+    # the rules of template 133 fire on this message when broken (no reference message has a heel prick)
+    sweep = load_tool("rule_sweep")
+    base = tmp_path / "heelprick.xml"
+    base.write_bytes(message)
+    out = tmp_path / "sweep.json"
+    assert sweep.main(["--template", "133", "--base", str(base), "--json", str(out)]) == 0
+    import json
+
+    results = json.loads(out.read_text())
+    assert len([r for r in results if r["status"] == "PASS"]) >= 20 and not [r for r in results if r["status"] == "NOT-FIRED"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
-from .. import careplans, perinatal
+from .. import careplans, heelprick, perinatal
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -441,6 +441,21 @@ class Writer:
             self.skipped += [(f"careProvisionEvent ({perinatal.rubriek_of(number) or 'R014-R016'})", str(number),
                               "not a part of the pregnancy or newborn the DOB templates define")] * count
 
+    def heel_prick(self, comp) -> Item:
+        """R037 from an encounter's heelPrick (:mod:`..heelprick`)."""
+        found, unread = heelprick.items(comp)
+        r037 = self.rubriek("R037", activity=True)
+        for number, value in found:
+            concept = r037.concept.element(number)
+            if number == heelprick.TAKEN:
+                r037.element(number, {"value": value.attrs["value"]})
+            else:
+                r037.element(number, self.value(write_node(None, value), concept))
+        for number, count in unread.items():
+            self.skipped += [("encounter/component4/heelPrick/inFulfillmentOf", str(number),
+                              "the request a heel prick fulfils: its template and the schema disagree")] * count
+        return r037
+
     def care_group(self, comp) -> None:
         """G041 (R035) or G081 (R048) from the dossier's patientCareProvision or carePlan (:mod:`..careplans`)."""
         if not careplans.holds(comp):
@@ -671,6 +686,10 @@ class Writer:
             name = first(consultant, "assignedPerson/name")
             if name is not None and name.text:
                 r013.add("contact_ivm_meldcode_met_naam", {"value": name.text})
+        for comp in kids(enc, "component4"):  # R037, the heel prick
+            prick = read_node(comp)
+            if heelprick.holds(prick):
+                linked.append(self.heel_prick(prick))
         vaccinations = [first(c, "substanceAdministration") for c in kids(enc, "component3")]
         if any(v is not None for v in vaccinations):
             r041 = next((i for i in linked if i.concept.code == "R041"), None)

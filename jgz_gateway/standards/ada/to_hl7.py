@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
-from .. import careplans, perinatal
+from .. import careplans, heelprick, perinatal
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -744,6 +744,9 @@ class Reader:
         if code == "R047":
             self.conclusion(enc, node, concept)
             return
+        if code == "R037":
+            self.heel_prick(enc, node, concept)
+            return
         items = []
         for child in node:
             if not isinstance(child.tag, str):
@@ -972,6 +975,39 @@ class Reader:
         if kind in ("count", "ordinal"):
             return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
         return perinatal.node("value", {"xsi:type": "ST"}, text=v)
+
+    def heel_prick(self, enc, r037, concept: Concept) -> None:
+        """R037: the encounter's heelPrick (:mod:`..heelprick`), not a rubricCluster; what it
+        cannot hold (the request's 379, 1431, 1432) is reported as skipped."""
+        found: list[perinatal.Item] = []
+        source: dict[int, tuple] = {}
+        for child in (c for c in r037 if isinstance(c.tag, str)):
+            sub = concept.child(child.tag)
+            if sub is None:
+                raise AdaError(f"{child.tag} is not part of {r037.tag}", self.where(child))
+            value = self.heel_prick_value(child, sub) if sub.number in heelprick.ELEMENTS else None
+            if value is None:
+                self.skip(child, sub)
+            else:
+                found.append((sub.number, value))
+                source[sub.number] = (child, sub)
+        built, dropped = heelprick.assemble(found)
+        for number in dropped:
+            self.skip(*source[number])
+        if built is not None:
+            write_node(enc, built)
+
+    def heel_prick_value(self, node, concept: Concept):
+        if concept.number in heelprick.CODED:
+            return read_node(self.coded(None, "value", node))
+        if concept.number == heelprick.TAKEN:
+            v = node.get("value")
+            return perinatal.bl(v == "true") if v in ("true", "false") else None
+        if concept.number == heelprick.DATE:
+            when = self.date(node)
+            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
+        v = node.get("value")
+        return perinatal.node("value", {"xsi:type": "ST"}, text=v) if v and not node.get("nullFlavor") else None
 
     def care_groups(self, event, rubriek) -> None:
         """R035 G041 (care received) and R048 G081 (care plan): the dossier's patientCareProvision
