@@ -11,6 +11,7 @@ An element the gateway cannot place is reported (``skipped``), never dropped sil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 
 from lxml import etree
@@ -928,90 +929,18 @@ class Reader:
 
     def perinatal(self, event, rubrieken) -> None:
         """R014-R016: the dossier's pregnancyCondition and neonateData (:mod:`..perinatal`), not
-        rubricClusters; what their templates cannot hold is reported as skipped."""
-        found: list[perinatal.Item] = []
-        source: dict[int, list[tuple[etree._Element, Concept]]] = {}
-        for r in rubrieken:
-            concept = self.ds.rubriek(rubriek_code(r.tag))
-            for child in (c for c in r if isinstance(c.tag, str)):
-                sub = concept.child(child.tag)
-                if sub is None:
-                    raise AdaError(f"{child.tag} is not part of {r.tag}", self.where(child))
-                parts = [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str)] if sub.kind == "groep" else [(child, sub)]
-                for node, part in parts:
-                    value = self.perinatal_value(node, part) if part is not None and part.number in perinatal.KNOWN else None
-                    if value is None:
-                        self.skip(node, part)
-                    else:
-                        found.append((part.number, value))
-                        source.setdefault(part.number, []).append((node, part))
-        nodes, dropped = perinatal.assemble(found)
-        for number, count in dropped.items():
-            for node, part in source[number][len(source[number]) - count:]:
-                self.skip(node, part)
-        for n in nodes:
-            write_node(event, n)
-
-    def perinatal_value(self, node, concept: Concept):
-        """An ADA value as the HL7 value node of its item, or None when it has none."""
-        number, kind = concept.number, concept.datatype
-        if number in (perinatal.STAY_START, perinatal.STAY_END):
-            when = self.date(node)
-            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
-        if number in perinatal.YES_NO:  # "1 Ja / 2 Nee" (3 Onbekend has no place)
-            said = node.get("value") or {"Ja": "1", "Nee": "2"}.get(node.get("displayName") or "")
-            return perinatal.bl(said == "1") if said in ("1", "2") else None
-        if kind == "code":
-            return read_node(self.coded(None, "value", node))
-        v = node.get("value")
-        if node.get("nullFlavor") or not v:
-            return None
-        slot = perinatal.SLOTS[number]
-        if kind == "quantity":
-            unit = node.get("unit")
-            return perinatal.node("value", {"xsi:type": "PQ", "value": v, "unit": slot.unit}) if unit in (None, slot.unit) else None
-        if kind == "boolean":
-            return perinatal.bl(v == "true") if v in ("true", "false") else None
-        if kind in ("count", "ordinal"):
-            return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
-        return perinatal.node("value", {"xsi:type": "ST"}, text=v)
+        rubricClusters."""
+        pairs = [p for r in rubrieken for p in self.leaves(r, self.ds.rubriek(rubriek_code(r.tag)))]
+        self.place(event, pairs, perinatal.KNOWN, perinatal.assemble)
 
     def heel_prick(self, enc, r037, concept: Concept) -> None:
-        """R037: the encounter's heelPrick (:mod:`..heelprick`), not a rubricCluster; what it
-        cannot hold (the request's 379, 1431, 1432) is reported as skipped."""
-        found: list[perinatal.Item] = []
-        source: dict[int, tuple] = {}
-        for child in (c for c in r037 if isinstance(c.tag, str)):
-            sub = concept.child(child.tag)
-            if sub is None:
-                raise AdaError(f"{child.tag} is not part of {r037.tag}", self.where(child))
-            value = self.heel_prick_value(child, sub) if sub.number in heelprick.ELEMENTS else None
-            if value is None:
-                self.skip(child, sub)
-            else:
-                found.append((sub.number, value))
-                source[sub.number] = (child, sub)
-        built, dropped = heelprick.assemble(found)
-        for number in dropped:
-            self.skip(*source[number])
-        if built is not None:
-            write_node(enc, built)
-
-    def heel_prick_value(self, node, concept: Concept):
-        if concept.number in heelprick.CODED:
-            return read_node(self.coded(None, "value", node))
-        if concept.number == heelprick.TAKEN:
-            v = node.get("value")
-            return perinatal.bl(v == "true") if v in ("true", "false") else None
-        if concept.number == heelprick.DATE:
-            when = self.date(node)
-            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
-        v = node.get("value")
-        return perinatal.node("value", {"xsi:type": "ST"}, text=v) if v and not node.get("nullFlavor") else None
+        """R037: the encounter's heelPrick (:mod:`..heelprick`), not a rubricCluster (the request's
+        379, 1431 and 1432 are reported)."""
+        self.place(enc, self.leaves(r037, concept), heelprick.ELEMENTS, heelprick.assemble)
 
     def care_groups(self, event, rubriek) -> None:
         """R035 G041 (care received) and R048 G081 (care plan): the dossier's patientCareProvision
-        and carePlan (:mod:`..careplans`), one per groep; what they cannot hold is reported."""
+        and carePlan (:mod:`..careplans`), one per groep."""
         concept = self.ds.rubriek(rubriek_code(rubriek.tag))
         for group in (c for c in rubriek if isinstance(c.tag, str)):
             sub = concept.child(group.tag)
@@ -1020,36 +949,67 @@ class Reader:
             if sub.code not in careplans.ELEMENTS:  # 360 Zorg ontvangen in gezin: no place in the DOB
                 self.skip(group, sub)
                 continue
-            found: list[perinatal.Item] = []
-            source: dict[int, tuple] = {}
-            for child in (c for c in group if isinstance(c.tag, str)):
-                part = sub.child(child.tag)
-                parts = [(c, part.child(c.tag)) for c in child if isinstance(c.tag, str)] if part is not None and part.kind == "groep" else [(child, part)]
-                for node, element in parts:
-                    value = self.care_value(node, element) if element is not None and element.number in careplans.ELEMENTS[sub.code] else None
-                    if value is None:
-                        self.skip(node, element)
-                    else:
-                        found.append((element.number, value))
-                        source[element.number] = (node, element)
-            built, dropped = careplans.assemble(sub.code, found)
-            for number in dropped:
-                self.skip(*source[number])
-            if built is not None:
-                write_node(event, built)
+            self.place(event, self.leaves(group, sub), careplans.ELEMENTS[sub.code], partial(careplans.assemble, sub.code))
 
-    def care_value(self, node, concept: Concept):
-        """An ADA value of G041/G081 as the HL7 value node of its item, or None when it has none."""
-        if concept.number in careplans.CODED:
-            return read_node(self.coded(None, "value", node))
-        if concept.number == careplans.CLOSED:
+    def leaves(self, holder, concept: Concept) -> list[tuple]:
+        """(ADA element, its concept) of a rubriek or groep, its groepen's elements included."""
+        out = []
+        for child in (c for c in holder if isinstance(c.tag, str)):
+            sub = concept.child(child.tag)
+            if sub is None:
+                raise AdaError(f"{child.tag} is not part of {holder.tag}", self.where(child))
+            out += [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str)] if sub.kind == "groep" else [(child, sub)]
+        return out
+
+    def place(self, parent, pairs, known, assemble) -> None:
+        """A structure of its own (:mod:`..perinatal`, :mod:`..careplans`, :mod:`..heelprick`) from
+        ADA elements: their items assembled and written under ``parent``. What ``known`` lacks,
+        what holds no value and what the structure has no room for is reported as skipped."""
+        found: list[perinatal.Item] = []
+        source: dict[int, list[tuple]] = {}
+        for node, concept in pairs:
+            value = self.item_value(node, concept) if concept is not None and concept.number in known else None
+            if value is None:
+                self.skip(node, concept)
+            else:
+                found.append((concept.number, value))
+                source.setdefault(concept.number, []).append((node, concept))
+        built, dropped = assemble(found)
+        for number, count in dropped.items():
+            for node, concept in source[number][len(source[number]) - count:]:
+                self.skip(node, concept)
+        for n in built if isinstance(built, list) else [built] if built is not None else []:
+            write_node(parent, n)
+
+    def item_value(self, node, concept: Concept):
+        """An ADA value as the HL7 value node of its item, or None when it holds none: codes as
+        the instance gives them, dates resolved, "1 Ja / 2 Nee" codes and booleans as BL (3
+        Onbekend has no place), 1201 Afgesloten as the statusCode it stands for, quantities in
+        their template's unit."""
+        number, kind = concept.number, concept.datatype
+        if number in perinatal.YES_NO:
+            said = node.get("value") or {"Ja": "1", "Nee": "2"}.get(node.get("displayName") or "")
+            return perinatal.bl(said == "1") if said in ("1", "2") else None
+        if number == careplans.CLOSED:
             status = careplans.CLOSED_STATUS.get(node.get("value") or "")
             return perinatal.node("value", {"xsi:type": "CS", "code": status}) if status else None
-        if concept.datatype == "datetime":
+        if kind == "code":
+            return read_node(self.coded(None, "value", node))
+        if kind == "datetime":
             when = self.date(node)
             return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
         v = node.get("value")
-        return perinatal.node("value", {"xsi:type": "ST"}, text=v) if v and not node.get("nullFlavor") else None
+        if node.get("nullFlavor") or not v:
+            return None
+        if kind == "boolean":
+            return perinatal.bl(v == "true") if v in ("true", "false") else None
+        if kind == "quantity":
+            slot = perinatal.SLOTS.get(number)
+            unit = node.get("unit")
+            return perinatal.node("value", {"xsi:type": "PQ", "value": v, "unit": slot.unit}) if slot and unit in (None, slot.unit) else None
+        if kind in ("count", "ordinal"):
+            return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
+        return perinatal.node("value", {"xsi:type": "ST"}, text=v)
 
     # --- vaccinations and conclusions --------------------------------------------------------------
 
