@@ -19,6 +19,7 @@ from functools import cache
 
 from ..standards.catalogue import Catalogue, Code, Concept, Element, ValueSet, get_catalogue
 from ..standards.careplans import ELEMENTS as CARE_GROUPS
+from ..standards.heelprick import ELEMENTS as HEEL_PRICK
 from ..standards.perinatal import ELEMENTS as PERINATAL
 from ..standards.involved import (  # noqa: F401 - the people and organisations around the child, re-exported
     ADDRESS, CHILD_ROLES, CONTACTS, DAYPARTS, JGZ_ORGANISATIONS, NURSE_VACCINATION,
@@ -71,7 +72,8 @@ DOSSIER: frozenset[int] = frozenset({
 
 #: Activity-level elements carried by the encounter itself.
 ACTIVITY: frozenset[int] = frozenset({1377, 494, 724, 1424, 1599, 1501, 1423, 731,
-                                      1600, 1606})  # R013 contact about the reporting code: function, name
+                                      1600, 1606,  # R013 contact about the reporting code: function, name
+                                      *HEEL_PRICK})  # R037, the encounter's heelPrick
 
 #: G076 vaccination elements carried by ``substanceAdministration``.
 VACCINATION: frozenset[int] = frozenset({461, 1409, 472, 608, 683, 686, 872, 874, 875, 1336, 1410, 1589,

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..standards import model as m
-from ..standards import careplans, perinatal
+from ..standards import careplans, heelprick, perinatal
 from ..standards.catalogue import Catalogue
 from ..standards.timestamps import parse_ts
 from . import elements as E
@@ -573,6 +573,10 @@ class _Reader:
                 conclusions.append(extra.child("conclusion"))
             elif extra.name == "subjectOf2" and _annotates(extra, 493):
                 notes.append(extra)
+            elif heelprick.holds(extra):  # R037
+                values, unread = heelprick.read(extra, self)
+                v.update(values)
+                self.unread.update(unread)
             else:
                 self.count_unread([extra])
         for rubriek in a.rubrieken:

@@ -288,6 +288,7 @@ class _Child:
         self.birth_data(f)
         self.care_elsewhere(f)
         record = Record(key=self.key, facts=f, activities=self.activities())
+        self.heel_prick(record.activities)
         for _ in range(rng.choice([0, 0, 1, 1, 2])):  # dossier-level free text
             rubriek, question, answers = rng.choice(NOTES)
             f.groups.append(Group(groep="G083", values={1335: rubriek, 1332: question, 1333: rng.choice(answers)}))
@@ -373,6 +374,20 @@ class _Child:
             stay = {1479: self.birth, 1480: self.birth + dt.timedelta(days=rng.randrange(3, 60 if preterm else 10))}
             f.groups.append(Group(groep="G109", values={n: d for n, d in stay.items() if d <= self.today}))
             v[144] = "1" if days < 245 else "2"
+
+    def heel_prick(self, activities: list[Facts]) -> None:
+        """R037: the heel prick of the first week, recorded at the first contact of the first
+        two weeks (the home visit or the hearing screening); a few parents decline it."""
+        rng = random.Random(f"heelprick:{self.index}")  # own stream, as the summary's
+        first = next((a for a in activities if (a.values[724] - self.birth).days <= 14), None)
+        if first is None or rng.random() < 0.1:
+            return
+        if rng.random() < 0.02:
+            first.values.update({368: False, 373: "01", 380: rng.choice(["03", "02", "04"])})
+            return
+        when = min(self.today, self.birth + dt.timedelta(days=rng.randrange(3, 8)))
+        first.values.update({368: True, 373: "01", 374: when, 381: rng.choices(["1", "2", "3"], [96, 3, 1])[0],
+                             1411: rng.choice(PROFESSIONALS["01"]), 370: "Screeningsorganisatie RIVM-DVP"})
 
     def care_elsewhere(self, f: Facts) -> None:
         """R035 G041, care the child receives elsewhere (speech therapy, youth care...), and

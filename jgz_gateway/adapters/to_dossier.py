@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..standards import model as m
-from ..standards import careplans, perinatal
+from ..standards import careplans, heelprick, perinatal
 from ..standards.catalogue import Catalogue
 from ..standards.timestamps import format_ts as ts
 from ..standards.hl7v3.codec import construct
@@ -712,7 +712,10 @@ class _Builder:
         # the conclusion follows every other child the encounter has (schema order)
         last = ("component3" if vaccinations else "component1" if non_bds else "pertinentInformation" if rubrieken
                 else "performer" if extra else "reasonCode" if reasons else "effectiveTime")
-        conclusion = chain(self.conclusion(a), last)
+        prick, dropped = heelprick.build(v, self)  # R037: component4, after the vaccinations
+        self.dropped.update(dropped)
+        prick = chain([prick] if prick is not None else [], last)
+        conclusion = chain(self.conclusion(a), "component4" if prick else last)
         return m.Activity(
             other_attrs={"classCode": "ENC", "moodCode": mood},
             link_attrs={"typeCode": "COMP"},
@@ -725,7 +728,7 @@ class _Builder:
             rubrieken=rubrieken,
             non_bds=non_bds,
             vaccinations=vaccinations,
-            extra=chain(extra, "reasonCode" if reasons else "effectiveTime") + conclusion,
+            extra=chain(extra, "reasonCode" if reasons else "effectiveTime") + prick + conclusion,
         )
 
     def requester_and_escort(self, v: dict, mood: str) -> list[m.Node]:

@@ -15,17 +15,19 @@ the template wants ids the BDS does not hold; they are reported, not written. A 
 without 373 cannot be written (its code is 1..1), nor the performer's name or organisation
 without 374 (``time[non-null]``).
 
-I/O-free, in the two views :mod:`.perinatal` uses (items are read from and assembled into
-the ``component4``; the ADA reader and writer use them).
+I/O-free, in the two views :mod:`.perinatal` uses: items ((element, value node) pairs,
+which the ADA reader and writer use) and values (typed as BDS facts, for the facts path).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .perinatal import Item, bl, node
+from .perinatal import Coder, Decoder, Item, bl, node
+from .timestamps import format_ts, parse_ts
 
 TEMPLATE = m.TEMPLATE_PREFIX + "133"
 TAKEN, PERFORMER_ORG, KIND, DATE, REASON_NOT, RESULT, PERFORMER_NAME = 368, 370, 373, 374, 380, 381, 1411
@@ -37,6 +39,58 @@ CODED = frozenset({KIND, REASON_NOT, RESULT})
 def holds(n: m.Node) -> bool:
     """Is ``n`` (a child of an encounter) a heel prick?"""
     return n.name == "component4" and n.child("heelPrick") is not None
+
+
+def build(values: Mapping[int, Any], coder: Coder) -> tuple[m.Node | None, Counter[int]]:
+    """The encounter's ``component4`` for an activity's R037 values (typed as BDS facts), and
+    the elements that could not be written, counted."""
+    found: list[Item] = []
+    dropped: Counter[int] = Counter()
+    for number in sorted(ELEMENTS):
+        value = values.get(number)
+        if value is None:
+            continue
+        if isinstance(value, list):  # each element once per heel prick
+            dropped[number] += len(value) - 1
+            value = value[0]
+        try:
+            if number in CODED:
+                v = coder.coded_node("value", number, value, xsi="CV")
+            elif number == TAKEN:
+                v = bl(value) if isinstance(value, bool) else None
+            elif number == DATE:
+                v = node("value", {"xsi:type": "TS", "value": format_ts(value)})
+            else:
+                v = node("value", {"xsi:type": "ST"}, text=str(value)) if str(value).strip() else None
+        except (TypeError, ValueError):
+            v = None
+        if v is None:
+            dropped[number] += 1
+        else:
+            found.append((number, v))
+    built, unplaced = assemble(found)
+    return built, dropped + unplaced
+
+
+def read(n: m.Node, decoder: Decoder) -> tuple[dict[int, Any], Counter[int]]:
+    """An activity's R037 values from its heel prick, and the BDS elements found but not read."""
+    found, unread = items(n)
+    values: dict[int, Any] = {}
+    for number, v in found:
+        if number in CODED:
+            value = decoder.code_of(number, v)
+        elif number == TAKEN:
+            value = v.attrs.get("value") == "true"
+        elif number == DATE:
+            when = parse_ts(v.attrs.get("value"))
+            value = when if isinstance(when, dt.date) else None
+        else:
+            value = v.text
+        if value is None:
+            unread[number] += 1
+        else:
+            values[number] = value
+    return values, unread
 
 
 def _plain(name: str, v: m.Node) -> m.Node:

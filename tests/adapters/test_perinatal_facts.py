@@ -67,3 +67,28 @@ def test_what_the_templates_cannot_hold_is_counted_as_dropped(record):
     dossier, dropped = build(record, "4.2.0", ENVELOPE)
     assert dropped == {91: 1, 745: 2, 109: 1, 142: 1, 144: 1}
     assert validate_bytes(write_message(dossier)).valid
+
+
+@pytest.mark.parametrize("version", ["4.1.3", "4.2.0"])
+def test_the_heel_prick_is_the_activity_heel_prick_and_reads_back(record, version):
+    """R037 in the first contact: the encounter's heelPrick (template 133), valid, read back; a
+    prick not taken carries its reason; a performer without the date cannot be written."""
+    first, second = record.activities[0], record.activities[1]
+    for a in (first, second):
+        for n in (368, 370, 373, 374, 380, 381, 1411):
+            a.values.pop(n, None)
+    first.values.update({368: True, 373: "01", 374: dt.date(2024, 1, 5), 381: "3", 1411: "A. Kramer", 370: "RIVM-DVP"})
+    second.values.update({368: False, 373: "02", 380: "03"})
+    dossier, dropped = build(record, version, ENVELOPE)
+    assert not dropped
+    message = write_message(dossier)
+    report = validate_bytes(message)
+    assert report.valid and not [f for f in report.findings if "HeelPrick" in f.rule]
+    again, unread = extract(read_message(message), record.key)
+    assert not unread and same_facts(again, record)
+    second.values.pop(380)
+    second.values[1411] = "zonder datum"
+    dossier, dropped = build(record, version, ENVELOPE)
+    assert dropped == {1411: 1}
+    assert [f.rule for f in validate_bytes(write_message(dossier)).findings if "HeelPrick" in f.rule] == [
+        "A_HeelPrick-universal"]  # TC04713, a warning: not taken, no reason given

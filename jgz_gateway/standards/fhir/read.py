@@ -9,7 +9,7 @@ Bundle is.
 from __future__ import annotations
 
 from .. import model as m
-from .. import careplans, perinatal
+from .. import careplans, heelprick, perinatal
 from ..catalogue import UnknownVersion, normalise_version
 from ..hl7v3.message import INTERACTIONS
 from . import terms as t
@@ -95,6 +95,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
     born: list[perinatal.Item] = []
+    pricks: dict[str, list[perinatal.Item]] = {}
     for url, res in observations:
         if url in members or res.get("partOf") or url in focused:
             continue
@@ -103,6 +104,10 @@ def read_bundle(bundle: dict) -> m.Dossier:
         if "R051" in rubrieken:
             item = _non_bds(res, [r for r in rubrieken if r != "R051"])
             (encounters[encounter].non_bds if encounter in encounters else d.non_bds).append(item)
+        elif encounter in encounters and "R037" in rubrieken:  # the heel prick: assembled below
+            value = _administrative(res, "observation").child("value")
+            if value is not None and _element(res)[0] is not None:
+                pricks.setdefault(encounter, []).append((_element(res)[0], value))
         elif encounter in encounters:
             _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
         elif "R050" in rubrieken and _element(res)[0] == 492:  # Samenvatting 0-4: the dossier's summary
@@ -124,6 +129,10 @@ def read_bundle(bundle: dict) -> m.Dossier:
         else:
             raise FhirError("an Observation without encounter needs a rubriek (category)", f"Observation/{res.get('id')}")
     d.extra += perinatal.assemble(born)[0]
+    for encounter, found in pricks.items():
+        prick = heelprick.assemble(found)[0]
+        if prick is not None:
+            encounters[encounter].extra.append(prick)
     for url, res in kinds.get("Immunization", []):
         encounter = (res.get("encounter") or {}).get("reference")
         if encounter not in encounters:

@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 
 from .. import model as m
-from .. import careplans, perinatal
+from .. import careplans, heelprick, perinatal
 from ..catalogue import get_catalogue, normalise_version
 from ..involved import (
     CONTACTS,
@@ -634,6 +634,14 @@ class View:
             category = self.cluster_coding("R047", m.OID_BDS_RUBRIEK)
             for item in conclusion:
                 seq = self.item(f"Encounter/{i}", seq, item, category, ref, date)
+        for prick in (n for n in act.extra if heelprick.holds(n)):  # R037: an Observation per element
+            found, unread = heelprick.items(prick)
+            category = self.cluster_coding("R037", m.OID_BDS_RUBRIEK)
+            for number, value in found:
+                seq = self.item(f"Encounter/{i}", seq, m.Observation(element=number, value=value_from_node(value)),
+                                category, ref, date)
+            for number, count in unread.items():
+                self.cov.seen(number, count)
         for k, item in enumerate(act.non_bds):
             self.non_bds(f"Encounter/{i}/nonbds/{k}", item, ref)
         for k, vac in enumerate(act.vaccinations):
@@ -643,7 +651,7 @@ class View:
                 rendered = Counter(str(x.element) for i in items for x in (i.items if isinstance(i, m.Group) else [i]))
                 for number, count in (bds_codes(node) - rendered).items():
                     self.cov.seen(number, count)
-            elif node.name not in ("performer", "author", "escort", "inFulfillmentOf", "consultant"):
+            elif node.name not in ("performer", "author", "escort", "inFulfillmentOf", "consultant") and not heelprick.holds(node):
                 self.cov.part(f"activity/{node.name}")
                 self.scan(node)
 
