@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import careplans, perinatal
+from . import careplans, heelprick, perinatal
 from .model import Dossier
 
 #: Names of the consent elements a summary spells out.
@@ -16,6 +16,7 @@ def summarise(dossier: Dossier, source: str = "") -> dict:
     born, _ = perinatal.items(n for n in dossier.extra if perinatal.holds(n))  # R014-R016: the dossier's own
     rubrieken.update(perinatal.rubriek_of(number) for number, _ in born)
     rubrieken.update(careplans.RUBRIEK[careplans.items(n)[0]] for n in dossier.extra if careplans.holds(n))  # R035, R048
+    rubrieken.update("R037" for a in dossier.activities for n in a.extra if heelprick.holds(n))  # the heel prick
     vaccinations = [v for a in dossier.activities for v in a.vaccinations]
     consents = []
     for c in dossier.consents:

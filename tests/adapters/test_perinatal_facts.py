@@ -86,6 +86,7 @@ def test_the_heel_prick_is_the_activity_heel_prick_and_reads_back(record, versio
     assert report.valid and not [f for f in report.findings if "HeelPrick" in f.rule]
     again, unread = extract(read_message(message), record.key)
     assert not unread and same_facts(again, record)
+    assert "R037" in summarise(read_message(message))["rubrieken"]
     second.values.pop(380)
     second.values[1411] = "zonder datum"
     dossier, dropped = build(record, version, ENVELOPE)
