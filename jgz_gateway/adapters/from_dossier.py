@@ -114,16 +114,16 @@ class _Reader:
             group = self.care_status(status)
             if group is not None:
                 f.groups.append(group)
-        born = perinatal.read([n for n in dossier.extra if perinatal.holds(n)], self)
-        self.unread.update(born.unread)
-        stay = {n: born.values.pop(n) for n in (perinatal.STAY_START, perinatal.STAY_END) if n in born.values}
+        born, unread = perinatal.read([n for n in dossier.extra if perinatal.holds(n)], self)
+        self.unread.update(unread)
+        stay = {n: born.pop(n) for n in (perinatal.STAY_START, perinatal.STAY_END) if n in born}
         for number, value in stay.items():  # G109: one period on the children's ward
             if isinstance(value, list):
                 stay[number] = value[0]
                 self.unread[number] += len(value) - 1
         if stay:
             f.groups.append(Group(groep="G109", values=stay))
-        for number, value in born.values.items():
+        for number, value in born.items():
             f.values[number] = Repeated(value) if isinstance(value, list) else value
         for n in dossier.extra:
             if perinatal.holds(n):
@@ -153,7 +153,7 @@ class _Reader:
         period = {k: values.pop(k) for k in (start, end) if k in values}
         g = Group(groep=groep, values=values)
         if period:
-            g.groups.append(Group(groep=next(p for p, owner in careplans.PERIODS.items() if owner == groep), values=period))
+            g.groups.append(Group(groep=careplans.PERIOD_GROEP[groep], values=period))
         return g
 
     def attachment(self, a: m.Attachment) -> Group:

@@ -30,23 +30,26 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .perinatal import Coder, Decoder, Item, node
-from .timestamps import format_ts, parse_ts
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, from_items, node, table, to_items
+from .timestamps import parse_ts
 
 RECEIVED, PLAN = "G041", "G081"
 RUBRIEK = {RECEIVED: "R035", PLAN: "R048"}
 TEMPLATE = {RECEIVED: m.TEMPLATE_PREFIX + "119", PLAN: m.TEMPLATE_PREFIX + "120"}
 #: The groep's period (G103, G110): its start and end.
 PERIOD = {RECEIVED: (1467, 1468), PLAN: (1481, 1482)}
+PERIOD_GROEP = {RECEIVED: "G103", PLAN: "G110"}
 CARE_KIND, CARE_FOR, CARE_NOTE, CLOSED, REASON, GOAL = 361, 362, 363, 1201, 365, 829
 PROBLEM, CAUSE, SYMPTOM, GOALS, INTERVENTIONS, EVALUATION = 1151, 1152, 1153, 1154, 1155, 1156
-CODED = frozenset({CARE_KIND, CARE_FOR})
-ELEMENTS = {RECEIVED: frozenset({CARE_KIND, CARE_FOR, CARE_NOTE, CLOSED, REASON, GOAL, *PERIOD[RECEIVED]}),
-            PLAN: frozenset({PROBLEM, CAUSE, SYMPTOM, GOALS, INTERVENTIONS, EVALUATION, *PERIOD[PLAN]})}
-#: 1201 Afgesloten ("1 Ja / 2 Nee") as the statusCode of the care.
-CLOSED_STATUS = {"1": "completed", "2": "active"}
+#: How each groep's values are carried; 1201 Afgesloten ("1 Ja / 2 Nee") as the care's
+#: statusCode, completed or active.
+SLOTS = {RECEIVED: table(Slot(CARE_KIND, "CV"), Slot(CARE_FOR, "CV"), Slot(CARE_NOTE, "ST"), Slot(REASON, "ST"),
+                         Slot(GOAL, "ST"), Slot(CLOSED, "CS", yes_no=True, status=("completed", "active")),
+                         *(Slot(n, "TS") for n in PERIOD[RECEIVED])),
+         PLAN: table(*(Slot(n, "ST") for n in (PROBLEM, CAUSE, SYMPTOM, GOALS, INTERVENTIONS, EVALUATION)),
+                     *(Slot(n, "TS") for n in PERIOD[PLAN]))}
+ELEMENTS = {groep: frozenset(slots) for groep, slots in SLOTS.items()}
 ONESELF = "ONESELF"  # 362 "01 Cliënt/jeugdige": the care is for the child (subject/patient)
-PERIODS = {"G103": RECEIVED, "G110": PLAN}  # the period groep inside each
 
 
 def holds(n: m.Node) -> bool:
@@ -75,60 +78,16 @@ def _period(by: dict[int, m.Node], groep: str) -> m.Node | None:
 def build(groep: str, values: Mapping[int, Any], coder: Coder) -> tuple[m.Node | None, Counter[int]]:
     """The careProvisionEvent child for one G041 or G081 (typed values, its period's dates
     among them), and the elements that could not be written, counted."""
-    found: list[Item] = []
-    dropped: Counter[int] = Counter()
-    for number in sorted(ELEMENTS[groep]):
-        value = values.get(number)
-        if value is None:
-            continue
-        if isinstance(value, list):  # each element once per groep
-            dropped[number] += len(value) - 1
-            value = value[0]
-        v = _value_node(number, value, coder)
-        if v is None:
-            dropped[number] += 1
-        else:
-            found.append((number, v))
+    found, dropped = to_items(values, SLOTS[groep], coder)
     built, unplaced = assemble(groep, found)
     return built, dropped + unplaced
-
-
-def _value_node(number: int, value: Any, coder: Coder) -> m.Node | None:
-    if number in CODED:
-        try:
-            return coder.coded_node("value", number, value, xsi="CV")
-        except (TypeError, ValueError):
-            return None
-    if number == CLOSED:
-        return node("value", {"xsi:type": "CS", "code": CLOSED_STATUS[str(value)]}) if str(value) in CLOSED_STATUS else None
-    if number in PERIOD[RECEIVED] + PERIOD[PLAN]:
-        try:
-            return node("value", {"xsi:type": "TS", "value": format_ts(value)})
-        except TypeError:
-            return None
-    text = str(value)
-    return node("value", {"xsi:type": "ST"}, text=text) if text.strip() else None
 
 
 def read(n: m.Node, decoder: Decoder) -> tuple[str, dict[int, Any], Counter[int]]:
     """The groep, its values and the BDS elements found but not read, of one structure."""
     groep, found, unread = items(n)
-    values: dict[int, Any] = {}
-    for number, v in found:
-        if number in CODED:
-            value = decoder.code_of(number, v)
-        elif number == CLOSED:
-            value = {s: c for c, s in CLOSED_STATUS.items()}.get(v.attrs.get("code"))
-        elif number in PERIOD[groep]:
-            when = parse_ts(v.attrs.get("value"))
-            value = when if isinstance(when, dt.date) else None
-        else:
-            value = v.text if v.text and v.text.strip() else None
-        if value is None:
-            unread[number] += 1
-        else:
-            values[number] = value
-    return groep, values, unread
+    values, untyped = from_items(found, SLOTS[groep], decoder)
+    return groep, values, unread + untyped
 
 
 # --- items -> structure --------------------------------------------------------------------
@@ -156,8 +115,7 @@ def _received(by: dict[int, m.Node]) -> m.Node | None:
     kind = by.get(CARE_KIND)
     if period is None or kind is None or not (kind.attrs.get("code") or kind.attrs.get("nullFlavor")):
         return None  # code 1..1 and effectiveTime [non-null] (template 119)
-    children = [node("templateId", {"root": TEMPLATE[RECEIVED]}), kind.model_copy(update={"name": "code", "attrs": {
-        k: x for k, x in kind.attrs.items() if k != "xsi:type"}})]
+    children = [node("templateId", {"root": TEMPLATE[RECEIVED]}), as_code("code", kind)]
     if CARE_NOTE in by:
         children.append(_st("text", by[CARE_NOTE]))
     closed = by.get(CLOSED)
@@ -168,7 +126,7 @@ def _received(by: dict[int, m.Node]) -> m.Node | None:
         children.append(node("subject", {"typeCode": "SBJ"}, [node("patient", {"classCode": "PAT"})]))
     elif who is not None:
         children.append(node("subject", {"typeCode": "SBJ"}, [node("personalRelationship", {"classCode": "PRS"}, [
-            who.model_copy(update={"name": "code", "attrs": {k: x for k, x in who.attrs.items() if k != "xsi:type"}}),
+            as_code("code", who),
             node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])]))
     else:  # subject [non-null] 1..1: whom the care is for, unknown, is the child's own (TC: patient | personalRelationship)
         return None
@@ -220,10 +178,6 @@ def _text_value(n: m.Node | None) -> m.Node | None:
     return node("value", {"xsi:type": "ST"}, text=n.text)
 
 
-def _coded_item(code: m.Node | None) -> m.Node | None:
-    return code.model_copy(update={"name": "value", "attrs": {**code.attrs, "xsi:type": "CV"}}) if code is not None else None
-
-
 def _period_items(holder: m.Node, groep: str, found: list[Item]) -> None:
     for number, tag in zip(PERIOD[groep], ("low", "high")):
         bound = holder.find("effectiveTime/" + tag)
@@ -247,20 +201,19 @@ def items(n: m.Node) -> tuple[str, list[Item], Counter[int]]:
     unread: Counter[int] = Counter()
     care, plan = n.child("patientCareProvision"), n.child("carePlan")
     if care is not None:
-        kind = _coded_item(care.child("code"))
-        if kind is not None:
-            found.append((CARE_KIND, kind))
+        if care.child("code") is not None:
+            found.append((CARE_KIND, as_value(care.child("code"))))
         note = _text_value(care.child("text"))
         if note is not None:
             found.append((CARE_NOTE, note))
         status = care.child("statusCode")
-        if status is not None and status.attrs.get("code") in CLOSED_STATUS.values():
+        if status is not None and status.attrs.get("code") in SLOTS[RECEIVED][CLOSED].status:
             found.append((CLOSED, node("value", {"xsi:type": "CS", "code": status.attrs["code"]})))
         _period_items(care, RECEIVED, found)
         if care.find("subject/patient") is not None:
             found.append((CARE_FOR, node("value", {"xsi:type": "CV", "code": ONESELF, "codeSystem": "2.16.840.1.113883.5.111"})))
         elif care.find("subject/personalRelationship/code") is not None:
-            found.append((CARE_FOR, _coded_item(care.find("subject/personalRelationship/code"))))
+            found.append((CARE_FOR, as_value(care.find("subject/personalRelationship/code"))))
         for number, child, inner in ((GOAL, "goal/observationGoal", "text"), (REASON, "reasonOf/patientCareObservation", "value")):
             v = _coded_as(number, care, child, inner)
             if v is not None:

@@ -21,19 +21,18 @@ which the ADA reader and writer use) and values (typed as BDS facts, for the fac
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .perinatal import Coder, Decoder, Item, bl, node
-from .timestamps import format_ts, parse_ts
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, table, to_items
 
 TEMPLATE = m.TEMPLATE_PREFIX + "133"
 TAKEN, PERFORMER_ORG, KIND, DATE, REASON_NOT, RESULT, PERFORMER_NAME = 368, 370, 373, 374, 380, 381, 1411
-#: What the heel prick itself carries (the request's 379, 1431 and 1432 are not placed).
-ELEMENTS = frozenset({TAKEN, PERFORMER_ORG, KIND, DATE, REASON_NOT, RESULT, PERFORMER_NAME})
-CODED = frozenset({KIND, REASON_NOT, RESULT})
+#: How what the heel prick itself carries is typed (the request's 379, 1431 and 1432 are not placed).
+SLOTS = table(Slot(KIND, "CV"), Slot(REASON_NOT, "CV"), Slot(RESULT, "CV"), Slot(TAKEN, "BL"), Slot(DATE, "TS"),
+              Slot(PERFORMER_NAME, "ST"), Slot(PERFORMER_ORG, "ST"))
+ELEMENTS = frozenset(SLOTS)
 
 
 def holds(n: m.Node) -> bool:
@@ -44,30 +43,7 @@ def holds(n: m.Node) -> bool:
 def build(values: Mapping[int, Any], coder: Coder) -> tuple[m.Node | None, Counter[int]]:
     """The encounter's ``component4`` for an activity's R037 values (typed as BDS facts), and
     the elements that could not be written, counted."""
-    found: list[Item] = []
-    dropped: Counter[int] = Counter()
-    for number in sorted(ELEMENTS):
-        value = values.get(number)
-        if value is None:
-            continue
-        if isinstance(value, list):  # each element once per heel prick
-            dropped[number] += len(value) - 1
-            value = value[0]
-        try:
-            if number in CODED:
-                v = coder.coded_node("value", number, value, xsi="CV")
-            elif number == TAKEN:
-                v = bl(value) if isinstance(value, bool) else None
-            elif number == DATE:
-                v = node("value", {"xsi:type": "TS", "value": format_ts(value)})
-            else:
-                v = node("value", {"xsi:type": "ST"}, text=str(value)) if str(value).strip() else None
-        except (TypeError, ValueError):
-            v = None
-        if v is None:
-            dropped[number] += 1
-        else:
-            found.append((number, v))
+    found, dropped = to_items(values, SLOTS, coder)
     built, unplaced = assemble(found)
     return built, dropped + unplaced
 
@@ -75,26 +51,8 @@ def build(values: Mapping[int, Any], coder: Coder) -> tuple[m.Node | None, Count
 def read(n: m.Node, decoder: Decoder) -> tuple[dict[int, Any], Counter[int]]:
     """An activity's R037 values from its heel prick, and the BDS elements found but not read."""
     found, unread = items(n)
-    values: dict[int, Any] = {}
-    for number, v in found:
-        if number in CODED:
-            value = decoder.code_of(number, v)
-        elif number == TAKEN:
-            value = v.attrs.get("value") == "true"
-        elif number == DATE:
-            when = parse_ts(v.attrs.get("value"))
-            value = when if isinstance(when, dt.date) else None
-        else:
-            value = v.text
-        if value is None:
-            unread[number] += 1
-        else:
-            values[number] = value
-    return values, unread
-
-
-def _plain(name: str, v: m.Node) -> m.Node:
-    return v.model_copy(update={"name": name, "attrs": {k: x for k, x in v.attrs.items() if k != "xsi:type"}})
+    values, untyped = from_items(found, SLOTS, decoder)
+    return values, unread + untyped
 
 
 def assemble(found: Iterable[Item]) -> tuple[m.Node | None, Counter[int]]:
@@ -117,9 +75,9 @@ def assemble(found: Iterable[Item]) -> tuple[m.Node | None, Counter[int]]:
         attrs["negationInd"] = "false" if taken.attrs["value"] == "true" else "true"
     elif taken is not None:
         dropped[TAKEN] += 1
-    children = [node("templateId", {"root": TEMPLATE}), _plain("code", kind)]
+    children = [node("templateId", {"root": TEMPLATE}), as_code("code", kind)]
     if REASON_NOT in by:
-        children.append(_plain("reasonCode", by[REASON_NOT]))
+        children.append(as_code("reasonCode", by[REASON_NOT]))
     when = by.get(DATE)
     if when is not None and when.attrs.get("value"):
         entity = []
@@ -137,7 +95,7 @@ def assemble(found: Iterable[Item]) -> tuple[m.Node | None, Counter[int]]:
         children.append(node("outcome", {"typeCode": "OUTC", "contextConductionInd": "false"}, [
             node("result", {"classCode": "OBS", "moodCode": "EVN"}, [
                 node("code", {"code": str(RESULT), "codeSystem": m.OID_BDS_ELEMENT}),
-                by[RESULT].model_copy(update={"name": "value", "attrs": {**by[RESULT].attrs, "xsi:type": "CV"}})])]))
+                as_value(by[RESULT])])]))
     return node("component4", {"typeCode": "COMP"}, [node("heelPrick", attrs, children)]), dropped
 
 
@@ -149,12 +107,12 @@ def items(n: m.Node) -> tuple[list[Item], Counter[int]]:
     unread: Counter[int] = Counter()
     code = prick.child("code")
     if code is not None:
-        found.append((KIND, code.model_copy(update={"name": "value", "attrs": {**code.attrs, "xsi:type": "CV"}})))
+        found.append((KIND, as_value(code)))
     if prick.attrs.get("negationInd") in ("true", "false"):
         found.append((TAKEN, bl(prick.attrs["negationInd"] == "false")))
     reason = prick.child("reasonCode")
     if reason is not None:
-        found.append((REASON_NOT, reason.model_copy(update={"name": "value", "attrs": {**reason.attrs, "xsi:type": "CV"}})))
+        found.append((REASON_NOT, as_value(reason)))
     time = prick.find("performer/time")
     if time is not None and time.attrs.get("value"):
         found.append((DATE, node("value", {"xsi:type": "TS", "value": time.attrs["value"]})))

@@ -34,7 +34,7 @@ Observation of each), and *values*, keyed by element and typed as in
 :mod:`jgz_gateway.adapters.record` (Decimal quantities in the template's unit, ``int``
 counts, ``bool``, ``str``, BDS-flavour codes, dates). :func:`assemble` and :func:`items`
 turn items into the two structures and back; :func:`build` and :func:`read` do the same
-for values. Parts without an observation of their own get a value node all the same: the
+for values, with the conversion of :mod:`.items` and the table ``VALUES``. Parts without an observation of their own get a value node all the same: the
 medicine (88) and drug type (745) their code, vitamin K and the like (137, 138, 629) and
 the incubator (144) a BL (given or not), G109 its dates as TS.
 """
@@ -43,21 +43,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping
 
 from . import model as m
-from .timestamps import format_ts, parse_ts
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, table, to_items
+from .timestamps import parse_ts
 
-LOINC = "2.16.840.1.113883.6.1"
 ACT_CODE = "2.16.840.1.113883.5.4"
 ROLE_CODE = "2.16.840.1.113883.5.111"
 PREGNANCY_TEMPLATE = m.TEMPLATE_PREFIX + "121"
 NEONATE_TEMPLATE = m.TEMPLATE_PREFIX + "118"
 RUBRIEK_NAMES = {"R014": "Zwangerschap", "R015": "Bevalling", "R016": "Pasgeborene en eerste levensweken"}
-#: BDS "Ja/Nee/Onbekend" codes (137, 138, 629, 144; 91, 92, 93) as the templates' yes/no.
-YES, NO = "1", "2"
 #: G109 Periode opname kinderafdeling: the inPatientEncounter's effectiveTime low and high.
 STAY_START, STAY_END = 1479, 1480
 INCUBATOR = 144
@@ -68,26 +64,6 @@ INCUBATOR = 144
 MULTIPLE_NUMBER = 109
 MEDICINE = 88
 DRUG_USE, DRUG_TYPE = 93, 745
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One observation: where it sits, how it is coded and what value type it holds.
-
-    ``kind`` is the template's value type; ``yes_no`` marks a BDS code "1 Ja / 2 Nee" written
-    as BL, ``text`` a BDS ordinal (a code, "0".."10") written as INT.
-    """
-
-    element: int
-    kind: str
-    unit: str | None = None
-    loinc: str | None = None
-    yes_no: bool = False
-    text: bool = False
-
-    @property
-    def code(self) -> tuple[str, str]:
-        return (self.loinc, LOINC) if self.loinc else (str(self.element), m.OID_BDS_ELEMENT)
 
 
 #: pregnancyCondition/component1/pregnancyObservations (template 121, R014), in template order.
@@ -110,9 +86,12 @@ NEONATE = (
 #: neonateData/component2/substanceAdministrationEvent: administrableMaterialKind coded by element.
 MATERIALS = (137, 138, 629)
 
-SLOTS: dict[int, Slot] = {s.element: s for s in (*PREGNANCY, *DELIVERY, *NEONATE)}
-#: The BDS "1 Ja / 2 Nee" codes: written as BL values (91-93) or as given-or-not (negationInd).
-YES_NO = frozenset({s.element for s in PREGNANCY if s.yes_no} | set(MATERIALS) | {INCUBATOR})
+#: The observations, by element.
+SLOTS = table(*PREGNANCY, *DELIVERY, *NEONATE)
+#: How every element's value is carried: the observations', and the other parts' (given or not
+#: as BL, the medicine and drug type as their code, G109's dates as TS).
+VALUES = SLOTS | table(*(Slot(n, "BL", yes_no=True) for n in (*MATERIALS, INCUBATOR)), Slot(MEDICINE, "CV"),
+                       Slot(DRUG_TYPE, "CV"), Slot(STAY_START, "TS"), Slot(STAY_END, "TS"))
 R014 = frozenset({s.element for s in PREGNANCY} | {MEDICINE, DRUG_TYPE})
 R015 = frozenset(s.element for s in DELIVERY)
 R016 = frozenset({s.element for s in NEONATE} | set(MATERIALS) | {INCUBATOR, STAY_START, STAY_END})
@@ -120,27 +99,6 @@ R016 = frozenset({s.element for s in NEONATE} | set(MATERIALS) | {INCUBATOR, STA
 KNOWN = R014 | R015 | R016
 #: ... and places (109 only read: see ``MULTIPLE_NUMBER``).
 ELEMENTS = KNOWN - {MULTIPLE_NUMBER}
-
-
-class Coder(Protocol):
-    """Writes coded values in the HL7 flavour of the element's value set."""
-
-    def coded_node(self, name: str, element: int, bds_code: Any, w: str | None = None,
-                   xsi: str | None = None) -> m.Node: ...
-
-
-class Decoder(Protocol):
-    """Reads an HL7 coded node as the BDS-flavour code of the element's value set."""
-
-    def code_of(self, element: int, node: m.Node | None, w: str | None = None) -> str | None: ...
-
-
-Item = tuple[int, m.Node]  # (BDS element, its HL7 value node)
-
-
-def node(name: str, attrs: dict | None = None, children: list[m.Node] | None = None,
-         text: str | None = None) -> m.Node:
-    return m.Node(name=name, attrs=attrs or {}, children=children or [], text=text)
 
 
 def holds(n: m.Node) -> bool:
@@ -159,114 +117,17 @@ def rubriek_of(element: int) -> str | None:
 def build(values: Mapping[int, Any], coder: Coder) -> tuple[list[m.Node], Counter[int]]:
     """The careProvisionEvent children for the R014-R016 values present (see :func:`assemble`)
     and the elements whose value could not be written, counted."""
-    dropped: Counter[int] = Counter()
-    out: list[Item] = []
-    for number in sorted(KNOWN):
-        for value in _each(values[number]) if values.get(number) is not None else []:
-            v = _value_node(number, value, coder)
-            if v is None:
-                dropped[number] += 1
-            else:
-                out.append((number, v))
-    nodes, unplaced = assemble(out)
+    found, dropped = to_items(values, VALUES, coder)
+    nodes, unplaced = assemble(found)
     return nodes, dropped + unplaced
 
 
-def read(nodes: Iterable[m.Node], decoder: Decoder) -> Read:
-    """The values the structures among ``nodes`` hold (others are ignored)."""
+def read(nodes: Iterable[m.Node], decoder: Decoder) -> tuple[dict[int, Any], Counter[int]]:
+    """The values the structures among ``nodes`` hold (others are ignored; a repeated element's
+    as a list), and the BDS elements found but not read, counted."""
     found, unread = items(nodes)
-    out = Read({}, unread)
-    for number, v in found:
-        value = _typed(number, v, decoder)
-        if value is None:
-            out.unread[number] += 1
-        elif number in out.values:
-            old = out.values[number]
-            out.values[number] = [*(old if isinstance(old, list) else [old]), value]
-        else:
-            out.values[number] = value
-    return out
-
-
-@dataclass
-class Read:
-    """Values by element (repeated ones as lists), and the BDS elements found but not read."""
-
-    values: dict[int, Any]
-    unread: Counter[int]
-
-
-def _each(value: Any) -> list:
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _kind(number: int) -> str:
-    """How an element's value is carried: its slot's value type, "yes/no" (a BDS 1 Ja / 2 Nee
-    as BL or negationInd), "TS" (G109's dates) or "CV" (the medicine, the drug type)."""
-    if number in YES_NO:
-        return "yes/no"
-    if number in (STAY_START, STAY_END):
-        return "TS"
-    return "CV" if number in (MEDICINE, DRUG_TYPE) else SLOTS[number].kind
-
-
-def _value_node(number: int, value: Any, coder: Coder) -> m.Node | None:
-    """The HL7 value node of a typed value, or None when the templates cannot hold it."""
-    kind = _kind(number)
-    try:
-        if kind == "yes/no":
-            return bl(str(value) == YES) if str(value) in (YES, NO) else None
-        if kind == "TS":
-            return node("value", {"xsi:type": "TS", "value": format_ts(value)})
-        if kind == "CV":
-            return coder.coded_node("value", number, value, xsi="CV")
-        if kind == "BL":
-            return bl(value) if isinstance(value, bool) else None
-        if kind == "PQ":
-            return node("value", {"xsi:type": "PQ", "value": _number(value), "unit": SLOTS[number].unit})
-        if kind == "INT":
-            return node("value", {"xsi:type": "INT", "value": str(int(str(value)))})
-        text = str(value)
-        return node("value", {"xsi:type": "ST"}, text=text) if text.strip() else None
-    except (TypeError, ValueError, InvalidOperation):
-        return None
-
-
-def bl(yes: bool) -> m.Node:
-    """A BL value node: how items carry yes/no (and given-or-not) values."""
-    return node("value", {"xsi:type": "BL", "value": "true" if yes else "false"})
-
-
-def _number(value: Any) -> str:
-    d = Decimal(str(value))
-    if not d.is_finite():
-        raise InvalidOperation(str(value))
-    return format(d.normalize(), "f")
-
-
-def _typed(number: int, v: m.Node, decoder: Decoder) -> Any:
-    """The typed value of an item's value node, or None when it holds none this reader knows."""
-    kind = _kind(number)
-    a = v.attrs
-    try:
-        if kind == "TS":
-            when = parse_ts(a.get("value"))
-            return when if isinstance(when, dt.date) else None
-        if kind == "CV":
-            return decoder.code_of(number, v)
-        if kind in ("yes/no", "BL"):
-            if a.get("value") not in ("true", "false"):
-                return None
-            yes = a["value"] == "true"
-            return (YES if yes else NO) if kind == "yes/no" else yes
-        if kind == "PQ":
-            return Decimal(a["value"]) if a.get("value") and a.get("unit", "1") == SLOTS[number].unit else None
-        if kind == "INT":
-            count = int(a["value"]) if a.get("value") else None
-            return str(count) if SLOTS[number].text and count is not None else count
-        return v.text if v.text and v.text.strip() else a.get("value") or None
-    except (ValueError, InvalidOperation):
-        return None
+    values, untyped = from_items(found, VALUES, decoder)
+    return values, unread + untyped
 
 
 # --- items -> structures -------------------------------------------------------------------
@@ -317,7 +178,7 @@ def _observations(tag: str, slots: Iterable[Slot], by: dict[int, list[m.Node]], 
             dropped[slot.element] += 1
             continue
         code, system = slot.code
-        value = v.model_copy(update={"name": "value", "attrs": {**v.attrs, "xsi:type": slot.kind}})
+        value = as_value(v, slot.kind)
         obs = node(tag, {"classCode": "OBS", "moodCode": "EVN"}, [node("code", {"code": code, "codeSystem": system}), value])
         if details:
             obs.children += details(slot)
@@ -329,25 +190,20 @@ def _rubriek_code(code: str) -> m.Node:
     return node("code", {"code": code, "codeSystem": m.OID_BDS_RUBRIEK, "displayName": RUBRIEK_NAMES[code]})
 
 
-def _coded_as(name: str, v: m.Node) -> m.Node:
-    """A value node as a plain code (no xsi:type): the medicine's or material's code."""
-    return v.model_copy(update={"name": name, "attrs": {k: x for k, x in v.attrs.items() if k != "xsi:type"}})
-
-
 def _pregnancy(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | None:
     def drug_types(slot: Slot) -> list[m.Node]:
         if slot.element != DRUG_USE:
             return []
         return [node("component", {"typeCode": "COMP"}, [node("detailPregnancyObservation", {"classCode": "OBS", "moodCode": "EVN"}, [
             node("code", {"code": str(DRUG_TYPE), "codeSystem": m.OID_BDS_ELEMENT}),
-            v.model_copy(update={"name": "value", "attrs": {**v.attrs, "xsi:type": "CV"}})])]) for v in by.pop(DRUG_TYPE, [])]
+            as_value(v)])]) for v in by.pop(DRUG_TYPE, [])]
 
     observations = _observations("pregnancyObservations", PREGNANCY, by, dropped, drug_types)
     if DRUG_TYPE in by:
         dropped[DRUG_TYPE] += len(by[DRUG_TYPE])  # a detail of 93, which is not there
     medicines = [node("component2", {"typeCode": "COMP"}, [node("substanceAdministrationEvent", {"classCode": "SBADM", "moodCode": "EVN"}, [
         node("consumable", {"typeCode": "CSM"}, [node("medication", {"classCode": "ADMM"}, [
-            node("administrableMedicine", {"classCode": "MMAT", "determinerCode": "KIND"}, [_coded_as("code", v)])])])])])
+            node("administrableMedicine", {"classCode": "MMAT", "determinerCode": "KIND"}, [as_code("code", v)])])])])])
         for v in by.get(MEDICINE, [])]
     delivery = _observations("deliveryObservation", DELIVERY, by, dropped)
     if not (observations or medicines or delivery):
@@ -449,10 +305,6 @@ def _observation_item(obs: m.Node | None, where: tuple[Slot, ...]) -> Item | Non
     return (slot.element, value) if slot in where and value is not None else None
 
 
-def _as_value(code: m.Node, xsi: str = "CV") -> m.Node:
-    return code.model_copy(update={"name": "value", "attrs": {**code.attrs, "xsi:type": xsi}})
-
-
 def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None:
     for part in p.children:
         if part.name in ("templateId", "code", "subject"):
@@ -473,7 +325,7 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
         elif part.name == "component2":
             code = part.find("substanceAdministrationEvent/consumable/medication/administrableMedicine/code")
             if code is not None:
-                found.append((MEDICINE, _as_value(code)))
+                found.append((MEDICINE, as_value(code)))
             else:
                 unread[MEDICINE] += 1
         elif part.name == "outcome":

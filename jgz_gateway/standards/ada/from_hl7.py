@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
 from .. import careplans, heelprick, perinatal
+from ..items import YES, Slot, typed
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -426,17 +427,7 @@ class Writer:
         """R014-R016 from the dossier's pregnancyCondition and neonateData (:mod:`..perinatal`)."""
         found, unread = perinatal.items([n for n in nodes if perinatal.holds(n)])
         for number, value in found:
-            rubriek = self.rubriek(perinatal.rubriek_of(number))
-            if number in (perinatal.STAY_START, perinatal.STAY_END):
-                groep = next((g for g in rubriek.children if g.concept.code == "G109"), None)
-                groep = groep or rubriek.add(next(c.name for c in rubriek.concept.children if c.code == "G109"))
-                groep.element(number, {"value": dates.iso(value.attrs["value"])})
-            elif number in perinatal.YES_NO:
-                yes = value.attrs.get("value") == "true"
-                rubriek.element(number, {"value": "1" if yes else "2", "displayName": "Ja" if yes else "Nee"})
-            else:
-                concept = rubriek.concept.element(number)
-                rubriek.element(number, self.value(write_node(None, value), concept))
+            self.put(self.rubriek(perinatal.rubriek_of(number)), perinatal.VALUES[number], value)
         for number, count in unread.items():
             self.skipped += [(f"careProvisionEvent ({perinatal.rubriek_of(number) or 'R014-R016'})", str(number),
                               "not a part of the pregnancy or newborn the DOB templates define")] * count
@@ -446,11 +437,7 @@ class Writer:
         found, unread = heelprick.items(comp)
         r037 = self.rubriek("R037", activity=True)
         for number, value in found:
-            concept = r037.concept.element(number)
-            if number == heelprick.TAKEN:
-                r037.element(number, {"value": value.attrs["value"]})
-            else:
-                r037.element(number, self.value(write_node(None, value), concept))
+            self.put(r037, heelprick.SLOTS[number], value)
         for number, count in unread.items():
             self.skipped += [("encounter/component4/heelPrick/inFulfillmentOf", str(number),
                               "the request a heel prick fulfils: its template and the schema disagree")] * count
@@ -463,20 +450,28 @@ class Writer:
         groep, found, unread = careplans.items(comp)
         rubriek = self.rubriek(careplans.RUBRIEK[groep])
         group = rubriek.add(next(c.name for c in rubriek.concept.children if c.code == groep))
-        period_code = next(p for p, owner in careplans.PERIODS.items() if owner == groep)
         for number, value in found:
-            if number in careplans.PERIOD[groep]:
-                period = next((g for g in group.children if g.concept.code == period_code), None)
-                period = period or group.add(next(c.name for c in group.concept.children if c.code == period_code))
-                period.element(number, {"value": dates.iso(value.attrs["value"])})
-            elif number == careplans.CLOSED:
-                closed = {s: c for c, s in careplans.CLOSED_STATUS.items()}[value.attrs["code"]]
-                group.element(number, {"value": closed, "displayName": "Ja" if closed == "1" else "Nee"})
-            else:
-                group.element(number, self.value(write_node(None, value), group.concept.element(number)))
+            self.put(group, careplans.SLOTS[groep][number], value)
         for number, count in unread.items():
             self.skipped += [(f"careProvisionEvent ({careplans.RUBRIEK[groep]})", str(number),
                               "not a part of the care or care plan the DOB templates define")] * count
+
+    def put(self, holder: Item, slot: Slot, value) -> None:
+        """One item of a structure (:mod:`..items`) into an ADA rubriek or groep, an element of
+        a groep inside (G109, G103, G110) into that groep: a yes/no as the list position ADA
+        gives it, any other value as a message value is (:meth:`value`)."""
+        number = slot.element
+        if holder.concept.element(number) is None:
+            sub = next(c for c in holder.concept.children if c.kind == "groep" and c.element(number) is not None)
+            holder = next((g for g in holder.children if g.concept is sub), None) or holder.add(sub.name)
+        if not slot.yes_no:
+            holder.element(number, self.value(write_node(None, value), holder.concept.element(number)))
+            return
+        said = typed(slot, value, None)
+        if said is None:
+            self.skipped.append((f"value of element {number}", str(number), "neither a yes nor a no"))
+        else:
+            holder.element(number, {"value": said, "displayName": "Ja" if said == YES else "Nee"})
 
     def dossier_observation(self, obs) -> None:
         if obs is None:

@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
-from .. import careplans, heelprick, perinatal
+from .. import careplans, heelprick, items, perinatal
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -931,12 +931,12 @@ class Reader:
         """R014-R016: the dossier's pregnancyCondition and neonateData (:mod:`..perinatal`), not
         rubricClusters."""
         pairs = [p for r in rubrieken for p in self.leaves(r, self.ds.rubriek(rubriek_code(r.tag)))]
-        self.place(event, pairs, perinatal.KNOWN, perinatal.assemble)
+        self.place(event, pairs, perinatal.VALUES, perinatal.assemble)
 
     def heel_prick(self, enc, r037, concept: Concept) -> None:
         """R037: the encounter's heelPrick (:mod:`..heelprick`), not a rubricCluster (the request's
         379, 1431 and 1432 are reported)."""
-        self.place(enc, self.leaves(r037, concept), heelprick.ELEMENTS, heelprick.assemble)
+        self.place(enc, self.leaves(r037, concept), heelprick.SLOTS, heelprick.assemble)
 
     def care_groups(self, event, rubriek) -> None:
         """R035 G041 (care received) and R048 G081 (care plan): the dossier's patientCareProvision
@@ -946,10 +946,10 @@ class Reader:
             sub = concept.child(group.tag)
             if sub is None:
                 raise AdaError(f"{group.tag} is not part of {rubriek.tag}", self.where(group))
-            if sub.code not in careplans.ELEMENTS:  # 360 Zorg ontvangen in gezin: no place in the DOB
+            if sub.code not in careplans.SLOTS:  # 360 Zorg ontvangen in gezin: no place in the DOB
                 self.skip(group, sub)
                 continue
-            self.place(event, self.leaves(group, sub), careplans.ELEMENTS[sub.code], partial(careplans.assemble, sub.code))
+            self.place(event, self.leaves(group, sub), careplans.SLOTS[sub.code], partial(careplans.assemble, sub.code))
 
     def leaves(self, holder, concept: Concept) -> list[tuple]:
         """(ADA element, its concept) of a rubriek or groep, its groepen's elements included."""
@@ -961,14 +961,15 @@ class Reader:
             out += [(c, sub.child(c.tag)) for c in child if isinstance(c.tag, str)] if sub.kind == "groep" else [(child, sub)]
         return out
 
-    def place(self, parent, pairs, known, assemble) -> None:
+    def place(self, parent, pairs, slots, assemble) -> None:
         """A structure of its own (:mod:`..perinatal`, :mod:`..careplans`, :mod:`..heelprick`) from
-        ADA elements: their items assembled and written under ``parent``. What ``known`` lacks,
+        ADA elements: their items assembled and written under ``parent``. What ``slots`` lacks,
         what holds no value and what the structure has no room for is reported as skipped."""
-        found: list[perinatal.Item] = []
+        found: list[items.Item] = []
         source: dict[int, list[tuple]] = {}
         for node, concept in pairs:
-            value = self.item_value(node, concept) if concept is not None and concept.number in known else None
+            slot = slots.get(concept.number) if concept is not None else None
+            value = self.item_value(node, slot) if slot is not None else None
             if value is None:
                 self.skip(node, concept)
             else:
@@ -981,35 +982,29 @@ class Reader:
         for n in built if isinstance(built, list) else [built] if built is not None else []:
             write_node(parent, n)
 
-    def item_value(self, node, concept: Concept):
+    def item_value(self, node, slot: items.Slot):
         """An ADA value as the HL7 value node of its item, or None when it holds none: codes as
-        the instance gives them, dates resolved, "1 Ja / 2 Nee" codes and booleans as BL (3
-        Onbekend has no place), 1201 Afgesloten as the statusCode it stands for, quantities in
-        their template's unit."""
-        number, kind = concept.number, concept.datatype
-        if number in perinatal.YES_NO:
-            said = node.get("value") or {"Ja": "1", "Nee": "2"}.get(node.get("displayName") or "")
-            return perinatal.bl(said == "1") if said in ("1", "2") else None
-        if number == careplans.CLOSED:
-            status = careplans.CLOSED_STATUS.get(node.get("value") or "")
-            return perinatal.node("value", {"xsi:type": "CS", "code": status}) if status else None
-        if kind == "code":
+        the instance gives them, dates resolved, "1 Ja / 2 Nee" codes as the slot writes a yes
+        or no (3 Onbekend has no place), quantities in their template's unit."""
+        if slot.yes_no:
+            said = node.get("value") or {"Ja": items.YES, "Nee": items.NO}.get(node.get("displayName") or "")
+            return items.value_node(slot, said, None) if said in (items.YES, items.NO) else None
+        if slot.kind == "CV":
             return read_node(self.coded(None, "value", node))
-        if kind == "datetime":
+        if slot.kind == "TS":
             when = self.date(node)
-            return perinatal.node("value", {"xsi:type": "TS", "value": when}) if when else None
+            return items.node("value", {"xsi:type": "TS", "value": when}) if when else None
         v = node.get("value")
         if node.get("nullFlavor") or not v:
             return None
-        if kind == "boolean":
-            return perinatal.bl(v == "true") if v in ("true", "false") else None
-        if kind == "quantity":
-            slot = perinatal.SLOTS.get(number)
+        if slot.kind == "BL":
+            return items.bl(v == "true") if v in ("true", "false") else None
+        if slot.kind == "PQ":
             unit = node.get("unit")
-            return perinatal.node("value", {"xsi:type": "PQ", "value": v, "unit": slot.unit}) if slot and unit in (None, slot.unit) else None
-        if kind in ("count", "ordinal"):
-            return perinatal.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
-        return perinatal.node("value", {"xsi:type": "ST"}, text=v)
+            return items.node("value", {"xsi:type": "PQ", "value": v, "unit": slot.unit}) if unit in (None, slot.unit) else None
+        if slot.kind == "INT":
+            return items.node("value", {"xsi:type": "INT", "value": v}) if v.lstrip("-").isdecimal() else None
+        return items.node("value", {"xsi:type": "ST"}, text=v)
 
     # --- vaccinations and conclusions --------------------------------------------------------------
 

@@ -9,7 +9,7 @@ Bundle is.
 from __future__ import annotations
 
 from .. import model as m
-from .. import careplans, heelprick, perinatal
+from .. import careplans, heelprick, items, perinatal
 from ..catalogue import UnknownVersion, normalise_version
 from ..hl7v3.message import INTERACTIONS
 from . import terms as t
@@ -94,8 +94,8 @@ def read_bundle(bundle: dict) -> m.Dossier:
     for _url, res in observations:
         for ref in res.get("partOf", []):
             parts.setdefault(ref.get("reference"), []).append(res)
-    born: list[perinatal.Item] = []
-    pricks: dict[str, list[perinatal.Item]] = {}
+    born: list[items.Item] = []
+    pricks: dict[str, list[items.Item]] = {}
     for url, res in observations:
         if url in members or res.get("partOf") or url in focused:
             continue
@@ -105,9 +105,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
             item = _non_bds(res, [r for r in rubrieken if r != "R051"])
             (encounters[encounter].non_bds if encounter in encounters else d.non_bds).append(item)
         elif encounter in encounters and "R037" in rubrieken:  # the heel prick: assembled below
-            value = _administrative(res, "observation").child("value")
-            if value is not None and _element(res)[0] is not None:
-                pricks.setdefault(encounter, []).append((_element(res)[0], value))
+            pricks.setdefault(encounter, []).extend(_item_of(res))
         elif encounter in encounters:
             _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
         elif "R050" in rubrieken and _element(res)[0] == 492:  # Samenvatting 0-4: the dossier's summary
@@ -121,9 +119,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
         elif {"R035", "R048"} & set(rubrieken) and _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP):
             d.extra.append(_care_group(res, by_url))
         elif {"R014", "R015", "R016"} & set(rubrieken):  # the pregnancy and the newborn: assembled below
-            value = _administrative(res, "observation").child("value")
-            if value is not None and _element(res)[0] is not None:
-                born.append((_element(res)[0], value))
+            born.extend(_item_of(res))
         elif rubrieken:
             d.extra.append(node("pertinentInformation", None, _administrative(res, "annotationObsEvent")))
         else:
@@ -151,6 +147,12 @@ def read_bundle(bundle: dict) -> m.Dossier:
     return d
 
 
+def _item_of(res: dict) -> list[items.Item]:
+    """An Observation of a structure's element as its item (:mod:`..items`); none without element or value."""
+    number, value = _element(res)[0], _administrative(res, "observation").child("value")
+    return [(number, value)] if number is not None and value is not None else []
+
+
 def _care_group(res: dict, by_url: dict) -> m.Node:
     """G041 or G081: the dossier's patientCareProvision or carePlan, from a groep and its members."""
     groep = _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP)[0]
@@ -159,10 +161,8 @@ def _care_group(res: dict, by_url: dict) -> m.Node:
         member = by_url.get(ref.get("reference"))
         if member is None:
             raise FhirError(f"hasMember {ref.get('reference')} is not in the Bundle", f"Observation/{res.get('id')}")
-        number, value = _element(member)[0], _administrative(member, "observation").child("value")
-        if number is not None and value is not None:
-            found.append((number, value))
-    built, _ = careplans.assemble(groep, found) if groep in careplans.ELEMENTS else (None, None)
+        found.extend(_item_of(member))
+    built, _ = careplans.assemble(groep, found) if groep in careplans.SLOTS else (None, None)
     if built is None:
         raise FhirError(f"{groep} lacks what the DOB needs of it (its period, its kind or problem)", f"Observation/{res.get('id')}")
     return built
