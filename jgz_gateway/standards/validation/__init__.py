@@ -2,7 +2,8 @@
 
 1. hardened parsing (no DTD, entities, network or XInclude; size and depth limits);
 2. the interaction (root element) must be a DOB;
-3. XML Schema (:mod:`.structure`; NL04 against the NL03 message model);
+3. XML Schema (:mod:`.structure`; NL04 against the NL03 message model), on a worker
+   thread while the rule layers run;
 4. Nictiz's published template and datatype rules (:mod:`.templates`), severities as published;
 5. BDS rules (:mod:`.bds`): element known to the BDS version and in its rubriek/groep,
    codes in their value set, datatype, unit, cardinality, BSN, plausible dates — warnings
@@ -92,7 +93,9 @@ def validate_tree(root: etree._Element, source: str = "<tree>", report: Report |
         return report
     report.interaction = interaction
     report.bds_version = INTERACTIONS[interaction]
-    report.findings.extend(structure.check_schema(root, interaction))
-    report.findings.extend(templates.check_templates(root, interaction))
-    report.findings.extend(bds.check_bds(root, interaction, report.bds_version))
+    schema_check = structure.start_schema_check(root, interaction)  # libxml2, beside the rules below
+    rule_findings = templates.check_templates(root, interaction)
+    rule_findings += bds.check_bds(root, interaction, report.bds_version)
+    report.findings.extend(schema_check.result())
+    report.findings.extend(rule_findings)
     return report
