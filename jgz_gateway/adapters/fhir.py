@@ -91,7 +91,7 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 def load(unit: Unit, **options: Any) -> Loaded:
     from ..standards import jsonsafe
-    from ..standards.fhir import FhirError, from_fhir
+    from ..standards.fhir import FhirError, from_fhir_report
 
     path = Path(unit.payload)
     try:
@@ -101,20 +101,21 @@ def load(unit: Unit, **options: Any) -> Loaded:
     except jsonsafe.JsonRejected as exc:
         raise SourceError(str(path), None, exc.message, unit.key) from None
     try:
-        read = from_fhir(bundle)
+        read, unplaced = from_fhir_report(bundle)
     except FhirError as exc:
         raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
-    return rebuilt(read, unit.key, str(path), options)
+    return rebuilt(read, unit.key, str(path), options, unplaced)
 
 
-def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any]) -> Loaded:
+def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any],
+            unplaced: Counter[int] | None = None) -> Loaded:
     """The DOB dossier for what a Bundle holds, built from its BDS facts.
 
     A Bundle read back is only the skeleton of a DOB (no templates, wrapper or rubriek
     structure), so it is never written out as it is: its facts are read as every vendor
     format's are and built anew, in the Bundle's BDS version or ``bds``. BDS elements of
     the Bundle that the facts do not hold (no place in a dossier built here) are dropped
-    and counted.
+    and counted, with those the Bundle reader had no place for (``unplaced``).
     """
     from .declarative import default_envelope
     from .from_dossier import extract
@@ -127,7 +128,7 @@ def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any]) -> Lo
     except BuildError as exc:
         where = f"element {exc.element}" if exc.element is not None else None
         raise SourceError(origin, where, exc.message, key) from None
-    lost = Counter({f"element {n}": c for n, c in (dropped + unread).items()})
+    lost = Counter({f"element {n}": c for n, c in (dropped + unread + (unplaced or Counter())).items()})
     return Loaded(key=key, dossier=dossier, dropped=lost, elements=record.element_counts())
 
 

@@ -113,7 +113,7 @@ def read_source(path: Path, source: "Source", reference_date=None):
                        + " has no place in the DOB and is not carried", err=True)
         return dossier
     from ..standards import jsonsafe
-    from ..standards.fhir import FhirError, from_fhir
+    from ..standards.fhir import FhirError, from_fhir_report
 
     try:
         bundle = jsonsafe.loads(data)
@@ -123,7 +123,8 @@ def read_source(path: Path, source: "Source", reference_date=None):
     from ..adapters.fhir import rebuilt
 
     try:  # a Bundle holds no DOB structure: its BDS facts are built into one, as jgz migrate does
-        loaded = rebuilt(from_fhir(bundle), path.stem, str(path), {})
+        read, unplaced = from_fhir_report(bundle)
+        loaded = rebuilt(read, path.stem, str(path), {}, unplaced)
     except FhirError as exc:
         fail(f"{path}: {exc}")
     except SourceError as exc:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
 
+from jgz_gateway.adapters import fhir
 from jgz_gateway.adapters.from_dossier import extract
 from jgz_gateway.adapters.record import Group, Repeated
 from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import build
 from jgz_gateway.standards import perinatal as P
+from jgz_gateway.standards.fhir import to_fhir
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.summary import summarise
 from jgz_gateway.standards.validation import validate_bytes
@@ -93,3 +96,40 @@ def test_the_heel_prick_is_the_activity_heel_prick_and_reads_back(record, versio
     assert dropped == {1411: 1}
     assert [f.rule for f in validate_bytes(write_message(dossier)).findings if "HeelPrick" in f.rule] == [
         "A_HeelPrick-universal"]  # TC04713, a warning: not taken, no reason given
+
+
+def test_a_bundle_with_what_the_templates_cannot_hold_reports_it_when_loaded(record, tmp_path):
+    """A Bundle from elsewhere may hold a second birth weight, a 109 (never sent: TC03294
+    against the XML Schema) or an element Observation without a value: the FHIR adapter
+    counts them as dropped instead of losing them silently."""
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    bundle, _ = to_fhir(dossier)
+    weight = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+                  and _element_code(e["resource"]) == "110")
+    again = copy.deepcopy(weight)
+    again["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-000000000110"
+    again["resource"]["id"] = "00000000-0000-4000-8000-000000000110"
+    multiple = copy.deepcopy(weight)
+    multiple["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-000000000109"
+    multiple["resource"]["id"] = "00000000-0000-4000-8000-000000000109"
+    multiple["resource"]["code"]["coding"][0].update(code="109", display="Volgnummer bij meerling")
+    del multiple["resource"]["valueQuantity"]
+    multiple["resource"]["valueInteger"] = 2
+    empty = copy.deepcopy(multiple)
+    empty["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-000000000111"
+    empty["resource"]["id"] = "00000000-0000-4000-8000-000000000111"
+    empty["resource"]["code"]["coding"][0].update(code="111", display="Laagste gewicht")
+    del empty["resource"]["valueInteger"]
+    empty["resource"]["dataAbsentReason"] = {"text": "niet gemeten"}
+    bundle["entry"] += [again, multiple, empty]
+    path = tmp_path / "K.json"
+    path.write_text(json.dumps(bundle))
+    loaded = fhir.load(next(fhir.units(path)))
+    lost = {k: v for k, v in loaded.dropped.items() if k in ("element 109", "element 110", "element 111")}
+    assert lost == {"element 109": 1, "element 110": 1, "element 111": 1}
+    assert extract(loaded.dossier, "K")[0].facts.values[110] == EVERY[110]
+
+
+def _element_code(res: dict) -> str | None:
+    return next((c.get("code") for c in (res.get("code") or {}).get("coding", [])
+                 if c.get("system") == "urn:oid:2.16.840.1.113883.2.4.4.40.267"), None)

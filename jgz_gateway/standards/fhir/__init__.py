@@ -3,16 +3,17 @@
     bundle, coverage = to_fhir(dossier)      # plain JSON-ready dicts
     validate(bundle)                         # fhir.resources (R4B models); raises FhirError
     dossier = from_fhir(bundle)
+    dossier, unplaced = from_fhir_report(bundle)   # and per BDS element, what had no place
 
 fhir.resources is imported only by :func:`validate`, so the CLI starts fast.
 """
 
 from __future__ import annotations
 
-from .read import FhirError, read_bundle
+from .read import FhirError, read_bundle_report
 from .view import View
 
-__all__ = ["FhirError", "from_fhir", "to_fhir", "validate"]
+__all__ = ["FhirError", "from_fhir", "from_fhir_report", "to_fhir", "validate"]
 
 
 def to_fhir(dossier, *, check: bool = True) -> tuple[dict, dict]:
@@ -40,7 +41,13 @@ def from_fhir(bundle: dict):
 
     The reader sees the Bundle as the FHIR models understood it (``null`` gone, a number
     where a date belongs made a date), so what passes validation cannot trip it."""
-    return read_bundle(_checked(bundle, read=True))
+    return from_fhir_report(bundle)[0]
+
+
+def from_fhir_report(bundle: dict):
+    """:func:`from_fhir`, and per BDS element the count of the Bundle's values the dossier
+    has no place for (see :func:`.read.read_bundle_report`)."""
+    return read_bundle_report(_checked(bundle, read=True))
 
 
 def validate(bundle: dict) -> None:

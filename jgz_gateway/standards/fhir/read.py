@@ -8,6 +8,8 @@ Bundle is.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .. import model as m
 from .. import careplans, heelprick, items, perinatal
 from ..catalogue import UnknownVersion, normalise_version
@@ -29,6 +31,15 @@ def node(name: str, attrs: dict | None = None, *children: m.Node, text: str | No
 
 
 def read_bundle(bundle: dict) -> m.Dossier:
+    return read_bundle_report(bundle)[0]
+
+
+def read_bundle_report(bundle: dict) -> tuple[m.Dossier, Counter[int]]:
+    """The dossier, and per BDS element the values of the Bundle it has no place for: what
+    the DOB structures of the pregnancy and newborn, the heel prick and the care groepen
+    cannot hold (a second value of a once-only element, an element they lack, an element
+    Observation without a value)."""
+    unplaced: Counter[int] = Counter()
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError("expected a FHIR Bundle (resourceType 'Bundle')", "$")
     entries = bundle.get("entry") or []
@@ -105,7 +116,7 @@ def read_bundle(bundle: dict) -> m.Dossier:
             item = _non_bds(res, [r for r in rubrieken if r != "R051"])
             (encounters[encounter].non_bds if encounter in encounters else d.non_bds).append(item)
         elif encounter in encounters and "R037" in rubrieken:  # the heel prick: assembled below
-            pricks.setdefault(encounter, []).extend(_item_of(res))
+            pricks.setdefault(encounter, []).extend(_item_of(res, unplaced))
         elif encounter in encounters:
             _place(encounters[encounter], res, rubrieken[0] if rubrieken else None, by_url)
         elif "R050" in rubrieken and _element(res)[0] == 492:  # Samenvatting 0-4: the dossier's summary
@@ -117,16 +128,19 @@ def read_bundle(bundle: dict) -> m.Dossier:
         elif "R003" in rubrieken:
             d.patient.extra.append(node("subjectOf1", {"typeCode": "SBJ"}, _administrative(res, "administrativeObservation")))
         elif {"R035", "R048"} & set(rubrieken) and _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP):
-            d.extra.append(_care_group(res, by_url))
+            d.extra.append(_care_group(res, by_url, unplaced))
         elif {"R014", "R015", "R016"} & set(rubrieken):  # the pregnancy and the newborn: assembled below
-            born.extend(_item_of(res))
+            born.extend(_item_of(res, unplaced))
         elif rubrieken:
             d.extra.append(node("pertinentInformation", None, _administrative(res, "annotationObsEvent")))
         else:
             raise FhirError("an Observation without encounter needs a rubriek (category)", f"Observation/{res.get('id')}")
-    d.extra += perinatal.assemble(born)[0]
+    nodes, dropped = perinatal.assemble(born)
+    d.extra += nodes
+    unplaced += dropped
     for encounter, found in pricks.items():
-        prick = heelprick.assemble(found)[0]
+        prick, dropped = heelprick.assemble(found)
+        unplaced += dropped
         if prick is not None:
             encounters[encounter].extra.append(prick)
     for url, res in kinds.get("Immunization", []):
@@ -144,16 +158,19 @@ def read_bundle(bundle: dict) -> m.Dossier:
         d.attachments.append(_attachment(res))
     for _, res in kinds.get("Communication", []):  # G088, a copy of the dossier given
         d.extra.append(_copy_given(res))
-    return d
+    return d, unplaced
 
 
-def _item_of(res: dict) -> list[items.Item]:
-    """An Observation of a structure's element as its item (:mod:`..items`); none without element or value."""
+def _item_of(res: dict, unplaced: Counter[int]) -> list[items.Item]:
+    """An Observation of a structure's element as its item (:mod:`..items`); none without
+    element or value (an element without a value counted in ``unplaced``)."""
     number, value = _element(res)[0], _administrative(res, "observation").child("value")
+    if number is not None and value is None:
+        unplaced[number] += 1
     return [(number, value)] if number is not None and value is not None else []
 
 
-def _care_group(res: dict, by_url: dict) -> m.Node:
+def _care_group(res: dict, by_url: dict, unplaced: Counter[int]) -> m.Node:
     """G041 or G081: the dossier's patientCareProvision or carePlan, from a groep and its members."""
     groep = _categories({"category": [res.get("code") or {}]}, t.BDS_GROEP)[0]
     found = []
@@ -161,10 +178,11 @@ def _care_group(res: dict, by_url: dict) -> m.Node:
         member = by_url.get(ref.get("reference"))
         if member is None:
             raise FhirError(f"hasMember {ref.get('reference')} is not in the Bundle", f"Observation/{res.get('id')}")
-        found.extend(_item_of(member))
-    built, _ = careplans.assemble(groep, found) if groep in careplans.SLOTS else (None, None)
+        found.extend(_item_of(member, unplaced))
+    built, dropped = careplans.assemble(groep, found) if groep in careplans.SLOTS else (None, None)
     if built is None:
         raise FhirError(f"{groep} lacks what the DOB needs of it (its period, its kind or problem)", f"Observation/{res.get('id')}")
+    unplaced += dropped
     return built
 
 
