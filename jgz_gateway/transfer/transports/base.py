@@ -66,21 +66,21 @@ class Clients:
 
 def client_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_files: list[str] = ()) -> ssl.SSLContext:
     """TLS 1.2+ client context presenting our certificate and trusting only the configured anchors."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert_file, key_file)
-    ctx.load_verify_locations(cafile=trust_anchors)
-    for crl in crl_files:
-        ctx.load_verify_locations(cafile=crl)
-    if crl_files:
-        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+    ctx = _tls_context(ssl.PROTOCOL_TLS_CLIENT, cert_file, key_file, trust_anchors, crl_files)
     ctx.verify_flags |= ssl.VERIFY_X509_STRICT
     return ctx
 
 
 def server_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_files: list[str] = ()) -> ssl.SSLContext:
     """TLS 1.2+ server context that requires a client certificate chaining to the anchors (CRL-checked)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx = _tls_context(ssl.PROTOCOL_TLS_SERVER, cert_file, key_file, trust_anchors, crl_files)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def _tls_context(protocol: int, cert_file: str, key_file: str, trust_anchors: str, crl_files) -> ssl.SSLContext:
+    """Our certificate and key, only the configured anchors, CRLs checked along the chain when given."""
+    ctx = ssl.SSLContext(protocol)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert_file, key_file)
     ctx.load_verify_locations(cafile=trust_anchors)
@@ -88,7 +88,6 @@ def server_tls_context(cert_file: str, key_file: str, trust_anchors: str, crl_fi
         ctx.load_verify_locations(cafile=crl)
     if crl_files:
         ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
-    ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
 
 
