@@ -9,13 +9,14 @@ not read (a conclusion, a pregnancy, an unknown extension...) are counted in
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 from urllib.parse import unquote
 
 from ..standards import model as m
 from ..standards import careplans, heelprick, perinatal
 from ..standards.catalogue import Catalogue
+from ..standards.items import quantity
 from ..standards.timestamps import parse_ts
 from . import elements as E
 from . import relations
@@ -702,7 +703,7 @@ class _Reader:
         t = val.type
         if t == "PQ":
             try:
-                return Decimal(val.value) if val.value is not None else None
+                return quantity(val.value) if val.value is not None else None
             except InvalidOperation:
                 return val.value
         if t == "BL":

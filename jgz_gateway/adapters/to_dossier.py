@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +26,7 @@ from ..standards import careplans, heelprick, perinatal
 from ..standards.catalogue import Catalogue
 from ..standards.timestamps import format_ts as ts
 from ..standards.hl7v3.codec import construct
+from ..standards.items import quantity_text
 from . import elements as E
 from . import relations
 from .record import Facts, Group, Other, Record, each
@@ -118,13 +118,6 @@ def chain(nodes: list[m.Node], first_after: str | None) -> list[m.Node]:
         n.after = after
         after = n.name
     return nodes
-
-
-def number(value: Decimal | int) -> str:
-    if isinstance(value, int):
-        return str(value)
-    text = format(value.normalize(), "f")
-    return text
 
 
 @lru_cache(maxsize=65536)
@@ -884,7 +877,7 @@ class _Builder:
         if f.get("type", "PQ") != "PQ":
             raise BuildError(n, f"element {n}: a {f.get('type')} value coded outside the BDS cannot be written")
         try:
-            fields = {"xsi_type": "PQ", "value": number(value), "unit": f.get("unit") or self.element(n).unit}
+            fields = {"xsi_type": "PQ", "value": quantity_text(value), "unit": f.get("unit") or self.element(n).unit}
         except (TypeError, ValueError, ArithmeticError, AttributeError):
             raise BuildError(n, f"element {n}: {value!r} is not a quantity") from None
         return construct(m.Observation, {
@@ -916,7 +909,7 @@ class _Builder:
             if value is None:  # a host that only carries others (see placeholder_hosts)
                 fields = {"xsi_type": t, "null_flavor": "NI"}
             elif t == "PQ":
-                fields = {"xsi_type": "PQ", "value": number(value), "unit": e.unit}
+                fields = {"xsi_type": "PQ", "value": quantity_text(value), "unit": e.unit}
             elif t == "BL":
                 fields = {"xsi_type": "BL", "value": "true" if value else "false"}
             elif t == "ST":
@@ -929,7 +922,7 @@ class _Builder:
                 fields = _with_other_text(dict(_coded(self.version, n, value, e.bindings.get("value"), "CV")[1]), value)
         except BuildError:
             raise
-        except (TypeError, ValueError, AttributeError):
+        except (TypeError, ValueError, ArithmeticError, AttributeError):
             raise BuildError(n, f"element {n}: {value!r} is not a {t} value") from None
         parts: dict[str, Any] = {}
         extra: list[m.Node] = []  # in schema order: subject, performer, location

@@ -110,14 +110,18 @@ class Field:
         if isinstance(raw, bool):
             raise ValueProblem(f"{raw!r} is not a number")
         if isinstance(raw, (int, float)):
-            return Decimal(str(raw))
-        text = _text(raw)
-        if self.decimal != "." and "." in text:
-            raise ValueProblem(f"{text!r} is not a number (the decimal separator is {self.decimal!r})")
-        try:
-            return Decimal(text.replace(self.decimal, "."))
-        except InvalidOperation:
-            raise ValueProblem(f"{text!r} is not a number") from None
+            number = Decimal(str(raw))
+        else:
+            text = _text(raw)
+            if self.decimal != "." and "." in text:
+                raise ValueProblem(f"{text!r} is not a number (the decimal separator is {self.decimal!r})")
+            try:
+                number = Decimal(text.replace(self.decimal, "."))
+            except InvalidOperation:
+                raise ValueProblem(f"{text!r} is not a number") from None
+        if not number.is_finite():  # Decimal reads 'NaN' and 'Infinity'; no BDS value is either
+            raise ValueProblem(f"{raw!r} is not a number")
+        return number
 
     # --- BDS → vendor ---------------------------------------------------------------------
 

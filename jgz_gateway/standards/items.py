@@ -121,7 +121,7 @@ def value_node(slot: Slot, value: Any, coder: Coder) -> m.Node | None:
         if kind == "BL":
             return bl(value) if isinstance(value, bool) else None
         if kind == "PQ":
-            return node("value", {"xsi:type": "PQ", "value": _number(value), "unit": slot.unit})
+            return node("value", {"xsi:type": "PQ", "value": quantity_text(value), "unit": slot.unit})
         if kind == "INT":
             return node("value", {"xsi:type": "INT", "value": str(int(str(value)))})
         text = str(value)
@@ -130,11 +130,19 @@ def value_node(slot: Slot, value: Any, coder: Coder) -> m.Node | None:
         return None
 
 
-def _number(value: Any) -> str:
-    d = Decimal(str(value))
+def quantity_text(value: Any) -> str:
+    """A PQ value as HL7 writes it: plain decimal notation, no exponent, no trailing zeros;
+    a value that is not a finite number raises (InvalidOperation, an ArithmeticError)."""
+    return format(quantity(str(value)).normalize(), "f")
+
+
+def quantity(text: str) -> Decimal:
+    """A PQ ``@value`` as a number; ``NaN`` and ``Infinity``, which Decimal would read, raise
+    InvalidOperation like any other text that is no number."""
+    d = Decimal(text)
     if not d.is_finite():
-        raise InvalidOperation(str(value))
-    return format(d.normalize(), "f")
+        raise InvalidOperation(text)
+    return d
 
 
 # --- items -> values -----------------------------------------------------------------------
@@ -175,7 +183,7 @@ def typed(slot: Slot, v: m.Node, decoder: Decoder | None) -> Any:
             yes = a["value"] == "true"
             return (YES if yes else NO) if slot.yes_no else yes
         if slot.kind == "PQ":
-            return Decimal(a["value"]) if a.get("value") and a.get("unit", "1") == slot.unit else None
+            return quantity(a["value"]) if a.get("value") and a.get("unit", "1") == slot.unit else None
         if slot.kind == "INT":
             count = int(a["value"]) if a.get("value") else None
             return str(count) if slot.text and count is not None else count

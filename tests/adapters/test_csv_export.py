@@ -76,18 +76,19 @@ def test_unsorted_files_are_sorted_on_disk(csv_export_dir, tmp_path, monkeypatch
     assert len(where) == len(rows(src / "measurements.csv")) - 1
 
 
-def test_a_bad_value_names_file_line_record_and_field(csv_export_dir, tmp_path):
+@pytest.mark.parametrize("bad", ["6x,5", "NaN", "Infinity", "-inf"])  # Decimal reads the last three
+def test_a_bad_value_names_file_line_record_and_field(csv_export_dir, tmp_path, bad):
     src = copy(csv_export_dir, tmp_path / "bad")
     table = rows(src / "measurements.csv")
     header = table[0]
     i = next(n for n, r in enumerate(table) if n and r[header.index("code")] == "LENGTE")
-    table[i][header.index("value")] = "6x,5"
+    table[i][header.index("value")] = bad
     rewrite(src / "measurements.csv", table)
     client = table[i][header.index("client_id")]
     unit = next(u for u in csv_export.units(src) if u.key == client)
     with pytest.raises(SourceError) as info:
         csv_export.load(unit)
-    assert str(info.value) == f"measurements.csv line {i + 1}, record {client}, field 'value': '6x,5' is not a number"
+    assert str(info.value) == f"measurements.csv line {i + 1}, record {client}, field 'value': '{bad}' is not a number"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import datetime as dt
 import shutil
 import subprocess
@@ -327,3 +328,19 @@ def test_two_dossiers_with_one_dossier_number_are_not_both_written_to_a_csv_expo
     assert [r[0] for r in table(vendor / "clients.csv")[1:]] == ["123456782"]
     back = migrate("csv-export", vendor, "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
     assert (back.written, back.failed) == (1, 0)
+
+
+def test_a_dob_quantity_that_is_no_number_fails_its_dossier_with_a_clear_error(reference, tmp_path):
+    """``NaN`` breaks TC05654 and Decimal would read it: it must not become a number in the
+    vendor's files, nor a traceback in the error file."""
+    text = (reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_text(encoding="utf-8")
+    src = tmp_path / "src"
+    src.mkdir()
+    bad = re.sub(r'value="[0-9.]+"(\s*unit="mm")', r'value="NaN"\1', text, count=1)
+    assert bad != text
+    (src / "K.xml").write_text(bad, encoding="utf-8")
+    out = tmp_path / "csv"
+    summary = migrate("hl7v3", src, "csv-export", out)
+    assert summary.failed == 1
+    error = (out / ERRORS_DIR / "K.txt").read_text(encoding="utf-8")
+    assert "field 'value': 'NaN' is not a number" in error and "Traceback" not in error
