@@ -273,3 +273,21 @@ def test_requesters_go_where_each_activity_allows_them(reference):
     ada = etree.fromstring(write_ada(read_message(message)))
     requesters = [(r.get("code"), r.get("originalText")) for r in ada.iter("verzoeker_activiteit")]
     assert requesters[:3] == [("OTH", "Buurman"), ("02", None), ("03", None)]
+
+
+def test_r047_holds_one_note_and_every_other_annotation_is_reported(reference):
+    """The conclusion's note (template 10037's subjectOf/annotation, code 493) and the activity's
+    (subjectOf2/annotation) both fill R047's one Notitieblad: the first is carried, the second
+    reported; an annotation coded with another element is reported, never taken for a note."""
+    text = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_text(encoding="utf-8")
+    data, skipped = write_ada_report(read_message(text.encode("utf-8")))
+    notes = [n.get("value") for n in etree.fromstring(data).iter("notitieblad")]
+    assert notes == ["Notitieblad text"]
+    assert [(x.rsplit("/", 2)[-2:], code) for x, code, _ in skipped if code == "493"] == [
+        (["hl7:subjectOf2", "hl7:annotation"], "493")]
+    other = text.replace('<code code="493"\n                                     codeSystem', '<code code="1158"\n                                     codeSystem', 1)
+    assert other != text
+    data, skipped = write_ada_report(read_message(other.encode("utf-8")))
+    assert [n.get("value") for n in etree.fromstring(data).iter("notitieblad")] == ["Notitieblad text"]
+    assert [(code, why.split(":")[0]) for _, code, why in skipped if code in ("493", "1158")] == [
+        ("1158", "an annotation of an element other than 493 Notitieblad")]

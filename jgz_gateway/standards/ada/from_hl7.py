@@ -695,7 +695,7 @@ class Writer:
                 if sa is not None:
                     self.vaccination(r041.add("groep_g076_vaccinatie"), sa)
         conclusion = first(enc, "subjectOf1/conclusion")
-        note = first(enc, "subjectOf2/annotation/value")
+        note = self.note(enc, conclusion)
         if conclusion is not None or note is not None:
             r047 = self.rubriek("R047", activity=True)
             linked.append(r047)
@@ -869,6 +869,31 @@ class Writer:
                         group.add("verwijzing_naar", self.coded(target))
         if note is not None:
             r047.add("notitieblad", {"value": "".join(note.itertext())})
+
+    def note(self, enc, conclusion):
+        """The value of R047's one Notitieblad (493): the conclusion's note (template 10037's
+        ``subjectOf/annotation``) or the activity's (``subjectOf2/annotation``), the first
+        found; every other annotation is reported, as is one coded with another element."""
+        found = None
+        for holder in kids(conclusion, "subjectOf") + kids(enc, "subjectOf2"):
+            annotation = first(holder, "annotation")
+            if annotation is None:
+                continue
+            code = first(annotation, "code")
+            number = code.get("code") if code is not None else None
+            value = first(annotation, "value")
+            if value is None:
+                value = first(annotation, "text")  # not the schema's, but said in the text
+            if number != "493" and not (number is None and code is not None and code.get("nullFlavor")):
+                self.skip(annotation, number, "an annotation of an element other than 493 Notitieblad: "
+                          "the ADA dataset has no place for it")
+            elif value is None or not "".join(value.itertext()).strip():
+                continue
+            elif found is not None:
+                self.skip(annotation, "493", "R047 holds one Notitieblad (493); the first is carried")
+            else:
+                found = value
+        return found
 
 
 def write_tree(dossier, *, instance_id: str | None = None) -> tuple[etree._Element, list]:
