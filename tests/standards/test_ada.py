@@ -291,3 +291,38 @@ def test_r047_holds_one_note_and_every_other_annotation_is_reported(reference):
     assert [n.get("value") for n in etree.fromstring(data).iter("notitieblad")] == ["Notitieblad text"]
     assert [(code, why.split(":")[0]) for _, code, why in skipped if code in ("493", "1158")] == [
         ("1158", "an annotation of an element other than 493 Notitieblad")]
+
+
+def _carried_elsewhere(code) -> bool:
+    """A BDS element code the ADA dataset holds in another form: a consent's note (the consent
+    itself is the element), non-BDS data (BDS 4.2.0 elements carried so through BDS 4.0), the
+    3.2 abortedEvent (become 1605 Status activiteit), a host observation without a value of its
+    own that only carries others (1345 with nullFlavor NI)."""
+    parent = code.getparent()
+    if etree.QName(parent).localname in ("nonBDSData", "abortedEvent"):
+        return True
+    if etree.QName(parent).localname == "annotation" and etree.QName(parent.getparent().getparent()).localname == "consentEvent":
+        return True
+    value = parent.find(f"{{{HL7}}}value")
+    return value is not None and value.get("nullFlavor") == "NI" and len(parent) > 3
+
+
+HL7 = "urn:hl7-org:v3"
+
+
+@pytest.mark.parametrize("path", reference_messages(), ids=ref_id)
+def test_every_bds_element_of_a_message_reaches_the_instance_or_is_reported(path):
+    """DOB → ADA loses nothing silently: per BDS element, the codes in the message (BDS 4.0, as
+    the dataset is) are matched by concepts in the instance or by skipped entries."""
+    data = path.read_bytes()
+    dossier = read_message(data)
+    instance, skipped = write_ada_report(dossier)
+    if dossier.interaction != "REPC_IN902120NL03":
+        data = convert_bytes(data, "4.0")[0]
+    in_message = Counter(c.get("code") for c in etree.fromstring(data).iter(f"{{{HL7}}}code")
+                         if c.get("codeSystem") == "2.16.840.1.113883.2.4.4.40.267" and not _carried_elsewhere(c))
+    in_instance = Counter(x.get("conceptId").rsplit(".", 1)[1] for x in etree.fromstring(instance).iter()
+                          if isinstance(x.tag, str) and ".100.2.3." in (x.get("conceptId") or ""))
+    reported = Counter(str(code) for _, code, _ in skipped)
+    lost = {n: k for n, k in in_message.items() if k > in_instance[n] + reported[n]}
+    assert lost == {}
