@@ -605,6 +605,8 @@ class _Reader:
                 value = part.find("annotation/value")
                 if value is not None and value.text:
                     into.add(493, value.text)
+                else:  # a note without its value (R047's CR test has it as text, against the schema)
+                    self.count_unread([part])
             elif part.name == "component" and part.child("indication") is not None:
                 into.groups.append(self.indication(part.child("indication")))
             elif part.name != "code":
@@ -673,7 +675,7 @@ class _Reader:
         value = self.value(n, item.value)
         if value is not None:
             into.add(n, value)
-        elif item.value is not None and item.value.original_text:  # an "other" no known value set places
+        elif _says_something(item.value):  # an "other" or a null flavour no known value set places
             self.unread[n] += 1
         rest = item.extra
         for path, number in E.carriers(self.cat).get(n, {}).items():
@@ -796,6 +798,15 @@ def _period(time: m.Node | None, groep: str, start: int, end: int) -> list[Group
 def _coded_as(n: m.Node | None, code: str) -> bool:
     c = n.child("code") if n is not None else None
     return c is not None and c.attrs.get("code") == code
+
+
+def _says_something(v: m.Value | None) -> bool:
+    """A value that holds more than nothing: a code, a number, a text, or a null flavour other
+    than NI (a host observation's "no value of its own", see placeholder_hosts)."""
+    if v is None:
+        return False
+    return bool(v.code or v.original_text or v.value or (v.text and v.text.strip())
+                or (v.null_flavor and v.null_flavor != "NI"))
 
 
 def _put(into: dict, element: int, value) -> None:

@@ -7,14 +7,17 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from lxml import etree
 
 from jgz_gateway.adapters.from_dossier import extract
 from jgz_gateway.adapters.record import Facts, Group, Other, Record, Repeated
 from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import BuildError, Envelope, build
+from jgz_gateway.standards.convert import convert_bytes
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.validation import validate_bytes
 
+from ..conftest import ref_id, reference_messages
 from .conftest import TODAY
 
 ENVELOPE = Envelope(created=dt.datetime(2025, 6, 1, 12, 0, 0))
@@ -548,3 +551,40 @@ def test_the_jgz_organisation_responsible_by_the_brp():
     again, unread = extract(back, "D1")
     assert not unread and not record.lost_in(again) and not again.lost_in(record)
     assert [o.ids[0].extension for o in back.organisations] == ["90000011"]  # the executing one only
+
+
+def _says_nothing(code) -> bool:
+    """A BDS element code whose holder carries no value: non-BDS data (its own question code),
+    a value (or an annotation's text) that is empty or NI (a host's placeholder, a consent note
+    without text)."""
+    holder = code.getparent()
+    if etree.QName(holder).localname == "nonBDSData":
+        return True
+    value = holder.find("{urn:hl7-org:v3}value")
+    if value is None:
+        value = holder.find("{urn:hl7-org:v3}text")  # an annotation as Nictiz's 3.2 conversion writes it
+    if value is None:
+        return False
+    return value.get("nullFlavor") == "NI" or not (set(value.attrib.keys()) - {XSI_TYPE}
+                                                  or "".join(value.itertext()).strip())
+
+
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+@pytest.mark.parametrize("path", reference_messages(), ids=ref_id)
+def test_the_facts_lose_no_element_of_a_message_silently(path):
+    """Per BDS element, every code of a reference message (as BDS 4, which the facts speak) with
+    a value is read into the facts or counted unread. Before: an "other" (nullFlavor OTH) of a
+    BDS 4.2.0 element without a published value set (1649), and a conclusion's note without its
+    value (R047's CR test), went without a word."""
+    data = path.read_bytes()
+    dossier = read_message(data)
+    record, unread = extract(dossier, "k")
+    if dossier.interaction == "REPC_IN902120NL":
+        data = convert_bytes(data, "4.1.3")[0]
+    in_message = Counter(int(c.get("code")) for c in etree.fromstring(data).iter("{urn:hl7-org:v3}code")
+                         if c.get("codeSystem") == "2.16.840.1.113883.2.4.4.40.267"
+                         and (c.get("code") or "").isdecimal() and not _says_nothing(c))
+    read = record.element_counts()
+    assert {n: k for n, k in in_message.items() if k > read.get(n, 0) + unread.get(n, 0)} == {}
