@@ -13,7 +13,6 @@ re-run retries failed dossiers and removes the error files of those that now suc
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 import traceback
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..standards.preload import preload_and_freeze
 from . import registry
 from .base import Rendered, Unit, safe_name
 from .errors import AdapterError, InvalidOutput, SourceError
@@ -114,8 +114,7 @@ def _init(source_name: str, source_options: dict, dest_name: str, destination: s
     dest = registry.get(dest_name)
     _WORKER.update(source=source, source_options=source_options,
                    writer=registry.open_writer(dest, destination, **dest_options, render_only=True))
-    gc.freeze()  # catalogues and rules live for the whole run: never scan them again
-    gc.set_threshold(50_000, 20, 50)  # a dossier makes many short-lived objects and no cycles to speak of
+    preload_and_freeze()  # catalogues and rules live for the whole run: never scan them again
 
 
 def _one(unit: Unit) -> Result:

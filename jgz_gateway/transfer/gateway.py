@@ -104,8 +104,10 @@ def _logging() -> None:
 def app():
     """uvicorn app factory (each worker process calls it)."""
     from ..api import create_app
+    from ..standards.preload import preload_and_freeze
 
     rt = runtime()
+    preload_and_freeze()  # a receiving process checks every message against the same rules
     return create_app(rt.settings, rt.store, rt.trust)
 
 

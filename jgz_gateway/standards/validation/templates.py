@@ -150,6 +150,11 @@ def _data() -> dict:
     return json.loads(gzip.decompress(raw))
 
 
+def ruleset() -> "RuleSet":
+    """The published rules, loaded and indexed once per process (contexts compile on first use)."""
+    return _ruleset(False)
+
+
 @lru_cache(maxsize=2)
 def _ruleset(lenient: bool) -> "RuleSet":
     return RuleSet(_data(), True, _ruleset(False)) if lenient else RuleSet(_data())
