@@ -326,3 +326,24 @@ def test_every_bds_element_of_a_message_reaches_the_instance_or_is_reported(path
     reported = Counter(str(code) for _, code, _ in skipped)
     lost = {n: k for n, k in in_message.items() if k > in_instance[n] + reported[n]}
     assert lost == {}
+
+
+def test_r047s_note_goes_with_the_conclusion_when_there_is_one(reference):
+    """ADA → DOB puts the Notitieblad where template 10037 codes it, on the conclusion, as the
+    facts writer does; without a conclusion it is the activity's own annotation (subjectOf2)."""
+    text = (reference / "ada/hl7/DOB-3.0.0-test-hl7.xml").read_bytes()
+    instance = write_ada(read_message(text))
+    with_conclusion = read_ada_message(instance, reference_date=date(2023, 2, 6), envelope=ENVELOPE).root
+    notes = [a.getparent().getparent().tag.split("}")[1] for a in with_conclusion.iter(H + "annotation")
+             if a.find(H + "code") is not None and a.find(H + "code").get("code") == "493"]
+    assert notes == ["conclusion"]
+    assert not validate_bytes(etree.tostring(with_conclusion)).errors
+    tree = etree.fromstring(instance)
+    for r047 in tree.iter("r047_conclusies_en_vervolgstappen"):
+        for part in list(r047):
+            if part.tag != "notitieblad":
+                r047.remove(part)
+    alone = read_ada_message(etree.tostring(tree), reference_date=date(2023, 2, 6), envelope=ENVELOPE).root
+    notes = [a.getparent().tag.split("}")[1] for a in alone.iter(H + "annotation")
+             if a.find(H + "code") is not None and a.find(H + "code").get("code") == "493"]
+    assert notes == ["subjectOf2"]

@@ -1103,8 +1103,11 @@ class Reader:
                         entity = el(el(intent, "performer"), "assignedEntity", {"classCode": "ASSIGNED"})
                         self.coded(entity, "code", g.find("verwijzing_naar"), xsi=None)
         note = f("notitieblad")
-        if self.val(note):
-            annotation = el(el(enc, "subjectOf2"), "annotation")
+        if self.val(note):  # the conclusion's note (template 10037), or without one the activity's
+            if self.val(conclusie) or groups:
+                annotation = el(el(act, "subjectOf", {"typeCode": "SUBJ"}), "annotation")
+            else:
+                annotation = el(el(enc, "subjectOf2"), "annotation")
             self.bds_code(annotation, "code", "493", ELEMENT_CS)
             el(annotation, "value", {"xsi:type": "ST"}, note.get("value"))
         for node in r047:
