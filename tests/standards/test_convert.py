@@ -222,3 +222,27 @@ def test_repeated_element_in_one_groep_is_split_going_down(name):
     assert splits and all(c.element == "G019" for c in splits)
     # nothing lost: every element 80 is still there (codes new in 4.2.0 travel as OTH + text)
     assert len(out.observations(80)) == len(source.observations(80))
+
+
+def _element_codes(data: bytes) -> Counter:
+    """BDS element codes of a message, but a non-BDS item's own question code."""
+    return Counter(c.get("code") for c in etree.fromstring(data).iter("{urn:hl7-org:v3}code")
+                   if c.get("codeSystem") == ELEMENT_CS and (c.get("code") or "").isdecimal()
+                   and etree.QName(c.getparent()).localname != "nonBDSData")
+
+
+@pytest.mark.parametrize("path", reference_messages(), ids=ref_id)
+def test_every_element_code_is_kept_or_reported(path):
+    """Per BDS element, every code of the message is in the converted message or in a change of
+    the report (dropped, moved, changed or renamed, under its own or its new number), to every version."""
+    data = path.read_bytes()
+    before = _element_codes(data)
+    for target in ("3.2.7", "4.0", "4.1.3", "4.2.0"):
+        out, report = convert_bytes(data, target)
+        after = _element_codes(out)
+        said = Counter()
+        for change in report.changes:
+            if change.action != "added":
+                said.update({n for n in (change.element, change.old) if n and n.isdecimal()})
+        lost = {n: k for n, k in before.items() if k > after[n] + said[n]}
+        assert lost == {}, target
