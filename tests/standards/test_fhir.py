@@ -211,3 +211,20 @@ def test_cli_fhir_and_parse_from_fhir(tmp_path: Path, reference):
     bad.write_text("{not json")
     result = runner.invoke(app, ["parse", "--from", "fhir", str(bad)])
     assert result.exit_code == 2 and re.search("not valid JSON: .*line 1, column 2", result.output) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("path", reference_messages(), ids=ref_id)
+def test_the_coverage_report_counts_every_element_code_of_the_message(path):
+    """What the view maps and what it cannot are both in its coverage report: per BDS element,
+    the report's occurrences are at least the message's codes (as BDS 4, which the view speaks;
+    a non-BDS item's own question code aside)."""
+    data = path.read_bytes()
+    dossier = read_message(data)
+    _, report = to_fhir(dossier, check=False)
+    if dossier.interaction == "REPC_IN902120NL":
+        data = convert_bytes(data, "4.1.3")[0]
+    codes = Counter(c.get("code") for c in etree.fromstring(data).iter("{urn:hl7-org:v3}code")
+                    if c.get("codeSystem") == OID_BDS_ELEMENT and (c.get("code") or "").isdecimal()
+                    and etree.QName(c.getparent()).localname != "nonBDSData")
+    counted = {row["element"]: row["occurrences"] for row in report["elements"]}
+    assert {n: k for n, k in codes.items() if k > counted.get(n, 0)} == {}
