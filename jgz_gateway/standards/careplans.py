@@ -25,13 +25,11 @@ I/O-free, in the two views :mod:`.perinatal` uses: *items* ((element, value node
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .items import Coder, Decoder, Item, Slot, as_code, as_value, from_items, node, table, to_items
-from .timestamps import parse_ts
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, from_items, node, period, period_items, table, to_items
 
 RECEIVED, PLAN = "G041", "G081"
 RUBRIEK = {RECEIVED: "R035", PLAN: "R048"}
@@ -50,6 +48,17 @@ SLOTS = {RECEIVED: table(Slot(CARE_KIND, "CV"), Slot(CARE_FOR, "CV"), Slot(CARE_
                      *(Slot(n, "TS") for n in PERIOD[PLAN]))}
 ELEMENTS = {groep: frozenset(slots) for groep, slots in SLOTS.items()}
 ONESELF = "ONESELF"  # 362 "01 Cliënt/jeugdige": the care is for the child (subject/patient)
+#: The parts that hold one element's text, an OBS act coded as that element: element ->
+#: (part, its typeCode, act, its moodCode, the act's child holding the text). CAUSE and
+#: SYMPTOM are parts of the plan's problem (subject/problem), the others of the structure.
+PARTS = {GOAL: ("goal", "GOAL", "observationGoal", "GOL", "text"),
+         REASON: ("reasonOf", "RSON", "patientCareObservation", "EVN", "value"),
+         CAUSE: ("reasonOf", "RSON", "condition", "EVN", "text"),
+         SYMPTOM: ("subjectOf", "SUBJ", "symptom", "EVN", "text"),
+         GOALS: ("finalGoal", "OBJF", "observationGoal", "GOL", "value"),
+         EVALUATION: ("pertinentInformation", "PERT", "evaluationEvent", "EVN", "value"),
+         INTERVENTIONS: ("component", "COMP", "observationIntent", "INT", "value")}
+PROBLEM_PATH = "subject/problem"
 
 
 def holds(n: m.Node) -> bool:
@@ -66,10 +75,13 @@ def _st(name: str, v: m.Node) -> m.Node:
     return v.model_copy(update={"name": name, "attrs": {**v.attrs, "xsi:type": "ST"} if name == "value" else {}})
 
 
-def _period(by: dict[int, m.Node], groep: str) -> m.Node | None:
-    bounds = [node(tag, {"value": by[n].attrs["value"]}) for n, tag in zip(PERIOD[groep], ("low", "high"))
-              if n in by and isinstance(parse_ts(by[n].attrs.get("value")), dt.date)]
-    return node("effectiveTime", {}, bounds) if bounds else None
+def _part(number: int, by: dict[int, m.Node]) -> list[m.Node]:
+    """The part holding element ``number`` (see ``PARTS``), or nothing when it has no value."""
+    if number not in by:
+        return []
+    part, type_code, act, mood, inner = PARTS[number]
+    return [node(part, {"typeCode": type_code}, [node(act, {"classCode": "OBS", "moodCode": mood}, [
+        _code(number), _st(inner, by[number])])])]
 
 
 # --- values <-> items ----------------------------------------------------------------------
@@ -103,24 +115,25 @@ def assemble(groep: str, found: Iterable[Item]) -> tuple[m.Node | None, Counter[
             dropped[number] += 1
         else:
             by[number] = v
-    built = _received(by) if groep == RECEIVED else _plan(by)
+    when, rejected = period(by, PERIOD[groep])
+    built = _received(by, when) if groep == RECEIVED else _plan(by, when)
     if built is None:
         dropped.update(by.keys())
         return None, dropped
+    dropped.update(rejected)
     return built, dropped
 
 
-def _received(by: dict[int, m.Node]) -> m.Node | None:
-    period = _period(by, RECEIVED)
+def _received(by: dict[int, m.Node], when: m.Node | None) -> m.Node | None:
     kind = by.get(CARE_KIND)
-    if period is None or kind is None or not (kind.attrs.get("code") or kind.attrs.get("nullFlavor")):
+    if when is None or kind is None or not (kind.attrs.get("code") or kind.attrs.get("nullFlavor")):
         return None  # code 1..1 and effectiveTime [non-null] (template 119)
     children = [node("templateId", {"root": TEMPLATE[RECEIVED]}), as_code("code", kind)]
     if CARE_NOTE in by:
         children.append(_st("text", by[CARE_NOTE]))
     closed = by.get(CLOSED)
     children.append(node("statusCode", {"code": closed.attrs["code"]} if closed is not None else {"nullFlavor": "ASKU"}))
-    children.append(period)
+    children.append(when)
     who = by.get(CARE_FOR)
     if who is not None and who.attrs.get("code") == ONESELF:
         children.append(node("subject", {"typeCode": "SBJ"}, [node("patient", {"classCode": "PAT"})]))
@@ -130,39 +143,20 @@ def _received(by: dict[int, m.Node]) -> m.Node | None:
             node("relationshipHolder", {"classCode": "PSN", "determinerCode": "INSTANCE", "nullFlavor": "NI"})])]))
     else:  # subject [non-null] 1..1: whom the care is for, unknown, is the child's own (TC: patient | personalRelationship)
         return None
-    if GOAL in by:
-        children.append(node("goal", {"typeCode": "GOAL"}, [node("observationGoal", {"classCode": "OBS", "moodCode": "GOL"}, [
-            _code(GOAL), _st("text", by[GOAL])])]))
-    if REASON in by:
-        children.append(node("reasonOf", {"typeCode": "RSON"}, [node("patientCareObservation", {"classCode": "OBS", "moodCode": "EVN"}, [
-            _code(REASON), _st("value", by[REASON])])]))
+    children += _part(GOAL, by) + _part(REASON, by)
     return node("component3", {"typeCode": "COMP"}, [
         node("patientCareProvision", {"classCode": "PCPR", "moodCode": "EVN"}, children)])
 
 
-def _plan(by: dict[int, m.Node]) -> m.Node | None:
-    period = _period(by, PLAN)
-    if period is None or PROBLEM not in by:
+def _plan(by: dict[int, m.Node], when: m.Node | None) -> m.Node | None:
+    if when is None or PROBLEM not in by:
         return None  # effectiveTime 1..1 (schema) with a low or high (template 10xxx); the problem 1..1
-    problem = [_code(PROBLEM), _st("text", by[PROBLEM])]
-    if CAUSE in by:
-        problem.append(node("reasonOf", {"typeCode": "RSON"}, [node("condition", {"classCode": "OBS", "moodCode": "EVN"}, [
-            _code(CAUSE), _st("text", by[CAUSE])])]))
-    if SYMPTOM in by:
-        problem.append(node("subjectOf", {"typeCode": "SUBJ"}, [node("symptom", {"classCode": "OBS", "moodCode": "EVN"}, [
-            _code(SYMPTOM), _st("text", by[SYMPTOM])])]))
+    problem = [_code(PROBLEM), _st("text", by[PROBLEM]), *_part(CAUSE, by), *_part(SYMPTOM, by)]
     children = [node("templateId", {"root": TEMPLATE[PLAN]}),
-                node("code", {"code": PLAN, "codeSystem": m.OID_BDS_GROEP, "displayName": "Zorgplan"}), period]
-    if GOALS in by:
-        children.append(node("finalGoal", {"typeCode": "OBJF"}, [node("observationGoal", {"classCode": "OBS", "moodCode": "GOL"}, [
-            _code(GOALS), _st("value", by[GOALS])])]))
-    children.append(node("subject", {"typeCode": "SUBJ"}, [node("problem", {"classCode": "OBS", "moodCode": "EVN"}, problem)]))
-    if EVALUATION in by:
-        children.append(node("pertinentInformation", {"typeCode": "PERT"}, [node("evaluationEvent", {"classCode": "OBS", "moodCode": "EVN"}, [
-            _code(EVALUATION), _st("value", by[EVALUATION])])]))
-    if INTERVENTIONS in by:
-        children.append(node("component", {"typeCode": "COMP"}, [node("observationIntent", {"classCode": "OBS", "moodCode": "INT"}, [
-            _code(INTERVENTIONS), _st("value", by[INTERVENTIONS])])]))
+                node("code", {"code": PLAN, "codeSystem": m.OID_BDS_GROEP, "displayName": "Zorgplan"}), when,
+                *_part(GOALS, by),
+                node("subject", {"typeCode": "SUBJ"}, [node("problem", {"classCode": "OBS", "moodCode": "EVN"}, problem)]),
+                *_part(EVALUATION, by), *_part(INTERVENTIONS, by)]
     return node("component4", {"typeCode": "COMP"}, [node("carePlan", {"classCode": "PCPR", "moodCode": "INT"}, children)])
 
 
@@ -178,13 +172,6 @@ def _text_value(n: m.Node | None) -> m.Node | None:
     return node("value", {"xsi:type": "ST"}, text=n.text)
 
 
-def _period_items(holder: m.Node, groep: str, found: list[Item]) -> None:
-    for number, tag in zip(PERIOD[groep], ("low", "high")):
-        bound = holder.find("effectiveTime/" + tag)
-        if bound is not None and bound.attrs.get("value"):
-            found.append((number, node("value", {"xsi:type": "TS", "value": bound.attrs["value"]})))
-
-
 def _coded_as(number: int, holder: m.Node, child: str, inner: str) -> m.Node | None:
     """The text or value of ``holder/child/inner`` when ``inner`` is coded as element ``number``."""
     part = holder.find(child)
@@ -192,6 +179,12 @@ def _coded_as(number: int, holder: m.Node, child: str, inner: str) -> m.Node | N
     if code is None or code.attrs.get("code") != str(number):
         return None
     return _text_value(part.child(inner))
+
+
+def _where(number: int) -> tuple[str, str]:
+    """(path of the act from the structure, its child holding the text) of a part of ``PARTS``."""
+    part, _, act, _, inner = PARTS[number]
+    return f"{PROBLEM_PATH + '/' if number in (CAUSE, SYMPTOM) else ''}{part}/{act}", inner
 
 
 def items(n: m.Node) -> tuple[str, list[Item], Counter[int]]:
@@ -209,23 +202,22 @@ def items(n: m.Node) -> tuple[str, list[Item], Counter[int]]:
         status = care.child("statusCode")
         if status is not None and status.attrs.get("code") in SLOTS[RECEIVED][CLOSED].status:
             found.append((CLOSED, node("value", {"xsi:type": "CS", "code": status.attrs["code"]})))
-        _period_items(care, RECEIVED, found)
+        found += period_items(care, PERIOD[RECEIVED])
         if care.find("subject/patient") is not None:
             found.append((CARE_FOR, node("value", {"xsi:type": "CV", "code": ONESELF, "codeSystem": "2.16.840.1.113883.5.111"})))
         elif care.find("subject/personalRelationship/code") is not None:
             found.append((CARE_FOR, as_value(care.find("subject/personalRelationship/code"))))
-        for number, child, inner in ((GOAL, "goal/observationGoal", "text"), (REASON, "reasonOf/patientCareObservation", "value")):
+        for number in (GOAL, REASON):
+            child, inner = _where(number)
             v = _coded_as(number, care, child, inner)
             if v is not None:
                 found.append((number, v))
             elif care.find(child) is not None:
                 unread.update(care.find(child).element_codes())
         return RECEIVED, found, unread
-    _period_items(plan, PLAN, found)
-    for number, child, inner in ((PROBLEM, "subject/problem", "text"), (CAUSE, "subject/problem/reasonOf/condition", "text"),
-                                 (SYMPTOM, "subject/problem/subjectOf/symptom", "text"),
-                                 (GOALS, "finalGoal/observationGoal", "value"), (EVALUATION, "pertinentInformation/evaluationEvent", "value"),
-                                 (INTERVENTIONS, "component/observationIntent", "value")):
+    found += period_items(plan, PERIOD[PLAN])
+    for number in (PROBLEM, CAUSE, SYMPTOM, GOALS, EVALUATION, INTERVENTIONS):
+        child, inner = (PROBLEM_PATH, "text") if number == PROBLEM else _where(number)
         v = _coded_as(number, plan, child, inner)
         if v is not None:
             found.append((number, v))

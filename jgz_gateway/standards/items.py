@@ -85,6 +85,31 @@ def as_code(name: str, value: m.Node) -> m.Node:
     return value.model_copy(update={"name": name, "attrs": {k: x for k, x in value.attrs.items() if k != "xsi:type"}})
 
 
+def period(by: Mapping[int, m.Node], numbers: tuple[int, int]) -> tuple[m.Node | None, list[int]]:
+    """A structure's ``effectiveTime`` from the TS items of its start and end (``numbers``),
+    and the elements of those whose value is no date (left out)."""
+    bounds: list[m.Node] = []
+    rejected: list[int] = []
+    for number, tag in zip(numbers, ("low", "high")):
+        if number in by:
+            when = by[number].attrs.get("value")
+            if isinstance(parse_ts(when), dt.date):
+                bounds.append(node(tag, {"value": when}))
+            else:
+                rejected.append(number)
+    return (node("effectiveTime", {}, bounds) if bounds else None), rejected
+
+
+def period_items(holder: m.Node, numbers: tuple[int, int]) -> list[Item]:
+    """The inverse of :func:`period`: ``holder``'s effectiveTime low and high as TS items."""
+    found: list[Item] = []
+    for number, tag in zip(numbers, ("low", "high")):
+        bound = holder.find("effectiveTime/" + tag)
+        if bound is not None and bound.attrs.get("value"):
+            found.append((number, node("value", {"xsi:type": "TS", "value": bound.attrs["value"]})))
+    return found
+
+
 # --- values -> items -----------------------------------------------------------------------
 
 

@@ -41,13 +41,11 @@ the incubator (144) a BL (given or not), G109 its dates as TS.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Any, Callable, Iterable, Mapping
 
 from . import model as m
-from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, table, to_items
-from .timestamps import parse_ts
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, period, period_items, table, to_items
 
 ACT_CODE = "2.16.840.1.113883.5.4"
 ROLE_CODE = "2.16.840.1.113883.5.111"
@@ -55,7 +53,7 @@ PREGNANCY_TEMPLATE = m.TEMPLATE_PREFIX + "121"
 NEONATE_TEMPLATE = m.TEMPLATE_PREFIX + "118"
 RUBRIEK_NAMES = {"R014": "Zwangerschap", "R015": "Bevalling", "R016": "Pasgeborene en eerste levensweken"}
 #: G109 Periode opname kinderafdeling: the inPatientEncounter's effectiveTime low and high.
-STAY_START, STAY_END = 1479, 1480
+STAY = STAY_START, STAY_END = 1479, 1480
 INCUBATOR = 144
 #: 109 Volgnummer bij meerling cannot be carried: TC03294 requires ``value/@value = 'true'`` on
 #: 108 Meerling wherever 109 is given, but the template makes that value an ST, which the XML
@@ -252,22 +250,16 @@ def _neonate(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | Non
 
 def _stay(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | None:
     """G109 and the incubator: ``inPatientEncounter`` (IMP) on the children's ward (PEDICU)."""
-    bounds = []
-    for number, tag in ((STAY_START, "low"), (STAY_END, "high")):
-        if number in by:
-            when = by[number][0].attrs.get("value")
-            if isinstance(parse_ts(when), dt.date):
-                bounds.append(node(tag, {"value": when}))
-            else:
-                dropped[number] += 1
+    stay, rejected = period({n: by[n][0] for n in STAY if n in by}, STAY)
+    dropped.update(rejected)
     incubator = _negation(by[INCUBATOR][0]) if INCUBATOR in by else None
     if INCUBATOR in by and incubator is None:
         dropped[INCUBATOR] += 1
-    if not bounds and incubator is None:
+    if stay is None and incubator is None:
         return None
     children = [node("code", {"code": "IMP", "codeSystem": ACT_CODE, "displayName": "inpatient encounter"})]
-    if bounds:
-        children.append(node("effectiveTime", {}, bounds))
+    if stay is not None:
+        children.append(stay)
     if incubator is not None:
         children.append(node("location", {"typeCode": "LOC"}, [node("serviceDeliveryLocation", {"classCode": "SDLOC"}, [
             node("code", {"code": "PEDICU", "codeSystem": ROLE_CODE, "displayName": "pediatric intensive care unit"}),
@@ -298,11 +290,18 @@ def items(nodes: Iterable[m.Node]) -> tuple[list[Item], Counter[int]]:
 
 
 
-def _observation_item(obs: m.Node | None, where: tuple[Slot, ...]) -> Item | None:
+def _observation(holder: m.Node, obs: m.Node | None, where: tuple[Slot, ...], found: list[Item],
+                 unread: Counter[int]) -> bool:
+    """Take ``obs`` (in ``holder``) as the item of one of the slots ``where``; else count the
+    BDS elements of ``holder`` as unread. Whether it was taken."""
     code = obs.child("code") if obs is not None else None
     slot = _BY_CODE.get((code.attrs.get("code"), code.attrs.get("codeSystem"))) if code is not None else None
     value = obs.child("value") if obs is not None else None
-    return (slot.element, value) if slot in where and value is not None else None
+    if slot in where and value is not None:
+        found.append((slot.element, value))
+        return True
+    unread.update(holder.element_codes())
+    return False
 
 
 def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None:
@@ -311,11 +310,8 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
             continue
         if part.name == "component1":
             obs = part.child("pregnancyObservations")
-            item = _observation_item(obs, PREGNANCY)
-            if item is None:
-                unread.update(part.element_codes())
+            if not _observation(part, obs, PREGNANCY, found, unread):
                 continue
-            found.append(item)
             for detail in obs.findall("component/detailPregnancyObservation"):
                 code, value = detail.child("code"), detail.child("value")
                 if code is not None and code.attrs.get("code") == str(DRUG_TYPE) and value is not None:
@@ -330,11 +326,7 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
                 unread[MEDICINE] += 1
         elif part.name == "outcome":
             for component in part.findall("delivery/component"):
-                item = _observation_item(component.child("deliveryObservation"), DELIVERY)
-                if item is None:
-                    unread.update(component.element_codes())
-                else:
-                    found.append(item)
+                _observation(component, component.child("deliveryObservation"), DELIVERY, found, unread)
         else:
             unread.update(part.element_codes())
 
@@ -349,10 +341,7 @@ def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
             continue
         encounter = part.child("inPatientEncounter") if part.name == "component1" else None
         if encounter is not None:
-            for number, tag in ((STAY_START, "low"), (STAY_END, "high")):
-                bound = encounter.find("effectiveTime/" + tag)
-                if bound is not None and bound.attrs.get("value"):
-                    found.append((number, node("value", {"xsi:type": "TS", "value": bound.attrs["value"]})))
+            found += period_items(encounter, STAY)
             incubator = encounter.find("location/serviceDeliveryLocation/locationOf/incubatorAccommodation")
             if incubator is not None:
                 value = _given(incubator.attrs.get("negationInd", "false"))
@@ -370,10 +359,6 @@ def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
             else:
                 unread.update(part.element_codes())
         elif part.name == "component3":
-            item = _observation_item(part.child("neonateObservations"), NEONATE)
-            if item is None:
-                unread.update(part.element_codes())
-            else:
-                found.append(item)
+            _observation(part, part.child("neonateObservations"), NEONATE, found, unread)
         else:
             unread.update(part.element_codes())

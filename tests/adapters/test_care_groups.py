@@ -13,6 +13,7 @@ from jgz_gateway.adapters.record import Group
 from jgz_gateway.adapters.synth import generate
 from jgz_gateway.adapters.to_dossier import build
 from jgz_gateway.standards import careplans
+from jgz_gateway.standards.items import node
 from jgz_gateway.standards.ada import read_ada_message, write_ada
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.hl7v3.codec import read_node
@@ -99,3 +100,14 @@ def test_the_rules_of_their_templates_fire_on_a_message_that_has_them(record, tm
     results = json.loads((tmp_path / "sweep.json").read_text())
     assert not [r for r in results if r["status"] == "NOT-FIRED"]
     assert len([r for r in results if r["status"] == "PASS"]) >= 100
+
+
+def test_a_period_bound_that_is_no_date_is_counted_not_left_out_silently():
+    """The care plan is written with the bound it has; the other is counted, as G109's is."""
+    found = [(1151, node("value", {"xsi:type": "ST"}, text="slaapproblemen")),
+             (1481, node("value", {"xsi:type": "TS", "value": "20240105"})),
+             (1482, node("value", {"xsi:type": "TS", "value": "later"}))]
+    built, dropped = careplans.assemble("G081", found)
+    assert built is not None and built.find("carePlan/effectiveTime/low").attrs == {"value": "20240105"}
+    assert built.find("carePlan/effectiveTime/high") is None
+    assert dropped == {1482: 1}
