@@ -29,7 +29,8 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .items import Coder, Decoder, Item, Slot, as_code, as_value, from_items, node, period, period_items, table, to_items
+from .items import (Coder, Decoder, Item, Slot, as_code, as_value, from_items, node, once, period, period_items,
+                    table, to_items)
 
 RECEIVED, PLAN = "G041", "G081"
 RUBRIEK = {RECEIVED: "R035", PLAN: "R048"}
@@ -108,13 +109,7 @@ def read(n: m.Node, decoder: Decoder) -> tuple[str, dict[int, Any], Counter[int]
 def assemble(groep: str, found: Iterable[Item]) -> tuple[m.Node | None, Counter[int]]:
     """The careProvisionEvent child holding one groep's items, and the items it has no room
     for, counted (all of them when the groep cannot be written)."""
-    by: dict[int, m.Node] = {}
-    dropped: Counter[int] = Counter()
-    for number, v in found:
-        if number in by or number not in ELEMENTS[groep]:
-            dropped[number] += 1
-        else:
-            by[number] = v
+    by, dropped = once(found, ELEMENTS[groep])
     when, rejected = period(by, PERIOD[groep])
     built = _received(by, when) if groep == RECEIVED else _plan(by, when)
     if built is None:

@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from . import model as m
-from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, table, to_items
+from .items import Coder, Decoder, Item, Slot, as_code, as_value, from_items, given, negation, node, once, table, to_items
 
 TEMPLATE = m.TEMPLATE_PREFIX + "133"
 TAKEN, PERFORMER_ORG, KIND, DATE, REASON_NOT, RESULT, PERFORMER_NAME = 368, 370, 373, 374, 380, 381, 1411
@@ -58,23 +58,18 @@ def read(n: m.Node, decoder: Decoder) -> tuple[dict[int, Any], Counter[int]]:
 def assemble(found: Iterable[Item]) -> tuple[m.Node | None, Counter[int]]:
     """The encounter's ``component4`` holding one heel prick's items, and the items it has no
     room for, counted (all of them without 373)."""
-    by: dict[int, m.Node] = {}
-    dropped: Counter[int] = Counter()
-    for number, v in found:
-        if number in by or number not in ELEMENTS:
-            dropped[number] += 1
-        else:
-            by[number] = v
+    by, dropped = once(found, ELEMENTS)
     kind = by.get(KIND)
     if kind is None or not (kind.attrs.get("code") or kind.attrs.get("nullFlavor")):
         dropped.update(by.keys())
         return None, dropped
     attrs = {"classCode": "SPECCOLLECT", "moodCode": "EVN"}
-    taken = by.get(TAKEN)
-    if taken is not None and taken.attrs.get("value") in ("true", "false"):
-        attrs["negationInd"] = "false" if taken.attrs["value"] == "true" else "true"
-    elif taken is not None:
-        dropped[TAKEN] += 1
+    if TAKEN in by:
+        negation_ind = negation(by[TAKEN])
+        if negation_ind is None:
+            dropped[TAKEN] += 1
+        else:
+            attrs["negationInd"] = negation_ind
     children = [node("templateId", {"root": TEMPLATE}), as_code("code", kind)]
     if REASON_NOT in by:
         children.append(as_code("reasonCode", by[REASON_NOT]))
@@ -108,8 +103,9 @@ def items(n: m.Node) -> tuple[list[Item], Counter[int]]:
     code = prick.child("code")
     if code is not None:
         found.append((KIND, as_value(code)))
-    if prick.attrs.get("negationInd") in ("true", "false"):
-        found.append((TAKEN, bl(prick.attrs["negationInd"] == "false")))
+    taken = given(prick.attrs.get("negationInd"))
+    if taken is not None:
+        found.append((TAKEN, taken))
     reason = prick.child("reasonCode")
     if reason is not None:
         found.append((REASON_NOT, as_value(reason)))

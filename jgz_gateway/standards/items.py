@@ -75,6 +75,31 @@ def bl(yes: bool) -> m.Node:
     return node("value", {"xsi:type": "BL", "value": "true" if yes else "false"})
 
 
+def negation(v: m.Node | None) -> str | None:
+    """``negationInd`` of a given-or-not act from its BL item: "false" when given, "true" when
+    not, None for a value that is neither."""
+    said = v.attrs.get("value") if v is not None else None
+    return {"true": "false", "false": "true"}.get(said or "")
+
+
+def given(negation_ind: str | None) -> m.Node | None:
+    """The inverse of :func:`negation`: the BL item of an act's ``negationInd``."""
+    return bl(negation_ind == "false") if negation_ind in ("true", "false") else None
+
+
+def once(found: Iterable[Item], elements: frozenset[int]) -> tuple[dict[int, m.Node], Counter[int]]:
+    """The first item of each of ``elements``, for a structure that holds each once; the
+    other items counted."""
+    by: dict[int, m.Node] = {}
+    dropped: Counter[int] = Counter()
+    for number, v in found:
+        if number in by or number not in elements:
+            dropped[number] += 1
+        else:
+            by[number] = v
+    return by, dropped
+
+
 def as_value(code: m.Node, xsi: str = "CV") -> m.Node:
     """A coded element of the message (``code``, ``reasonCode``…) as an item's value node."""
     return code.model_copy(update={"name": "value", "attrs": {**code.attrs, "xsi:type": xsi}})

@@ -45,7 +45,8 @@ from collections import Counter
 from typing import Any, Callable, Iterable, Mapping
 
 from . import model as m
-from .items import Coder, Decoder, Item, Slot, as_code, as_value, bl, from_items, node, period, period_items, table, to_items
+from .items import (Coder, Decoder, Item, Slot, as_code, as_value, from_items, given, negation, node, period,
+                    period_items, table, to_items)
 
 ACT_CODE = "2.16.840.1.113883.5.4"
 ROLE_CODE = "2.16.840.1.113883.5.111"
@@ -218,12 +219,6 @@ def _pregnancy(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | N
     return node("pregnancyCondition", {"classCode": "COND", "moodCode": "EVN"}, children)
 
 
-def _negation(v: m.Node | None) -> str | None:
-    """``negationInd`` of a given-or-not part: "false" when given, "true" when not."""
-    said = v.attrs.get("value") if v is not None else None
-    return {"true": "false", "false": "true"}.get(said or "")
-
-
 def _neonate(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | None:
     parts: list[m.Node] = []
     stay = _stay(by, dropped)
@@ -232,12 +227,12 @@ def _neonate(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | Non
     for number in MATERIALS:
         if number not in by:
             continue
-        negation = _negation(by[number][0])
-        if negation is None:
+        negation_ind = negation(by[number][0])
+        if negation_ind is None:
             dropped[number] += 1
             continue
         parts.append(node("component2", {"typeCode": "COMP"}, [
-            node("substanceAdministrationEvent", {"classCode": "SBADM", "moodCode": "EVN", "negationInd": negation}, [
+            node("substanceAdministrationEvent", {"classCode": "SBADM", "moodCode": "EVN", "negationInd": negation_ind}, [
                 node("consumable", {"typeCode": "CSM"}, [node("administerableMaterial", {"classCode": "ADMM"}, [
                     node("administrableMaterialKind", {"classCode": "MAT", "determinerCode": "KIND"}, [
                         node("code", {"code": str(number), "codeSystem": m.OID_BDS_ELEMENT})])])])])]))
@@ -252,7 +247,7 @@ def _stay(by: dict[int, list[m.Node]], dropped: Counter[int]) -> m.Node | None:
     """G109 and the incubator: ``inPatientEncounter`` (IMP) on the children's ward (PEDICU)."""
     stay, rejected = period({n: by[n][0] for n in STAY if n in by}, STAY)
     dropped.update(rejected)
-    incubator = _negation(by[INCUBATOR][0]) if INCUBATOR in by else None
+    incubator = negation(by[INCUBATOR][0]) if INCUBATOR in by else None
     if INCUBATOR in by and incubator is None:
         dropped[INCUBATOR] += 1
     if stay is None and incubator is None:
@@ -331,10 +326,6 @@ def _pregnancy_items(p: m.Node, found: list[Item], unread: Counter[int]) -> None
             unread.update(part.element_codes())
 
 
-def _given(negation: str | None) -> m.Node | None:
-    return bl(negation == "false") if negation in ("true", "false") else None
-
-
 def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
     for part in n.children:
         if part.name in ("templateId", "code"):
@@ -344,7 +335,7 @@ def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
             found += period_items(encounter, STAY)
             incubator = encounter.find("location/serviceDeliveryLocation/locationOf/incubatorAccommodation")
             if incubator is not None:
-                value = _given(incubator.attrs.get("negationInd", "false"))
+                value = given(incubator.attrs.get("negationInd", "false"))
                 if value is None:
                     unread[INCUBATOR] += 1
                 else:
@@ -353,7 +344,7 @@ def _neonate_items(n: m.Node, found: list[Item], unread: Counter[int]) -> None:
             event = part.child("substanceAdministrationEvent")
             kind = part.find("substanceAdministrationEvent/consumable/administerableMaterial/administrableMaterialKind/code")
             number = kind.attrs.get("code", "") if kind is not None else ""
-            value = _given(event.attrs.get("negationInd", "false")) if event is not None else None
+            value = given(event.attrs.get("negationInd", "false")) if event is not None else None
             if number.isdecimal() and int(number) in MATERIALS and value is not None:
                 found.append((int(number), value))
             else:
