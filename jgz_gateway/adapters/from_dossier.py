@@ -117,7 +117,7 @@ class _Reader:
                 f.groups.append(group)
         born, unread = perinatal.read([n for n in dossier.extra if perinatal.holds(n)], self)
         self.unread.update(unread)
-        stay = {n: born.pop(n) for n in (perinatal.STAY_START, perinatal.STAY_END) if n in born}
+        stay = {n: born.pop(n) for n in perinatal.STAY if n in born}
         for number, value in stay.items():  # G109: one period on the children's ward
             if isinstance(value, list):
                 stay[number] = value[0]

@@ -280,9 +280,9 @@ class _Builder:
         values = {n: v for n, v in f.values.items() if n in perinatal.KNOWN}
         stays = f.groups_of("G109")
         if stays:
-            values |= {n: v for n, v in stays[0].values.items() if n in (perinatal.STAY_START, perinatal.STAY_END)}
+            values |= {n: v for n, v in stays[0].values.items() if n in perinatal.STAY}
             for extra in stays[1:]:  # the BDS has one period on the children's ward
-                self.dropped.update(extra.values)
+                self.dropped.update(extra.elements())
         nodes, dropped = perinatal.build(values, self)
         self.dropped.update(dropped)
         return ([n for n in nodes if n.name == "pertinentInformation"], [n for n in nodes if n.name == "component5"])

@@ -133,3 +133,11 @@ def test_a_bundle_with_what_the_templates_cannot_hold_reports_it_when_loaded(rec
 def _element_code(res: dict) -> str | None:
     return next((c.get("code") for c in (res.get("code") or {}).get("coding", [])
                  if c.get("system") == "urn:oid:2.16.840.1.113883.2.4.4.40.267"), None)
+
+
+def test_a_second_stay_on_the_childrens_ward_is_counted_per_element(record):
+    """The BDS has one G109: a second one's elements are dropped, one count each (they were
+    added to the counts as their dates)."""
+    record.facts.groups.append(Group(groep="G109", values={1479: dt.date(2024, 2, 2), 1480: dt.date(2024, 2, 9)}))
+    _, dropped = build(record, "4.2.0", ENVELOPE)
+    assert dropped == {1479: 1, 1480: 1}
