@@ -208,14 +208,23 @@ def validate(
 
     Exit status 0 only if no file has an error.
     """
-    from ..standards.validation import validate_file
+    from ..standards.validation import helper, validate_file
 
+    if sum(size for size in map(_size, files) if size >= helper.SPLIT_FROM) >= helper.BATCH_FROM:
+        helper.enable()  # a batch of large messages: each checked on both cores
     reports = [validate_file(f) for f in files]
     if output_format is Format.json:
         write_output(json.dumps([r.as_dict() for r in reports], indent=1, ensure_ascii=False), None)
     else:
         _print_text(reports, warnings)
     raise typer.Exit(0 if all(r.valid for r in reports) else 1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # validate_file reports it
 
 
 def _print_text(reports, show_warnings: bool) -> None:

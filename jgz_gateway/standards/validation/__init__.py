@@ -23,7 +23,7 @@ from lxml import etree
 from ..findings import Finding, has_errors
 from ..hl7v3.message import INTERACTIONS
 from ..xmlsafe import HL7_NS, XmlRejected, local, parse_bytes, read_file
-from . import bds, structure, templates
+from . import bds, helper, structure, templates
 
 
 @dataclass
@@ -66,13 +66,18 @@ def validate_file(path: str | Path) -> Report:
 
 def validate_bytes(data: bytes, source: str = "<bytes>") -> Report:
     report = Report(source)
+    split = helper.available(len(data))  # a second process for part of the rules, if enabled and idle
+    if split is not None:
+        split.send(data)
     try:
         tree = parse_bytes(data)
     except XmlRejected as exc:
+        if split is not None:
+            split.result()
         where = f"line {exc.line}" if exc.line else "/"
         report.findings.append(Finding("error", exc.rule, "/", f"{exc.message} ({where})"))
         return report
-    return validate_tree(tree.getroot(), source, report, beside=len(data) >= BESIDE_FROM)
+    return validate_tree(tree.getroot(), source, report, beside=len(data) >= BESIDE_FROM, split=split)
 
 
 #: From this size (bytes) the XML Schema check runs on a worker thread beside the rule layers;
@@ -82,10 +87,19 @@ BESIDE_FROM = 64 * 1024
 
 
 def validate_tree(root: etree._Element, source: str = "<tree>", report: Report | None = None,
-                  beside: bool = True) -> Report:
+                  beside: bool = True, split: helper.Helper | None = None) -> Report:
     """Validate an already hardened-parsed message; ``beside``: check the schema on a worker
-    thread while the rules run (worth it for all but small messages)."""
+    thread while the rules run (worth it for all but small messages); ``split``: a helper
+    that has been sent the message's bytes and checks the later part (:mod:`.helper`)."""
     report = report or Report(source)
+    try:
+        return _validate_tree(root, report, beside, split)
+    finally:
+        if split is not None:
+            split.result()  # frees the helper if it was not waited for (no DOB)
+
+
+def _validate_tree(root, report: Report, beside: bool, split) -> Report:
     tag = root.tag if isinstance(root.tag, str) else ""
     interaction = local(root) if tag.startswith("{" + HL7_NS + "}") else None
     if interaction not in INTERACTIONS:
@@ -101,9 +115,21 @@ def validate_tree(root: etree._Element, source: str = "<tree>", report: Report |
         return report
     report.interaction = interaction
     report.bds_version = INTERACTIONS[interaction]
-    schema_check = structure.start_schema_check(root, interaction) if beside else None  # libxml2, beside the rules
-    rule_findings = templates.check_templates(root, interaction)
-    rule_findings += bds.check_bds(root, interaction, report.bds_version)
-    report.findings.extend(schema_check.result() if beside else structure.check_schema(root, interaction))
-    report.findings.extend(rule_findings)
+    if split is not None:
+        mine, theirs = helper.parts(root, split.share)
+        rule_findings = templates.check_templates(root, interaction, mine)
+        later = split.result()  # the schema, the later part of the template rules, the BDS rules
+        if later is not None:
+            schema_findings, later_findings = later
+            report.findings.extend(schema_findings)
+            report.findings.extend(rule_findings + later_findings)
+            return report
+        # the helper failed: its part here after all
+        rule_findings += templates.check_templates(root, interaction, theirs)
+        report.findings.extend(structure.check_schema(root, interaction))
+    else:
+        schema_check = structure.start_schema_check(root, interaction) if beside else None  # libxml2, beside
+        rule_findings = templates.check_templates(root, interaction)
+        report.findings.extend(schema_check.result() if beside else structure.check_schema(root, interaction))
+    report.findings.extend(rule_findings + bds.check_bds(root, interaction, report.bds_version))
     return report

@@ -95,7 +95,7 @@ PROFILES = {
 }
 
 
-def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
+def check_templates(root: etree._Element, interaction: str, part: tuple[int, int] | None = None) -> list[Finding]:
     """Findings of the DOB template and datatype rules for a parsed message.
 
     ``interaction`` is the root's local name: REPC_IN902120NL03, REPC_IN902120NL04 or
@@ -108,14 +108,14 @@ def check_templates(root: etree._Element, interaction: str) -> list[Finding]:
         return []
     try:
         with paused_gc():
-            return _check(root, profile)
+            return _check(root, profile, part)
     except Exception as exc:  # noqa: BLE001 - a defect of this engine must not take the validator down
         return [Finding("warning", "JGZ-RULE-ENGINE", xpath_of(root),
                         f"the template rules could not be checked completely: {exc!r}")]
 
 
-def _check(root, profile: Profile) -> list[Finding]:
-    hits = _ruleset(False).run(root, profile.facts)
+def _check(root, profile: Profile, part: tuple[int, int] | None = None) -> list[Finding]:
+    hits = _ruleset(False).run(root, profile.facts, part=part)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
         suspects = {h.el for h in hits if h.severity == "e"}
         again = Counter(h.key for h in _ruleset(True).run(root, profile.facts, suspects) if h.severity == "e")
@@ -551,13 +551,14 @@ class RuleSet:
 
     # -- the pass
 
-    def run(self, root, facts: Facts, only: set | None = None) -> list[Hit]:
+    def run(self, root, facts: Facts, only: set | None = None, part: tuple[int, int] | None = None) -> list[Hit]:
         """Check the message; with ``only``, check just those elements (the walk then
-        follows only the paths from the root to them)."""
+        follows only the paths from the root to them); with ``part`` (start, stop), just
+        the elements at those places in document order (:func:`check_templates`)."""
         with sibling_index():
-            return self._run(root, facts, only)
+            return self._run(root, facts, only, part)
 
-    def _run(self, root, facts: Facts, only: set | None) -> list[Hit]:
+    def _run(self, root, facts: Facts, only: set | None, part: tuple[int, int] | None = None) -> list[Hit]:
         run = Run(self, root, facts)
         # One pass in C over the document for every element the engine finds by name.
         wanted: dict = {}
@@ -605,7 +606,7 @@ class RuleSet:
             for el in named[tag]:
                 starts.setdefault(el, []).extend(found)
         run.indexed = True
-        if only is None or root in only:
+        if (only is None or root in only) and (part is None or part[0] == 0):
             for ctx in self.root_contexts:
                 run.apply(ctx, root)
         any_name = self.by_name.get(None, ())
@@ -617,6 +618,18 @@ class RuleSet:
         if only is not None:
             needed = {a for el in only for a in (el, *el.iterancestors())}
             elements = [el for el in elements if el in needed]
+        elif part is not None:
+            # The part's elements, after the ancestors of its first: the walk needs their
+            # states, and they are the only elements outside the part above one inside it.
+            ordered = list(elements)
+            start, stop = part
+            inside = ordered[start:stop]
+            if inside and start > 0:
+                only = set(inside)
+                ancestors = list(inside[0].iterancestors())
+                ancestors.reverse()
+                inside = ancestors + inside
+            elements = inside
         for el in elements:
             tag = el.tag
             states = []

@@ -1,0 +1,132 @@
+"""A large message checked in two processes gets exactly the single-process verdict.
+
+The template rules are split in document order (``check_templates(..., part)``); the
+helper process checks the later part, the schema and the BDS rules. Its findings joined
+to this process's must equal the findings of one process alone, on every reference
+message, and whatever the helper does (dies, hangs, is busy), no finding is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+from lxml import etree
+
+from jgz_gateway.standards.validation import helper, templates, validate_bytes
+from jgz_gateway.standards.xmlsafe import parse_bytes
+
+from ..conftest import ref_id, reference_messages
+
+MESSAGES = reference_messages()
+LARGEST = max(MESSAGES, key=lambda p: p.stat().st_size)
+
+
+def _verdict(report) -> list:
+    return [f.as_dict() for f in report.findings] + [report.interaction, report.bds_version]
+
+
+@pytest.mark.parametrize("path", MESSAGES, ids=ref_id)
+def test_parts_in_document_order_join_to_the_whole(reference, path):
+    root = parse_bytes(path.read_bytes()).getroot()
+    interaction = etree.QName(root).localname
+    whole = [f.as_dict() for f in templates.check_templates(root, interaction)]
+    count = sum(1 for _ in root.iter(etree.Element))
+    for split in {1, count // 3, count // 2, count - 1}:
+        first = templates.check_templates(root, interaction, (0, split))
+        rest = templates.check_templates(root, interaction, (split, count))
+        assert [f.as_dict() for f in first + rest] == whole, f"split at element {split} of {count}"
+
+
+def _started() -> helper.Helper:
+    helper.disable()
+    helper.enable()
+    assert helper.ready(), "helper did not come up"
+    return helper.current()
+
+
+@pytest.fixture(scope="module")
+def running_helper(reference):
+    yield _started()
+    helper.disable()
+
+
+def _alone(data: bytes):
+    with helper.alone():
+        return validate_bytes(data)
+
+
+def test_every_reference_message_gets_the_single_process_verdict(running_helper):
+    before, large = running_helper.answered, 0
+    for path in MESSAGES:
+        data = path.read_bytes()
+        large += len(data) >= helper.SPLIT_FROM
+        assert _verdict(validate_bytes(data)) == _verdict(_alone(data)), path.name
+    assert large >= 3 and running_helper.answered - before == large and not running_helper.failed
+
+
+def test_a_schema_fault_in_the_helpers_half_is_reported_in_place(running_helper):
+    data = LARGEST.read_bytes()
+    tail = data.rindex(b"</")
+    broken = data[:tail] + b'<unexpected xmlns="urn:hl7-org:v3"/>' + data[tail:]
+    split = validate_bytes(broken)
+    assert any(f.rule.startswith("xsd:") for f in split.findings)
+    assert _verdict(split) == _verdict(_alone(broken))
+
+
+def test_what_the_helper_cannot_read_keeps_the_conversation_in_step(running_helper):
+    big = LARGEST.read_bytes()
+    not_xml = b"<" + b"x" * helper.SPLIT_FROM
+    not_a_dob = b"<root>" + b"<a/>" * (helper.SPLIT_FROM // 4) + b"</root>"
+    assert validate_bytes(not_xml).findings[0].rule == _alone(not_xml).findings[0].rule
+    assert validate_bytes(not_a_dob).findings[0].rule == "JGZ-MSG-INTERACTION"
+    assert _verdict(validate_bytes(big)) == _verdict(_alone(big))  # the next answer is this message's
+    assert not running_helper.failed
+
+
+def test_a_busy_helper_leaves_the_message_to_this_process(running_helper):
+    data = LARGEST.read_bytes()
+    expected = _verdict(_alone(data))
+    results = []
+
+    def check():
+        results.append(_verdict(validate_bytes(data)))
+
+    threads = [threading.Thread(target=check) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 3
+
+
+def test_a_hung_helper_is_given_up_and_its_part_checked_here(reference, monkeypatch):
+    data = LARGEST.read_bytes()
+    expected = _verdict(_alone(data))
+    h = _started()
+    monkeypatch.setattr(helper, "PATIENCE", 0.5)
+    os.kill(h._process.pid, signal.SIGSTOP)  # it will neither read the message nor answer
+    try:
+        assert _verdict(validate_bytes(data)) == expected
+        assert h.failed
+        assert helper.available(len(data)) is None  # not asked again
+        assert _verdict(validate_bytes(data)) == expected
+    finally:
+        if h._process.is_alive():
+            os.kill(h._process.pid, signal.SIGCONT)
+        helper.disable()
+
+
+def test_a_dead_helper_costs_no_finding(reference):
+    data = LARGEST.read_bytes()
+    expected = _verdict(_alone(data))
+    h = _started()
+    h._process.kill()
+    h._process.join(5)
+    try:
+        assert _verdict(validate_bytes(data)) == expected
+        assert h.failed
+    finally:
+        helper.disable()
