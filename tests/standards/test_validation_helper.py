@@ -34,10 +34,10 @@ def test_parts_in_document_order_join_to_the_whole(reference, path):
     interaction = etree.QName(root).localname
     whole = [f.as_dict() for f in templates.check_templates(root, interaction)]
     count = sum(1 for _ in root.iter(etree.Element))
-    for split in {1, count // 3, count // 2, count - 1}:
-        first = templates.check_templates(root, interaction, (0, split))
-        rest = templates.check_templates(root, interaction, (split, count))
-        assert [f.as_dict() for f in first + rest] == whole, f"split at element {split} of {count}"
+    for split in (0.5 / count, 1.5 / count, 1 / 3, 0.5, 1 - 0.5 / count):  # before/after the root, ..., before the last
+        first = templates.check_templates(root, interaction, (0.0, split))
+        rest = templates.check_templates(root, interaction, (split, 1.0))
+        assert [f.as_dict() for f in first + rest] == whole, f"split at {split:.4f} of {count} elements"
 
 
 def _started() -> helper.Helper:

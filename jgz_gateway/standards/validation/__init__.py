@@ -116,7 +116,7 @@ def _validate_tree(root, report: Report, beside: bool, split) -> Report:
     report.interaction = interaction
     report.bds_version = INTERACTIONS[interaction]
     if split is not None:
-        mine, theirs = helper.parts(root, split.share)
+        mine, theirs = helper.parts(split.share)
         rule_findings = templates.check_templates(root, interaction, mine)
         later = split.result()  # the schema, the later part of the template rules, the BDS rules
         if later is not None:

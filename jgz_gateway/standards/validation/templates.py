@@ -95,11 +95,13 @@ PROFILES = {
 }
 
 
-def check_templates(root: etree._Element, interaction: str, part: tuple[int, int] | None = None) -> list[Finding]:
+def check_templates(root: etree._Element, interaction: str, part: tuple[float, float] | None = None) -> list[Finding]:
     """Findings of the DOB template and datatype rules for a parsed message.
 
     ``interaction`` is the root's local name: REPC_IN902120NL03, REPC_IN902120NL04 or
     REPC_IN902120NL. Never raises on odd trees; an unknown interaction is a caller error.
+    ``part`` (from, to), fractions of the message's elements in document order: only the
+    findings on those elements, so that parts (0, f) and (f, 1) give the whole in order.
     """
     profile = PROFILES.get(interaction)
     if profile is None:
@@ -114,7 +116,7 @@ def check_templates(root: etree._Element, interaction: str, part: tuple[int, int
                         f"the template rules could not be checked completely: {exc!r}")]
 
 
-def _check(root, profile: Profile, part: tuple[int, int] | None = None) -> list[Finding]:
+def _check(root, profile: Profile, part: tuple[float, float] | None = None) -> list[Finding]:
     hits = _ruleset(False).run(root, profile.facts, part=part)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
         suspects = {h.el for h in hits if h.severity == "e"}
@@ -551,14 +553,14 @@ class RuleSet:
 
     # -- the pass
 
-    def run(self, root, facts: Facts, only: set | None = None, part: tuple[int, int] | None = None) -> list[Hit]:
+    def run(self, root, facts: Facts, only: set | None = None, part: tuple[float, float] | None = None) -> list[Hit]:
         """Check the message; with ``only``, check just those elements (the walk then
-        follows only the paths from the root to them); with ``part`` (start, stop), just
-        the elements at those places in document order (:func:`check_templates`)."""
+        follows only the paths from the root to them); with ``part``, just that fraction
+        of the elements in document order (:func:`check_templates`)."""
         with sibling_index():
             return self._run(root, facts, only, part)
 
-    def _run(self, root, facts: Facts, only: set | None, part: tuple[int, int] | None = None) -> list[Hit]:
+    def _run(self, root, facts: Facts, only: set | None, part: tuple[float, float] | None = None) -> list[Hit]:
         run = Run(self, root, facts)
         # One pass in C over the document for every element the engine finds by name.
         wanted: dict = {}
@@ -606,15 +608,8 @@ class RuleSet:
             for el in named[tag]:
                 starts.setdefault(el, []).extend(found)
         run.indexed = True
-        if (only is None or root in only) and (part is None or part[0] == 0):
-            for ctx in self.root_contexts:
-                run.apply(ctx, root)
-        any_name = self.by_name.get(None, ())
-        states_of: dict = {}
-        parent_states = states_of.get
-        visit, apply = run.visit, run.apply
-        hits, compiled = run.hits, run.compiled
         elements = root.iter(etree.Element)
+        document = only is None or root in only  # the contexts on the document node run in this pass
         if only is not None:
             needed = {a for el in only for a in (el, *el.iterancestors())}
             elements = [el for el in elements if el in needed]
@@ -622,14 +617,23 @@ class RuleSet:
             # The part's elements, after the ancestors of its first: the walk needs their
             # states, and they are the only elements outside the part above one inside it.
             ordered = list(elements)
-            start, stop = part
+            start, stop = (int(len(ordered) * f) for f in part)
             inside = ordered[start:stop]
+            document = start == 0 < stop  # with the part that holds the root
             if inside and start > 0:
                 only = set(inside)
                 ancestors = list(inside[0].iterancestors())
                 ancestors.reverse()
                 inside = ancestors + inside
             elements = inside
+        if document:
+            for ctx in self.root_contexts:
+                run.apply(ctx, root)
+        any_name = self.by_name.get(None, ())
+        states_of: dict = {}
+        parent_states = states_of.get
+        visit, apply = run.visit, run.apply
+        hits, compiled = run.hits, run.compiled
         for el in elements:
             tag = el.tag
             states = []
