@@ -105,3 +105,57 @@ def test_consent_semantics_follow_nictiz_ada_conversion(reference):
             assert consent.affirmed is said[consent.element], consent.element
             assert consent.negation_for(consent.element, consent.affirmed) == consent.negation_ind
     assert any(c.element == 1395 and c.affirmed and not c.permits for c in dossier.consents)
+
+
+# --- messages unlike the published ones: every leaf kept, or a named refusal
+
+
+def _lossless_or_refused(data: bytes) -> str:
+    try:
+        rebuilt = write_message(read_message(data))
+    except MessageError as exc:
+        return exc.rule
+    only_original, only_rebuilt = leaf_diff(etree.fromstring(data), etree.fromstring(rebuilt))
+    assert not only_original and not only_rebuilt
+    return "kept"
+
+
+def test_text_where_the_model_has_no_field_is_kept_as_a_node(reference):
+    data = (reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml").read_bytes()
+    root = etree.fromstring(data)
+    H = "{urn:hl7-org:v3}"
+    observation = next(root.iter(H + "observation"))
+    observation.find(H + "templateId").text = "stray"  # a templateId kept as a plain root string before
+    observation.text = "more"
+    next(root.iter(H + "component")).text = "wrapper text"
+    assert _lossless_or_refused(etree.tostring(root)) == "kept"
+
+
+@pytest.mark.parametrize("frame", ["ControlActProcess", "subject", "CareProvisionRequest", "sequelTo", "careProvisionEvent"])
+def test_text_in_the_message_frame_is_refused_by_name(reference, frame):
+    data = (reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0_JGZ-base_hl7.xml").read_bytes()
+    root = etree.fromstring(data)
+    next(root.iter("{urn:hl7-org:v3}" + frame)).text = "1e400"
+    with pytest.raises(MessageError) as err:
+        read_message(etree.tostring(root))
+    assert err.value.rule == "JGZ-MSG-TEXT" and err.value.xpath.endswith("hl7:" + frame)
+    assert "'1e400'" in err.value.message
+
+
+def test_mutants_of_the_published_messages_round_trip_or_are_refused(reference):
+    """The fuzzer's structural and value mutations (tools/fuzz.py): a dropped, duplicated,
+    moved or swapped element, an attribute dropped or garbled, text, xsi:type, nullFlavor."""
+    import random
+
+    from ..conftest import load_tool
+
+    fuzz = load_tool("fuzz")
+    small = [p for p in MESSAGES if p.stat().st_size < 40_000]
+    rng = random.Random(20261124)
+    outcomes: dict[str, int] = {}
+    for _ in range(150):
+        root = etree.fromstring(rng.choice(small).read_bytes())
+        fuzz.mutate(root, rng)
+        outcome = _lossless_or_refused(etree.tostring(root))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert outcomes.get("kept", 0) > 120, outcomes

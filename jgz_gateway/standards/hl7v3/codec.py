@@ -455,7 +455,7 @@ def _read_child(child: etree._Element, candidates: tuple[Child, ...], given: set
                 return obj, c
             continue
         inner, link_extra = _unwrap(child, c.inner)
-        if inner is None:
+        if inner is None or _text(child) is not None or _stray_text(inner, c.kind):
             continue
         link = {"link_attrs": _keys(child), "link_extra": link_extra}
         if c.kind is m.Activity:
@@ -467,14 +467,22 @@ def _read_child(child: etree._Element, candidates: tuple[Child, ...], given: set
 def _read_kind(el, kind):
     if kind is TEMPLATE:
         attrs = el.items()
-        if len(attrs) != 1 or attrs[0][0] != "root" or len(el):
+        if len(attrs) != 1 or attrs[0][0] != "root" or len(el) or _text(el) is not None:
             return None
         return attrs[0][1]
     if kind is TEXT:
         return _plain_text(el)
     if kind is m.Node:
         return _node(el, None, None)
+    if _stray_text(el, kind):
+        return None
     return read(el, kind)
+
+
+def _stray_text(el: etree._Element, cls: type) -> bool:
+    """Text in an element whose class has no field for it (the schema allows none there):
+    the element is then kept as a node, text and all, instead of losing the text."""
+    return _PLANS[cls].text is None and _text(el) is not None
 
 
 def _unwrap(wrapper: etree._Element, inner_name: str):

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from lxml import etree
 
 from .. import model as m
-from ..xmlsafe import HL7_NS, XSI_NS, XmlRejected, parse_bytes
+from ..xmlsafe import HL7_NS, XSI_NS, XmlRejected, parse_bytes, xpath_of
 from . import codec
 
 #: Interaction → the BDS version it carries (the newest one for NL03; 4.0.x is a subset).
@@ -85,6 +85,7 @@ def _read(root: etree._Element) -> m.Dossier:
             f"root element {interaction} is not a dossieroverdrachtbericht ({', '.join(INTERACTIONS)})",
         )
     hold: dict = {"ControlActProcess": None}
+    _no_text(root)
     transmission: m.Transmission = codec.read(root, m.Transmission, hold)
     transmission.interaction = interaction
     transmission.namespaces = _namespaces(root)
@@ -92,6 +93,7 @@ def _read(root: etree._Element) -> m.Dossier:
     dossier = None
     if cap is None:
         raise MessageError("JGZ-MSG-CONTROLACT", f"{interaction} has no ControlActProcess", f"/hl7:{interaction}")
+    _no_text(cap)
     transmission.control_act_attrs = {codec.attr_key(k): v for k, v in cap.attrib.items()}
     subject = None
     extra, prev = [], None
@@ -113,6 +115,8 @@ def _read(root: etree._Element) -> m.Dossier:
         )
     transmission.subject_attrs = {codec.attr_key(k): v for k, v in subject.attrib.items()}
     cpr, transmission.subject_extra = codec._unwrap(subject, "CareProvisionRequest")
+    _no_text(subject)
+    _no_text(cpr)
     hold = {"sequelTo": None}
     request = codec.read(cpr, m.CareProvisionRequest, hold)
     sequel = hold["sequelTo"]
@@ -120,6 +124,8 @@ def _read(root: etree._Element) -> m.Dossier:
         event, request.sequel_extra = codec._unwrap(sequel, "careProvisionEvent")
         request.sequel_attrs = {codec.attr_key(k): v for k, v in sequel.attrib.items()}
         if event is not None:
+            _no_text(sequel)
+            _no_text(event)
             dossier = codec.read(event, m.Dossier)
         else:
             request.sequel_extra = []
@@ -135,6 +141,15 @@ def _read(root: etree._Element) -> m.Dossier:
     dossier.transmission = transmission
     dossier.request = request
     return dossier
+
+
+def _no_text(el: etree._Element) -> None:
+    """The message's frame (root to careProvisionEvent) has no place for text, nor has the
+    schema: text there is refused by name rather than dropped."""
+    text = el.text
+    if text is not None and text.strip():
+        raise MessageError("JGZ-MSG-TEXT", f"text {text.strip()[:40]!r} in {codec.local_or_clark(el.tag)}, "
+                           "where the message model allows none", xpath_of(el))
 
 
 def _namespaces(root: etree._Element) -> dict[str, str]:
