@@ -24,7 +24,9 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
 from ..findings import Finding
+from ..hl7v3.message import INTERACTIONS
 from ..xmlsafe import HL7_NS, XmlRejected, parse_bytes
+from . import bds, structure, templates
 
 #: From this size (bytes) a message is split; below it, sending and re-parsing cost more
 #: than half the rules save.
@@ -87,10 +89,10 @@ class Helper:
         except (OSError, ValueError):
             pass  # the helper is gone: result() finds its end of the pipe closed
 
-    def result(self) -> list[Finding] | None:
-        """The helper's findings for its part and the BDS rules, or None when it has none
-        (its parse failed, the message is no DOB, it failed or hung); frees the helper.
-        Once per message: a second call returns None."""
+    def result(self) -> tuple[list[Finding], list[Finding]] | None:
+        """The helper's findings: the schema's, and those of its part of the template rules
+        and of the BDS rules; None when it has none (its parse failed, the message is no DOB,
+        it failed or hung). Frees the helper. Once per message: a second call returns None."""
         if not self._pending:
             return None
         self._pending = False
@@ -179,9 +181,7 @@ def available(size: int) -> Helper | None:
 
 def _serve(conn: Connection, share: float) -> None:
     """The helper's loop: load and compile everything, say so, then answer each message."""
-    from ..hl7v3.message import INTERACTIONS
     from ..preload import preload_and_freeze
-    from . import bds, structure, templates
 
     preload_and_freeze()
     for lenient in (False, True):
@@ -194,18 +194,22 @@ def _serve(conn: Connection, share: float) -> None:
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        conn.send(_check(data, share, INTERACTIONS, templates, bds, structure))
+        try:
+            answer = _check(data, share)
+        except Exception:  # noqa: BLE001 - the caller then checks it alone, and meets the fault itself
+            answer = None
+        conn.send(answer)
 
 
-def _check(data: bytes, share: float, interactions: dict, templates, bds, structure) -> tuple[list[Finding], list[Finding]] | None:
+def _check(data: bytes, share: float) -> tuple[list[Finding], list[Finding]] | None:
     try:
         root = parse_bytes(data).getroot()
     except XmlRejected:
         return None
     tag = root.tag if isinstance(root.tag, str) else ""
     interaction = tag.rpartition("}")[2]
-    if interaction not in interactions or not tag.startswith("{" + HL7_NS + "}"):
+    if interaction not in INTERACTIONS or not tag.startswith("{" + HL7_NS + "}"):
         return None
     findings = templates.check_templates(root, interaction, parts(share)[1])
-    findings += bds.check_bds(root, interaction, interactions[interaction])
+    findings += bds.check_bds(root, interaction, INTERACTIONS[interaction])
     return structure.check_schema(root, interaction), findings
