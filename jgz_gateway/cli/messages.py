@@ -89,8 +89,9 @@ def _parse_date(text: str | None):
         fail(f"--reference-date {text!r} is not a date (YYYY-MM-DD)")
 
 
-def read_source(path: Path, source: "Source", reference_date=None):
-    """A dossier from a DOB message, dossier JSON, an ADA instance or a FHIR Bundle."""
+def read_source(path: Path, source: "Source", reference_date=None, envelope=None):
+    """A dossier from a DOB message, dossier JSON, an ADA instance or a FHIR Bundle;
+    ``envelope``: for ADA, the message around the dossier (default: Nictiz's placeholders)."""
     if source is Source.hl7v3:
         return read_dossier_file(path)
     from ..standards.xmlsafe import XmlRejected
@@ -101,7 +102,7 @@ def read_source(path: Path, source: "Source", reference_date=None):
         from ..standards.hl7v3 import MessageError, read_message
 
         try:
-            reading = read_ada_message(data, reference_date=reference_date)
+            reading = read_ada_message(data, reference_date=reference_date, envelope=envelope)
             dossier = read_message(reading.root)
         except XmlRejected as exc:
             fail(f"{path}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""))
@@ -141,11 +142,30 @@ def parse(
     source_format: Source = typer.Option(Source.hl7v3, "--from", help="input format: hl7v3, ada or fhir"),
     reference_date: str | None = typer.Option(None, "--reference-date",
                                               help="ADA: the date relative dates (T-1D, DOB+3M) count from (default today)"),
+    ura: str | None = typer.Option(None, "--ura", help="ADA: URA of the sending organisation (8 digits)"),
+    org_name: str | None = typer.Option(None, "--org-name", help="ADA: name of the sending organisation"),
+    uzi: str | None = typer.Option(None, "--uzi-system", help="ADA: UZI system number of the sending system (9 digits)"),
+    sender: str | None = typer.Option(None, "--sender-app", help="ADA: AORTA application id of the sender"),
+    receiver: str | None = typer.Option(None, "--receiver-app", help="ADA: AORTA application id of the receiver"),
 ) -> None:
-    """Read a message into the canonical dossier model and print it as JSON."""
+    """Read a message into the canonical dossier model and print it as JSON.
+
+    An ADA instance holds the dossier only: the message around it (sending organisation and
+    system, application ids) comes from the options, else from Nictiz's placeholders
+    ({$orgId}...), which a DOB cannot be sent with.
+    """
     from ..standards.model import to_json
 
-    dossier = read_source(message, source_format, _parse_date(reference_date))
+    envelope = None
+    given = {"organisation_ura": ura, "organisation_name": org_name, "device_uzi": uzi,
+             "sender_application": sender, "receiver_application": receiver}
+    if any(v is not None for v in given.values()):
+        if source_format is not Source.ada:
+            fail("--ura, --org-name, --uzi-system, --sender-app and --receiver-app are for --from ada")
+        from ..standards.ada.to_hl7 import Envelope
+
+        envelope = Envelope(**{k: v for k, v in given.items() if v is not None})
+    dossier = read_source(message, source_format, _parse_date(reference_date), envelope)
     write_output(to_json(dossier), output)
 
 

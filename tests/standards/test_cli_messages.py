@@ -66,3 +66,27 @@ def test_parse_refuses_hostile_fhir_json_without_a_traceback(tmp_path):
     deep.write_bytes(b"[" * 100_000 + b"]" * 100_000)
     result = run("parse", deep, "--from", "fhir")
     assert result.returncode == 2 and "nested too deeply" in result.stderr and "Traceback" not in result.stderr
+
+
+ENVELOPE = ["--ura", "01234567", "--org-name", "GGD Proef", "--uzi-system", "123456789",
+            "--sender-app", "2.16.840.1.113883.2.4.6.6.90000001.1", "--receiver-app", "2.16.840.1.113883.2.4.6.6.90000002.1"]
+
+
+def test_parse_from_ada_takes_the_message_around_the_dossier_from_options(reference, tmp_path):
+    """Nictiz's qualification instances: with a real sender, the DOB built from them has no
+    error; with the placeholders ({$orgId}...) the sender's ids fail the identifier rules."""
+    for instance in sorted((reference / "ada" / "instances").glob("DOB-3.0.0-qual-*.xml")):
+        for options, valid in ((ENVELOPE, True), ([], False)):
+            dossier, out = tmp_path / "d.json", tmp_path / "m.xml"
+            assert run("parse", "--from", "ada", instance, *options, "-o", dossier).returncode == 0
+            assert run("build", dossier, "--interaction", "REPC_IN902120NL03", "-o", out).returncode == 0
+            [report] = json.loads(run("validate", "--format", "json", out).stdout)
+            assert report["valid"] is valid, (instance.name, options, [f for f in report["findings"] if f["severity"] == "error"])
+            text = out.read_text()
+            assert ("{$orgId}" in text) is not valid and ("01234567" in text) is valid and ("GGD Proef" in text) is valid
+
+
+def test_envelope_options_are_for_ada_only(reference):
+    msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
+    result = run("parse", msg, "--ura", "01234567")
+    assert result.returncode != 0 and "--from ada" in result.stderr and "Traceback" not in result.stderr
