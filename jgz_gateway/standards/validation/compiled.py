@@ -11,6 +11,7 @@ both on every reference message.
 
 from __future__ import annotations
 
+from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Callable
 
 from .paths import NF, XSI_TYPE, H, xsi_type
@@ -20,16 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class _Source:
-    """Source lines plus the constants they refer to (passed as the function's globals).
+    """Source lines plus the constants they refer to (the function's parameter defaults).
 
     Values (codes, roots, rows, sets) are never written into the source, only their names
     k0, k1, ...: the 568 element templates then share a few dozen distinct sources, each
     compiled once per process.
     """
 
-    def __init__(self, base: dict):
+    def __init__(self):
         self.lines: list[str] = []
-        self.names: dict = dict(base)
+        self.names: dict = {}
         self.count = 0
 
     def const(self, value) -> str:
@@ -55,25 +56,27 @@ class ContextCompiler:
     def __init__(self, rules: "RuleSet", names: dict, lexical: dict, regex: Callable):
         self.rules = rules
         self.lexical, self.regex = lexical, regex
-        self.base = {**names, "xsi_type": xsi_type, "NF": NF, "XSI": XSI_TYPE}
+        self.base = {**names, "xsi_type": xsi_type, "NF": NF, "XSI": XSI_TYPE, "__builtins__": __builtins__}
 
     def compile(self, counts: list, checks: list, ops: list) -> Callable:
         """``counts`` and ``checks`` as built by the RuleSet; ``ops`` the raw ops of ``checks``."""
-        src = _Source(self.base)
-        src.line(0, "def check(el, run, hits):")
+        src = _Source()
         src.line(1, "g = el.get")
         if counts:
             self._counts(src, counts)
         for (row, check), op in zip(checks, ops):
             self._row(src, row, check, op)
         src.line(1, "return None")
-        text = "\n".join(src.lines)
+        # The constants are the function's defaults, not globals: all contexts then share one
+        # globals dict (the engine's names), so the interpreter's global-lookup caches in a
+        # code object shared by many contexts keep hitting.
+        params = "".join(f", {name}=None" for name in src.names)
+        text = f"def check(el, run, hits{params}):\n" + "\n".join(src.lines)
         code = _CODE.get(text)
         if code is None:
-            code = _CODE[text] = compile(text, "<dob-context>", "exec")
-        namespace = src.names
-        exec(code, namespace)  # noqa: S102 - our own generated source, from our own rule data
-        return namespace["check"]
+            module = compile(text, "<dob-context>", "exec")
+            code = _CODE[text] = next(c for c in module.co_consts if isinstance(c, CodeType))
+        return FunctionType(code, self.base, "check", tuple(src.names.values()))
 
     # -- rows other than counts
 
