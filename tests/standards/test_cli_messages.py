@@ -90,3 +90,38 @@ def test_envelope_options_are_for_ada_only(reference):
     msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
     result = run("parse", msg, "--ura", "01234567")
     assert result.returncode != 0 and "--from ada" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validate_on_a_batch_of_large_messages_gives_each_its_own_verdict(reference, tmp_path):
+    """From 4 MB of large messages jgz validate checks each on two processes (the validation
+    helper): the verdicts are those of one message at a time."""
+    from typer.testing import CliRunner
+
+    from jgz_gateway.cli import app
+    from jgz_gateway.standards.validation import helper
+
+    largest = reference / "ada" / "hl7" / "DOB-3.0.0-test-hl7.xml"
+    copies = []
+    for i in range(helper.BATCH_FROM // largest.stat().st_size + 3):
+        copy = tmp_path / f"{i:02d}.xml"
+        copy.write_bytes(largest.read_bytes())
+        copies.append(copy)
+    [alone] = json.loads(run("validate", "--format", "json", largest).stdout)
+    helper.enable()  # what the command starts, up before it runs (it does not wait for it)
+    try:
+        assert helper.ready()
+        before = helper.current().answered
+        result = CliRunner().invoke(app, ["validate", "--format", "json", *map(str, copies)])
+        assert helper.current().answered - before == len(copies)
+    finally:
+        helper.disable()
+    assert [r["findings"] for r in json.loads(result.stdout)] == [alone["findings"]] * len(copies)
+    assert json.loads(run("validate", "--format", "json", *copies).stdout) == json.loads(result.stdout)
+
+
+def test_a_process_spawned_from_python_m_jgz_gateway_cli_does_not_run_the_command_again():
+    """The validation helper is a spawned process: it re-imports the parent's main module
+    under another name, which must not start the command line a second time."""
+    import runpy
+
+    runpy.run_module("jgz_gateway.cli", run_name="__mp_main__")
