@@ -16,9 +16,10 @@ import pytest
 from lxml import etree
 
 from jgz_gateway.standards.validation import helper, templates, validate_bytes
-from jgz_gateway.standards.xmlsafe import parse_bytes
+from jgz_gateway.standards.xmlsafe import MAX_BYTES, parse_bytes
 
 from ..conftest import ref_id, reference_messages
+from .badinput import CASES
 
 MESSAGES = reference_messages()
 LARGEST = max(MESSAGES, key=lambda p: p.stat().st_size)
@@ -47,10 +48,17 @@ def _started() -> helper.Helper:
     return helper.current()
 
 
-@pytest.fixture(scope="module")
-def running_helper(reference):
-    yield _started()
+@pytest.fixture(scope="module", autouse=True)
+def _no_helper_after_these_tests():
+    yield
     helper.disable()
+
+
+@pytest.fixture
+def running_helper(reference):
+    """The helper these tests share, started again after a test that made it fail."""
+    h = helper.current()
+    return h if h is not None and not h.failed else _started()
 
 
 def _alone(data: bytes):
@@ -130,3 +138,15 @@ def test_a_dead_helper_costs_no_finding(reference):
         assert h.failed
     finally:
         helper.disable()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_the_bad_input_corpus_gets_the_same_verdicts_with_the_helper(running_helper, case):
+    """Hostile and broken messages as well: the helper is asked only what it can answer, and
+    answers each large DOB among them."""
+    data = case.make()
+    before = running_helper.answered
+    alone = _alone(data)
+    assert _verdict(validate_bytes(data)) == _verdict(alone)
+    large_dob = helper.SPLIT_FROM <= len(data) <= MAX_BYTES and alone.interaction is not None
+    assert running_helper.answered == before + large_dob and not running_helper.failed

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 
 from ..findings import Finding
 from ..hl7v3.message import INTERACTIONS
-from ..xmlsafe import HL7_NS, XmlRejected, parse_bytes
+from ..xmlsafe import HL7_NS, MAX_BYTES, XmlRejected, parse_bytes
 from . import bds, structure, templates
 
 #: From this size (bytes) a message is split; below it, sending and re-parsing cost more
@@ -171,8 +171,8 @@ def alone():
 def available(size: int) -> Helper | None:
     """The helper, reserved for a message of ``size`` bytes, when splitting it pays."""
     helper = current()
-    if helper is None or size < SPLIT_FROM or getattr(_alone, "on", False):
-        return None
+    if helper is None or not SPLIT_FROM <= size <= MAX_BYTES or getattr(_alone, "on", False):
+        return None  # too small to gain, or too large to parse at all
     return helper if helper.take() else None
 
 
