@@ -48,6 +48,29 @@ def _started() -> helper.Helper:
     return helper.current()
 
 
+def test_parts_join_to_the_whole_on_mutants_too(reference):
+    """Odd trees (the fuzzer's mutations: elements dropped, duplicated, moved, swapped,
+    attributes garbled, text, xsi:type, nullFlavor), split anywhere."""
+    import random
+
+    from ..conftest import load_tool
+
+    fuzz = load_tool("fuzz")
+    small = [p for p in MESSAGES if p.stat().st_size < 40_000]
+    rng = random.Random(20261125)
+    for _ in range(60):
+        root = etree.fromstring(rng.choice(small).read_bytes())
+        for _ in range(rng.randint(1, 4)):
+            fuzz.mutate(root, rng)
+        interaction = etree.QName(root).localname
+        if interaction not in templates.PROFILES:
+            continue
+        split = rng.random()
+        joined = (templates.check_templates(root, interaction, (0.0, split))
+                  + templates.check_templates(root, interaction, (split, 1.0)))
+        assert [f.as_dict() for f in joined] == [f.as_dict() for f in templates.check_templates(root, interaction)]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _no_helper_after_these_tests():
     yield
