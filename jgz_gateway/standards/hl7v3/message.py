@@ -24,6 +24,14 @@ INTERACTIONS = {
 }
 
 
+def dob_interaction(root: etree._Element) -> str | None:
+    """The DOB interaction a root element is (one of :data:`INTERACTIONS`, in the HL7
+    namespace), else None."""
+    tag = root.tag if isinstance(root.tag, str) else ""
+    name = tag[len(HL7_NS) + 2:] if tag.startswith("{" + HL7_NS + "}") else None
+    return name if name in INTERACTIONS else None
+
+
 class MessageError(Exception):
     """The XML is well-formed but is not a DOB the gateway can read."""
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from lxml import etree
 
 from ..findings import Finding, has_errors
-from ..hl7v3.message import INTERACTIONS
-from ..xmlsafe import HL7_NS, XmlRejected, local, parse_bytes, read_file
+from ..hl7v3.message import INTERACTIONS, dob_interaction
+from ..xmlsafe import HL7_NS, XmlRejected, parse_bytes, read_file
 from . import bds, helper, structure, templates
 
 
@@ -72,12 +72,14 @@ def validate_bytes(data: bytes, source: str = "<bytes>") -> Report:
     try:
         tree = parse_bytes(data)
     except XmlRejected as exc:
-        if split is not None:
-            split.result()
         where = f"line {exc.line}" if exc.line else "/"
         report.findings.append(Finding("error", exc.rule, "/", f"{exc.message} ({where})"))
         return report
-    return validate_tree(tree.getroot(), source, report, beside=len(data) >= BESIDE_FROM, split=split)
+    else:
+        return validate_tree(tree.getroot(), source, report, beside=len(data) >= BESIDE_FROM, split=split)
+    finally:
+        if split is not None:
+            split.result()  # frees the helper whenever its answer was not used (no DOB, bad XML)
 
 
 #: From this size (bytes) the XML Schema check runs on a worker thread beside the rule layers;
@@ -90,19 +92,12 @@ def validate_tree(root: etree._Element, source: str = "<tree>", report: Report |
                   beside: bool = True, split: helper.Helper | None = None) -> Report:
     """Validate an already hardened-parsed message; ``beside``: check the schema on a worker
     thread while the rules run (worth it for all but small messages); ``split``: a helper
-    that has been sent the message's bytes and checks the later part (:mod:`.helper`)."""
+    that has been sent the message's bytes and checks the later part (:mod:`.helper`); the
+    caller frees it afterwards (``Helper.result``), as :func:`validate_bytes` does."""
     report = report or Report(source)
-    try:
-        return _validate_tree(root, report, beside, split)
-    finally:
-        if split is not None:
-            split.result()  # frees the helper if it was not waited for (no DOB)
-
-
-def _validate_tree(root, report: Report, beside: bool, split) -> Report:
-    tag = root.tag if isinstance(root.tag, str) else ""
-    interaction = local(root) if tag.startswith("{" + HL7_NS + "}") else None
-    if interaction not in INTERACTIONS:
+    interaction = dob_interaction(root)
+    if interaction is None:
+        tag = root.tag if isinstance(root.tag, str) else ""
         report.findings.append(
             Finding(
                 "error",

@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
 from ..findings import Finding
-from ..hl7v3.message import INTERACTIONS
-from ..xmlsafe import HL7_NS, MAX_BYTES, XmlRejected, parse_bytes
+from ..hl7v3.message import INTERACTIONS, dob_interaction
+from ..xmlsafe import MAX_BYTES, XmlRejected, parse_bytes
 from . import bds, structure, templates
 
 #: From this size (bytes) a message is split; below it, sending and re-parsing cost more
@@ -207,9 +207,8 @@ def _check(data: bytes, share: float) -> tuple[list[Finding], list[Finding]] | N
         root = parse_bytes(data).getroot()
     except XmlRejected:
         return None
-    tag = root.tag if isinstance(root.tag, str) else ""
-    interaction = tag.rpartition("}")[2]
-    if interaction not in INTERACTIONS or not tag.startswith("{" + HL7_NS + "}"):
+    interaction = dob_interaction(root)
+    if interaction is None:
         return None
     findings = templates.check_templates(root, interaction, parts(share)[1])
     findings += bds.check_bds(root, interaction, INTERACTIONS[interaction])
