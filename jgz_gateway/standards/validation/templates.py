@@ -572,38 +572,53 @@ class RuleSet:
             named[tag] = []
         for x in root.iter(*named):
             named[x.tag].append(x)
-        tpl_of: dict = run.tpl_of
-        child_tpl: dict = {}
+        # One pass over the templateIds: where contexts start (every first step is found
+        # through an index, before the walk), and the template slots the counts read.
+        starts: dict = {}
+        tpl_of: dict = {}  # element -> its templateId roots
+        child_tpl: dict = {}  # element -> {(child tag, the child's templateId root)}
+        slots = run.slots
+        by_tpl, by_child_tpl = self.by_tpl, self.by_child_tpl
         for t in named[TEMPLATE_ID]:
             r, p = t.get("root"), t.getparent()
             if r is None or p is None:
                 continue
-            tpl_of.setdefault(p, set()).add(r)
+            roots = tpl_of.get(p)
+            if roots is None:
+                tpl_of[p] = {r}
+            elif r in roots:
+                continue  # the same root twice on one element counts once
+            else:
+                roots.add(r)
+            ptag = p.tag
+            found = by_tpl.get((ptag, r))
+            if found:
+                starts.setdefault(p, []).extend(found)
+            found = by_tpl.get((None, r))
+            if found:
+                starts.setdefault(p, []).extend(found)
             gp = p.getparent()
-            if gp is not None:
-                child_tpl.setdefault(gp, set()).add((p.tag, r))
-        slots = run.slots
-        for c, pairs in child_tpl.items():
-            parent = c.getparent()
-            if parent is not None:
-                counted = slots.get(parent)
+            if gp is None:
+                continue
+            pair = (ptag, r)
+            pairs = child_tpl.get(gp)
+            if pairs is None:
+                child_tpl[gp] = {pair}
+            elif pair in pairs:
+                continue
+            else:
+                pairs.add(pair)
+            found = by_child_tpl.get(pair)
+            if found:
+                starts.setdefault(gp, []).extend(found)
+            ggp = gp.getparent()
+            if ggp is not None:
+                counted = slots.get(ggp)
+                key = (gp.tag, ptag, r)
                 if counted is None:
-                    counted = slots[parent] = Counter()
-                ctag = c.tag
-                counted.update((ctag, t, r) for t, r in pairs)
-        # Where contexts start: every first step is found through an index, before the walk.
-        starts: dict = {}
-        for el, roots in tpl_of.items():
-            for r in roots:
-                for key in ((el.tag, r), (None, r)):
-                    found = self.by_tpl.get(key)
-                    if found:
-                        starts.setdefault(el, []).extend(found)
-        for el, pairs in child_tpl.items():
-            for pair in pairs:
-                found = self.by_child_tpl.get(pair)
-                if found:
-                    starts.setdefault(el, []).extend(found)
+                    slots[ggp] = {key: 1}
+                else:
+                    counted[key] = counted.get(key, 0) + 1
         for tag, found in wanted.items():  # the wrapper rules open on this interaction's root
             for el in named[tag]:
                 starts.setdefault(el, []).extend(found)
@@ -752,9 +767,8 @@ class Run:
         self.root = root
         self.facts = facts
         self.hits: list[Hit] = []
-        self.tpl_of: dict = {}  # element -> its templateId roots
         self.named: dict = {}  # tag -> elements of that name in the document (the run's index pass)
-        self.indexed = False  # tpl_of, slots and named are complete (set by RuleSet.run)
+        self.indexed = False  # slots and named are complete (set by RuleSet.run)
         self.slots: dict = {}  # element -> {(child tag, grandchild tag, root): children holding such a grandchild}
         self.memo: dict = {}  # what several rows of the run look up alike (logic._once)
 
