@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from jgz_gateway.standards.validation import datatypes, templates
+from jgz_gateway.standards.validation import datatypes, paths, templates
 from jgz_gateway.standards.validation.paths import xsi_type
 from jgz_gateway.standards.xmlsafe import parse_bytes
 
@@ -549,6 +549,28 @@ def test_datatype_rules_as_implemented():
     assert out == []
     datatypes.check_ii(etree.fromstring('<id root="urn-x"/>'), out)
     assert out == ["dtr1-10-II", "dtr1-10a-II"]
+
+
+@pytest.mark.parametrize("copies", [1, 3, paths._SCAN_UP_TO + 5])
+def test_same_named_sibling_rules_on_small_and_large_parents(copies):
+    """dtr1-12-II (an id repeated among its same-named siblings) and dtr1-18-CD (a code
+    repeated) fire once per repeated element, whether the parent is scanned per call (few
+    children) or indexed once per run (many); distinct siblings never fire."""
+    root = load(BASE)
+    patient = xp(root, "//hl7:patient")[0]
+    bsn = patient.find(H + "id")
+    code = xp(root, "//hl7:observation/hl7:code[@code]")[0]
+    for el, attr in ((bsn, "root"), (code, "code")):
+        for i in range(copies):
+            distinct = copy.deepcopy(el)  # a sibling of the same name that differs: no finding
+            distinct.set(attr, f"{el.get(attr)}9{i}")
+            el.addnext(distinct)
+        el.addnext(copy.deepcopy(el))  # one exact repeat: both copies fire
+    assert (len(patient) > paths._SCAN_UP_TO) == (copies > paths._SCAN_UP_TO)
+    with paths.sibling_index():
+        assert sorted(map(etree.QName, paths.same_named_siblings(bsn))) == [etree.QName(bsn)] * (copies + 1)
+    fired = Counter(f.rule for f in check(root))
+    assert fired["dtr1-12-II"] == 2 and fired["dtr1-18-CD"] == 2
 
 
 def test_xsi_type_resolution():

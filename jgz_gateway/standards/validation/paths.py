@@ -114,7 +114,7 @@ class paused_gc:
 
 class sibling_index:
     """Within this block (one run over one unchanging tree), :func:`same_named_siblings`
-    indexes each parent's children by name once, instead of scanning them per call."""
+    indexes each large parent's children by name once, instead of scanning them per call."""
 
     __slots__ = ("previous",)
 
@@ -128,16 +128,21 @@ class sibling_index:
         return False
 
 
+#: A parent with up to this many children is scanned per call (cheaper than indexing it);
+#: larger ones are indexed once per run, so that many calls on one parent stay linear.
+_SCAN_UP_TO = 16
+
+
 def same_named_siblings(el) -> list:
     """The other children of the parent with the same name (preceding and following)."""
     parent = el.getparent()
     if parent is None:
         return []
     kids = getattr(_memo, "kids", None)
-    if kids is None:
-        return [s for s in parent.iterchildren(el.tag) if s is not el]
-    by_tag = kids.get(parent)
+    by_tag = kids.get(parent) if kids is not None else None
     if by_tag is None:
+        if kids is None or len(parent) <= _SCAN_UP_TO:
+            return [s for s in parent.iterchildren(el.tag) if s is not el]
         by_tag = kids[parent] = {}
         for c in parent:
             t = c.tag
