@@ -114,7 +114,7 @@ class paused_gc:
 
 class sibling_index:
     """Within this block (one run over one unchanging tree), :func:`same_named_siblings`
-    indexes each large parent's children by name once, instead of scanning them per call."""
+    learns once per parent which names its children share, instead of scanning per call."""
 
     __slots__ = ("previous",)
 
@@ -128,9 +128,18 @@ class sibling_index:
         return False
 
 
-#: A parent with up to this many children is scanned per call (cheaper than indexing it);
-#: larger ones are indexed once per run, so that many calls on one parent stay linear.
-_SCAN_UP_TO = 16
+_NONE_SHARED: dict = {}
+
+
+def _shared_names(parent) -> dict:
+    """The parent's children by name, for the names more than one child has."""
+    tags = [c.tag for c in parent]
+    if len(set(tags)) == len(tags):
+        return _NONE_SHARED  # the common case: every child has a name of its own
+    by_tag: dict = {}
+    for c in parent:
+        by_tag.setdefault(c.tag, []).append(c)
+    return {t: same for t, same in by_tag.items() if len(same) > 1}
 
 
 def same_named_siblings(el) -> list:
@@ -139,22 +148,15 @@ def same_named_siblings(el) -> list:
     if parent is None:
         return []
     kids = getattr(_memo, "kids", None)
-    by_tag = kids.get(parent) if kids is not None else None
-    if by_tag is None:
-        if kids is None or len(parent) <= _SCAN_UP_TO:
-            return [s for s in parent.iterchildren(el.tag) if s is not el]
-        by_tag = kids[parent] = {}
-        for c in parent:
-            t = c.tag
-            same = by_tag.get(t)
-            if same is None:
-                by_tag[t] = [c]
-            else:
-                same.append(c)
-    same = by_tag.get(el.tag)
-    if same is None or len(same) == 1:
+    if kids is None:
+        return [s for s in parent.iterchildren(el.tag) if s is not el]
+    shared = kids.get(parent)
+    if shared is None:
+        shared = kids[parent] = _shared_names(parent)
+    if not shared:
         return []
-    return [s for s in same if s is not el]
+    same = shared.get(el.tag)
+    return [s for s in same if s is not el] if same else []
 
 
 _DOUBLE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
