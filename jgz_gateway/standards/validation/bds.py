@@ -50,10 +50,11 @@ def check_bds(root: etree._Element, interaction: str, bds_version: str) -> list[
     warn = findings.append
     with paused_gc():
         codes = _bds_codes(root)
+        encounters = _ENCOUNTERS(root)
         _elements(codes[OID_BDS_ELEMENT], catalogue, warn)
-        _clusters(root, codes[OID_BDS_RUBRIEK], codes[OID_BDS_GROEP], catalogue, warn)
+        _clusters(encounters, codes[OID_BDS_RUBRIEK], codes[OID_BDS_GROEP], catalogue, warn)
         _bsns(root, warn)
-        _dates(root, warn)
+        _dates(root, encounters, warn)
     return findings
 
 
@@ -95,18 +96,19 @@ def _elements(element_codes: list, catalogue: cat.Catalogue, warn) -> None:
     clusters: dict = {}  # cluster element -> (its code, its rubriek), shared by its observations
     for code in element_codes:
         number = code.get("code") or ""
-        holder = code.getparent()
-        if not number.isdecimal():
-            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"'{number}' is not a BDS element number", None))
+        spec = _spec(catalogue, number)
+        if spec is None:
+            if not number.isdecimal():
+                warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"'{number}' is not a BDS element number", None))
+            else:
+                warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"element {number} does not exist in BDS {version}", number))
             continue
-        element = catalogue.element(int(number))
-        if element is None:
-            warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"element {number} does not exist in BDS {version}", number))
-            continue
+        element = spec.element
         if element.deprecated:
             warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"element {number} ({element.name}) is deprecated in BDS {version}", number))
+        holder = code.getparent()
         if holder.tag == _OBSERVATION:
-            cluster = _observation(holder, element, catalogue, warn, clusters)
+            cluster = _observation(holder, spec, catalogue, warn, clusters)
             if cluster is not None:
                 per_cluster[(cluster, element.number)] += 1
     for (cluster, number), n in per_cluster.items():
@@ -120,8 +122,33 @@ def _elements(element_codes: list, catalogue: cat.Catalogue, warn) -> None:
             warn(_finding("JGZ-BDS-CARDINALITY", cluster, f"element {number} ({element.name}) occurs {n} times; BDS {version} allows {high}", str(number)))
 
 
-def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn, clusters: dict):
+class _Spec:
+    """What the checks of one element observation need from the catalogue, looked up once."""
+
+    __slots__ = ("element", "bindings")
+
+    def __init__(self, element: cat.Element, catalogue: cat.Catalogue):
+        self.element = element
+        # (path to the coded node as Clark steps, binding, its value set when that has a verdict)
+        self.bindings = []
+        for path, w in element.bindings.items():
+            valueset = catalogue.valueset(w)
+            if valueset is not None and not valueset.fallback:  # else: content unknown here, no verdict
+                self.bindings.append((_clark_steps(path), w, valueset))
+
+
+@lru_cache(maxsize=8192)
+def _spec(catalogue: cat.Catalogue, number: str) -> _Spec | None:
+    """The element the code names in this BDS version, or None (not a number, or unknown)."""
+    if not number.isdecimal():
+        return None
+    element = catalogue.element(int(number))
+    return _Spec(element, catalogue) if element is not None else None
+
+
+def _observation(obs, spec: _Spec, catalogue: cat.Catalogue, warn, clusters: dict):
     """Check one element observation; returns its cluster (rubriek or groep) if it has one."""
+    element = spec.element
     number = element.code
     wrapper = obs.getparent()
     cluster = wrapper.getparent() if wrapper is not None else None
@@ -150,24 +177,23 @@ def _observation(obs, element: cat.Element, catalogue: cat.Catalogue, warn, clus
             warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
         if xsi_type == "PQ" and (value.get("value") or "").lstrip().startswith("-"):
             warn(_finding("JGZ-BDS-VALUE", value, f"element {number} ({element.name}) has a negative quantity {value.get('value')}", number))
-    if element.bindings:
-        _bound_codes(obs, element, catalogue, warn)
+    if spec.bindings:
+        _bound_codes(obs, spec, catalogue, warn)
     return cluster
 
 
 _CODED = frozenset(("CV", "CE", "CD", "CO"))
 
 
-def _bound_codes(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> None:
-    for path, w in element.bindings.items():
-        target = _find_path(obs, _clark_steps(path))
-        if target is None or target.get("nullFlavor") or target.get("code") is None:
+def _bound_codes(obs, spec: _Spec, catalogue: cat.Catalogue, warn) -> None:
+    for steps, w, valueset in spec.bindings:
+        target = _find_path(obs, steps)
+        if target is None or target.get("nullFlavor"):
             continue
-        valueset = _valueset(catalogue, w)
-        if valueset is None or valueset.fallback:
-            # Content unknown for this version (codes get added between versions): no verdict.
+        code = target.get("code")
+        if code is None:
             continue
-        code, system = target.get("code"), target.get("codeSystem") or ""
+        system = target.get("codeSystem") or ""
         if valueset.contains_hl7(code, system):
             continue
         name = f"{w} {valueset.name or ''}".strip()
@@ -176,8 +202,8 @@ def _bound_codes(obs, element: cat.Element, catalogue: cat.Catalogue, warn) -> N
             hint = f"; the HL7 flavour is code {hl7.code} in {hl7.code_system}" if hl7 else ""
             message = f"code {code} is in the BDS-native code system of {name}; HL7 messages use its HL7 flavour{hint}"
         else:
-            message = f"code {code} in {system or 'no code system'} is not in {name} (BDS {catalogue.version}) for element {element.code}"
-        warn(_finding("JGZ-BDS-VALUESET", target, message, element.code))
+            message = f"code {code} in {system or 'no code system'} is not in {name} (BDS {catalogue.version}) for element {spec.element.code}"
+        warn(_finding("JGZ-BDS-VALUESET", target, message, spec.element.code))
 
 
 @lru_cache(maxsize=None)
@@ -196,11 +222,6 @@ def _find_path(el, steps: tuple[str, ...]):
     return None
 
 
-@lru_cache(maxsize=4096)
-def _valueset(catalogue: cat.Catalogue, w: str):
-    return catalogue.valueset(w)
-
-
 def _enclosing_rubriek(el) -> str | None:
     while el is not None:
         if el.tag == _RUBRIC:
@@ -210,7 +231,7 @@ def _enclosing_rubriek(el) -> str | None:
     return None
 
 
-def _clusters(root, rubriek_codes: list, groep_codes: list, catalogue: cat.Catalogue, warn) -> None:
+def _clusters(encounters: list, rubriek_codes: list, groep_codes: list, catalogue: cat.Catalogue, warn) -> None:
     version = catalogue.version
     for code in rubriek_codes:
         r = code.get("code")
@@ -226,7 +247,7 @@ def _clusters(root, rubriek_codes: list, groep_codes: list, catalogue: cat.Catal
             warn(_finding("JGZ-BDS-ELEMENT-UNKNOWN", code, f"groep {g} does not exist in BDS {version}", g))
         elif groep.status == "deprecated":
             warn(_finding("JGZ-BDS-ELEMENT-DEPRECATED", code, f"groep {g} is deprecated in BDS {version}", g))
-    for encounter in _ENCOUNTERS(root):
+    for encounter in encounters:
         seen = Counter()
         for cluster in encounter.iterchildren(_H + "pertinentInformation"):
             rc = cluster.find(_H + "rubricCluster")
@@ -273,7 +294,7 @@ def _has_value(el, tag) -> bool:
     return any(c.get("value") is not None for c in el.iterchildren(tag))
 
 
-def _dates(root, warn) -> None:
+def _dates(root, encounters: list, warn) -> None:
     # //hl7:effectiveTime[hl7:low/@value and hl7:high/@value]
     for et in root.iter(_H + "effectiveTime"):
         if not (_has_value(et, _H + "low") and _has_value(et, _H + "high")):
@@ -299,7 +320,7 @@ def _dates(root, warn) -> None:
             if ts and len(ts) >= 8 and ts[:8] > now[:8]:
                 warn(_finding("JGZ-BDS-DATE", el, f"date {ts[:8]} is after the message's creation time {now[:8]}", bds_element_of(el)))
     if birth and len(birth) >= 8:
-        for enc in _ENCOUNTERS(root):
+        for enc in encounters:
             et = enc.find(_H + "effectiveTime")
             ts = _ts(et.get("value")) if et is not None else None
             if ts and len(ts) >= 8 and ts[:8] < birth[:8]:
