@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class _Source:
-    """Source lines plus the constants they refer to (the function's parameter defaults).
+    """Source lines plus the constants they refer to (the closure's cells).
 
     Values (codes, roots, rows, sets) are never written into the source, only their names
     k0, k1, ...: the 568 element templates then share a few dozen distinct sources, each
@@ -67,16 +67,18 @@ class ContextCompiler:
         for (row, check), op in zip(checks, ops):
             self._row(src, row, check, op)
         src.line(1, "return None")
-        # The constants are the function's defaults, not globals: all contexts then share one
-        # globals dict (the engine's names), so the interpreter's global-lookup caches in a
-        # code object shared by many contexts keep hitting.
-        params = "".join(f", {name}=None" for name in src.names)
-        text = f"def check(el, run, hits{params}):\n" + "\n".join(src.lines)
+        # The constants are cells of a closure, not globals: all contexts then share one globals
+        # dict (the engine's names), so the interpreter's global-lookup caches in a code object
+        # shared by many contexts keep hitting; and unlike parameter defaults (tried) a call
+        # does not copy them into its frame.
+        names = ", ".join(src.names)
+        body = "\n".join("    " + line for line in src.lines)
+        text = f"def make({names}):\n    def check(el, run, hits):\n{body}\n    return check\n"
         code = _CODE.get(text)
         if code is None:
             module = compile(text, "<dob-context>", "exec")
             code = _CODE[text] = next(c for c in module.co_consts if isinstance(c, CodeType))
-        return FunctionType(code, self.base, "check", tuple(src.names.values()))
+        return FunctionType(code, self.base, "make")(*src.names.values())
 
     # -- rows other than counts
 
