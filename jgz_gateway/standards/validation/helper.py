@@ -33,8 +33,8 @@ from . import bds, structure, templates
 SPLIT_FROM = 128 * 1024
 #: The helper's share of the template rules (it also re-parses and checks the schema and the
 #: BDS rules). Measured on the largest reference message, this process waits for the helper
-#: 7 ms at 0.45, 4 ms at 0.38, 0.2-1.5 ms at 0.3 and 0.2 ms at 0.25 (then it is the slower one).
-HELPER_SHARE = 0.28
+#: (median) 1-2 ms at 0.34 and 0.2 ms at 0.31 and 0.28 (then it is the slower one).
+HELPER_SHARE = 0.31
 #: ``jgz validate`` starts the helper for this many bytes of large messages: it takes some
 #: 0.65 s of the other core to come up, and each large message saves a third of its time
 #: (measured: no gain on the 2 MB of large reference messages, 0.17 s on 20 MB).
