@@ -32,6 +32,7 @@ class _Source:
         self.lines: list[str] = []
         self.names: dict = {}
         self.count = 0
+        self.uses_tpl = False  # reads the run's templateId index
 
     def const(self, value) -> str:
         name = f"k{self.count}"
@@ -49,7 +50,7 @@ _CODE: dict[str, object] = {}  # generated source -> code object, shared by all 
 class ContextCompiler:
     """Generates the check function of a context from its rows (see :meth:`compile`).
 
-    ``names`` are the engine's objects the generated code uses (Hit, BELOW, ABOVE,
+    ``names`` are the engine's objects the generated code uses (Hit, BELOW, ABOVE, NO_TPL,
     NO_SLOTS); ``lexical`` and ``regex`` its attribute-datatype tests and regex cache.
     """
 
@@ -67,6 +68,8 @@ class ContextCompiler:
         for (row, check), op in zip(checks, ops):
             self._row(src, row, check, op)
         src.line(1, "return None")
+        if src.uses_tpl:
+            src.lines.insert(1, "    tpl = run.tpl_of.get")
         # The constants are cells of a closure, not globals: all contexts then share one globals
         # dict (the engine's names), so the interpreter's global-lookup caches in a code object
         # shared by many contexts keep hitting; and unlike parameter defaults (tried) a call
@@ -201,6 +204,9 @@ class ContextCompiler:
             return f"c.get({a[1]!r}) is not None"
         if kind == "cd":
             return f"(c.get('code') == {src.const(a[1])} and c.get('codeSystem') == {src.const(a[2])})"
+        if kind == "tpl":  # the run's templateId index (RuleSet.run) instead of a scan of c's children
+            src.uses_tpl = True
+            return f"{src.const(a[1])} in tpl(c, NO_TPL)"
         return f"{src.const(self.rules.sc.alt(a))}(c)"
 
     def _counts(self, src: _Source, counts: list) -> None:

@@ -299,7 +299,8 @@ class RuleSet:
         self.by_name: dict[str, list] = {}
         self.by_tpl: dict[tuple, list] = {}
         self.by_child_tpl: dict[tuple, list] = {}
-        self.compiler = ContextCompiler(self, {"Hit": Hit, "BELOW": _BELOW, "ABOVE": _ABOVE, "NO_SLOTS": _NO_SLOTS},
+        self.compiler = ContextCompiler(self, {"Hit": Hit, "BELOW": _BELOW, "ABOVE": _ABOVE, "NO_SLOTS": _NO_SLOTS,
+                                                "NO_TPL": frozenset()},
                                         LEXICAL, _regex)
         nodes: dict[tuple, _Node] = {}
         orders: Counter = Counter()
@@ -575,7 +576,7 @@ class RuleSet:
         # One pass over the templateIds: where contexts start (every first step is found
         # through an index, before the walk), and the template slots the counts read.
         starts: dict = {}
-        tpl_of: dict = {}  # element -> its templateId roots
+        tpl_of: dict = run.tpl_of
         child_tpl: dict = {}  # element -> {(child tag, the child's templateId root)}
         slots = run.slots
         by_tpl, by_child_tpl = self.by_tpl, self.by_child_tpl
@@ -768,7 +769,8 @@ class Run:
         self.facts = facts
         self.hits: list[Hit] = []
         self.named: dict = {}  # tag -> elements of that name in the document (the run's index pass)
-        self.indexed = False  # slots and named are complete (set by RuleSet.run)
+        self.tpl_of: dict = {}  # element -> the roots of its templateIds
+        self.indexed = False  # tpl_of, slots and named are complete (set by RuleSet.run)
         self.slots: dict = {}  # element -> {(child tag, grandchild tag, root): children holding such a grandchild}
         self.memo: dict = {}  # what several rows of the run look up alike (logic._once)
 
