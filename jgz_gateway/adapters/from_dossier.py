@@ -3,7 +3,8 @@
 Works on any dossier, whether built here or read from another system's DOB. What it
 does not recognise is never guessed at: BDS element codes found in structures it does
 not read (a conclusion, a pregnancy, an unknown extension...) are counted in
-``unread`` so a migration can report them as dropped.
+``unread`` so a migration can report them as dropped; so are element values that an
+independent census of the whole model (:mod:`..standards.census`) finds beyond those.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import unquote
 from ..standards import model as m
 from ..standards import careplans, heelprick, perinatal
 from ..standards.catalogue import Catalogue
+from ..standards.census import valued_elements
 from ..standards.items import quantity
 from ..standards.timestamps import parse_ts
 from . import elements as E
@@ -831,7 +833,11 @@ def extract(dossier: m.Dossier, key: str | None = None, version: str | None = No
         dossier, converted = _as_bds4(dossier)
         version = dossier.bds_version
     reader = _Reader(E.catalogue(normalise_version(version)))
-    return reader.record(dossier, key), reader.unread + converted
+    record = reader.record(dossier, key)
+    unread = reader.unread + converted
+    # What the census finds beyond what was read or counted was passed over: count it too.
+    unread.update(valued_elements(dossier) - (record.element_counts() + unread))
+    return record, unread
 
 
 def _as_bds4(dossier: m.Dossier) -> tuple[m.Dossier, Counter[int]]:

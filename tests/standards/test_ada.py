@@ -365,3 +365,39 @@ def test_an_instance_read_and_written_again_is_the_same_instance(path):
                        if k not in ("@displayName", "@conceptId", "@id") and v != "")
 
     assert leaves(first) == leaves(again)
+
+
+def _moved_into(where: str):
+    """Move one element observation (out of its component) into a child of another."""
+    def mutate(root) -> None:
+        observations = [o for o in root.iter(H + "observation") if any(
+            t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(H + "templateId"))]
+        first, second = observations[10:12]
+        second.getparent().getparent().remove(second.getparent())
+        first.find(H + where).append(second)
+    return mutate
+
+
+def _second_encounter(root) -> None:
+    encounter = root.find(f".//{H}component7/{H}encounter")
+    encounter.addnext(etree.fromstring(etree.tostring(encounter)))
+
+
+@pytest.mark.parametrize("mutate, reported", [(_moved_into("value"), True), (_moved_into("code"), True),
+                                              (_second_encounter, False)],
+                         ids=["in-a-value", "in-a-code", "second-encounter"])
+def test_an_element_the_ada_instance_cannot_hold_is_reported_not_lost(mutate, reported):
+    """Every value the dossier holds (its census) is in the instance or in the skipped list.
+    An observation inside another's value or code has no place in the ADA dataset and is
+    reported (before, the writer passed over it without a word); a second encounter in one
+    component7 becomes an activity of its own."""
+    from jgz_gateway.standards.census import valued_elements
+
+    root = etree.fromstring((ADA / "hl7" / PAIRS["Caarls"][1]).read_bytes())
+    mutate(root)
+    dossier = read_message(etree.tostring(root))
+    data, skipped = write_ada_report(dossier)
+    listed = Counter(int(e) for _, e, _ in skipped if e and str(e).isdecimal())
+    lost = valued_elements(dossier) - (valued_elements(read_ada(data)) + listed)
+    assert not lost
+    assert any("does not hold" in why for _, _, why in skipped) == reported

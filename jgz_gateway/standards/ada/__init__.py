@@ -84,7 +84,30 @@ def write_ada_report(dossier, *, instance_id: str | None = None) -> tuple[bytes,
         skipped += [(c.xpath, c.element, f"BDS 4.0 conversion: {c.message}") for c in report.dropped]
     root, more = write_tree(dossier, instance_id=instance_id)
     etree.indent(root, space="    ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), skipped + more
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    skipped += more
+    return data, skipped + _unplaced(dossier, data, skipped)
+
+
+def _unplaced(dossier, data: bytes, skipped: list) -> list:
+    """Element values the dossier holds (its census) that neither the instance, read back,
+    nor the skipped list accounts for: the writer passed them over (an element where the ADA
+    dataset has no place for it, an observation where no schema allows it)."""
+    from collections import Counter
+
+    from ..census import valued_elements
+    from ..hl7v3 import MessageError
+    from ..xmlsafe import XmlRejected
+
+    try:
+        back = read_ada(data)
+    except (AdaError, MessageError, XmlRejected):
+        return []  # not readable back (a placeholder where a date belongs): no verdict
+    listed = Counter(int(e) for _, e, _ in skipped if e is not None and str(e).isdecimal())
+    missing = valued_elements(dossier) - (valued_elements(back) + listed)
+    return [("/", str(n), f"{k} value(s) of element {n} that the ADA instance does not hold: "
+                          "the dossier has them where the ADA dataset has no place for them")
+            for n, k in sorted(missing.items())]
 
 
 del XmlRejected
