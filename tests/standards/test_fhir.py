@@ -228,3 +228,24 @@ def test_the_coverage_report_counts_every_element_code_of_the_message(path):
                     and etree.QName(c.getparent()).localname != "nonBDSData")
     counted = {row["element"]: row["occurrences"] for row in report["elements"]}
     assert {n: k for n, k in codes.items() if k > counted.get(n, 0)} == {}
+
+
+@pytest.mark.parametrize("mode", ["value", "code", "text"])
+def test_an_element_the_view_does_not_see_is_reported_unmapped(mode):
+    """An observation inside another's value or code, or with text in its code (kept verbatim
+    or untyped by the reader): the view has no place for it, and its coverage report counts it
+    as an unmapped occurrence (the census of the dossier) instead of leaving it out."""
+    hl7 = "{urn:hl7-org:v3}"
+    root = etree.fromstring((REFERENCE / "ada" / "hl7" / "DOB-3.0.0-qual-versturen-XXX_Caarls-hl7.xml").read_bytes())
+    observations = [o for o in root.iter(hl7 + "observation") if any(
+        t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(hl7 + "templateId"))]
+    host, moved = observations[10:12]
+    number = moved.find(hl7 + "code").get("code")
+    if mode == "text":
+        moved.find(hl7 + "code").text = "text where none belongs"
+    else:
+        moved.getparent().getparent().remove(moved.getparent())
+        host.find(hl7 + mode).append(moved)
+    _, report = to_fhir(read_message(etree.tostring(root)))
+    (row,) = [r for r in report["elements"] if r["element"] == number]
+    assert row["occurrences"] - row["mapped"] == 1 and number in report["unmapped_elements"]

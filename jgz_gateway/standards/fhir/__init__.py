@@ -10,6 +10,9 @@ fhir.resources is imported only by :func:`validate`, so the CLI starts fast.
 
 from __future__ import annotations
 
+from collections import Counter
+
+from ..census import valued_elements
 from .read import FhirError, read_bundle_report
 from .view import View
 
@@ -31,9 +34,16 @@ def to_fhir(dossier, *, check: bool = True) -> tuple[dict, dict]:
     for change in converted.of("dropped", "moved") if converted else ():
         if change.element and change.element.isdecimal():  # in the message, not a BDS 4 element of the view
             view.cov.seen(change.element)
+    # Values the view did not even see (kept where no schema allows them): unmapped, not lost.
+    for number, count in (valued_elements(dossier) - _seen(view.cov)).items():
+        view.cov.seen(number, count)
     if check:
         validate(bundle)
     return bundle, view.cov.report(view.cat.version)
+
+
+def _seen(coverage) -> Counter:
+    return Counter({int(k): n for k, n in coverage.present.items() if k.isdecimal()})
 
 
 def from_fhir(bundle: dict):
