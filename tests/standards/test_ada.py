@@ -56,9 +56,6 @@ def twin_date(twin: bytes) -> date:
 
 def hl7_leaves(root) -> Counter:
     root.tag = "ROOT"
-    for obs in root.iter(H + "observation"):  # the twins omit these fixed values on one observation
-        if obs.get("classCode") == "OBS" and obs.get("moodCode") == "EVN":
-            del obs.attrib["classCode"], obs.attrib["moodCode"]
     return Counter({k: v for k, v in leaf_content(root).items() if not any(g in k[0] for g in GENERATED_HL7)})
 
 

@@ -20,6 +20,7 @@ from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
 from .. import careplans, heelprick, items, perinatal
 from ..hl7v3.codec import read_node, write_node
+from ..validation.templates import template_attributes
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from ..involved import (ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS,
@@ -882,6 +883,10 @@ class Reader:
                 parent.getparent().remove(parent)
             return None
         attrs = {"classCode": "OBS", "moodCode": "EVN"}
+        if template and element is not None and element.template_id:
+            defined = template_attributes(element.template_id)
+            if defined is not None:  # as the template defines them (41584 has neither); negationInd
+                attrs = {k: v for k, v in attrs.items() if k in defined}  # the schema requires
         if negation:
             attrs["negationInd"] = "false"
         obs = el(parent, tag, attrs)

@@ -152,6 +152,28 @@ def _data() -> dict:
     return json.loads(gzip.decompress(raw))
 
 
+def template_attributes(root: str) -> frozenset[str] | None:
+    """The attributes the published rules fix on the element a template opens (``classCode``,
+    ``moodCode``, ``negationInd``...), or None when no rules describe that template. A
+    message built from the dataset writes what its templates define, as Nictiz's ADA
+    conversion does (element template 41584 defines no classCode or moodCode)."""
+    return _template_attributes().get(root)
+
+
+@lru_cache(maxsize=1)
+def _template_attributes() -> dict[str, frozenset[str]]:
+    data = _data()
+    found: dict[str, set[str]] = {}
+    for _pattern, path, rows in data["contexts"]:
+        if len(path) != 1:
+            continue
+        roots = [alt[1] for group in data["steps"][path[0]][1] for alt in group if alt[0] == "tpl"]
+        for root in roots:
+            fixed = found.setdefault(root, set())
+            fixed.update(row[5][1] for row in rows if row[5][0] == "fixed")
+    return {root: frozenset(attrs) for root, attrs in found.items()}
+
+
 def ruleset() -> "RuleSet":
     """The published rules, loaded and indexed once per process (contexts compile on first use)."""
     return _ruleset(False)
