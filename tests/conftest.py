@@ -44,3 +44,19 @@ def reference() -> Path:
     if not REFERENCE.exists():
         pytest.skip(f"reference artefacts not found at {REFERENCE}")
     return REFERENCE
+
+
+def misplace_observation(root, where: str) -> str:
+    """Put the 12th element observation of a message where no schema allows it: into a child
+    (``value``, ``code``, ``templateId``) of the 11th, or ``text`` into its own code. Returns
+    its BDS element number."""
+    hl7 = "{urn:hl7-org:v3}"
+    observations = [o for o in root.iter(hl7 + "observation") if any(
+        t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(hl7 + "templateId"))]
+    host, moved = observations[10:12]
+    if where == "text":
+        moved.find(hl7 + "code").text = "text where none belongs"
+    else:
+        moved.getparent().getparent().remove(moved.getparent())
+        host.find(hl7 + where).append(moved)
+    return moved.find(hl7 + "code").get("code")

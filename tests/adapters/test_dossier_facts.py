@@ -18,7 +18,7 @@ from jgz_gateway.standards.convert import convert_bytes
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.validation import validate_bytes
 
-from ..conftest import ref_id, reference_messages
+from ..conftest import misplace_observation, ref_id, reference_messages
 from .conftest import TODAY
 
 H = "{urn:hl7-org:v3}"
@@ -598,18 +598,8 @@ def test_the_facts_lose_no_element_of_a_message_silently(path):
     assert {n: k for n, k in in_message.items() if k > read.get(n, 0) + unread.get(n, 0)} == {}
 
 
-def _element_observations(root) -> list:
-    return [o for o in root.iter(H + "observation")
-            if any(t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(H + "templateId"))]
-
-
 def _into(where: str):
-    """Move one element observation (out of its component) into a child of another."""
-    def mutate(root) -> None:
-        first, second = _element_observations(root)[10:12]
-        second.getparent().getparent().remove(second.getparent())
-        first.find(H + where).append(second)
-    return mutate
+    return lambda root: misplace_observation(root, where)
 
 
 def _second_encounter(root) -> None:
@@ -618,8 +608,8 @@ def _second_encounter(root) -> None:
     encounter.addnext(copy.deepcopy(encounter))
 
 
-@pytest.mark.parametrize("mutate", [_into("value"), _into("code"), _into("templateId"), _second_encounter],
-                         ids=["in-a-value", "in-a-code", "in-a-templateId", "second-encounter"])
+@pytest.mark.parametrize("mutate", [_into("value"), _into("code"), _into("templateId"), _into("text"), _second_encounter],
+                         ids=["in-a-value", "in-a-code", "in-a-templateId", "text-in-its-code", "second-encounter"])
 def test_an_element_where_no_schema_allows_it_is_counted_dropped_not_lost(reference, mutate):
     """Observations in places no schema allows (the validator refuses such a message, but a
     migration from HL7v3 reads it): the reader has no place for them, and the census of the

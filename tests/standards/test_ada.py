@@ -20,7 +20,7 @@ from jgz_gateway.standards.leaves import leaf_content
 from jgz_gateway.standards.validation import validate_bytes
 from jgz_gateway.standards.xmlsafe import XmlRejected
 
-from ..conftest import REFERENCE, ref_id, reference_messages
+from ..conftest import REFERENCE, misplace_observation, ref_id, reference_messages
 
 H = "{urn:hl7-org:v3}"
 ADA = REFERENCE / "ada"
@@ -365,14 +365,7 @@ def test_an_instance_read_and_written_again_is_the_same_instance(path):
 
 
 def _moved_into(where: str):
-    """Move one element observation (out of its component) into a child of another."""
-    def mutate(root) -> None:
-        observations = [o for o in root.iter(H + "observation") if any(
-            t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(H + "templateId"))]
-        first, second = observations[10:12]
-        second.getparent().getparent().remove(second.getparent())
-        first.find(H + where).append(second)
-    return mutate
+    return lambda root: misplace_observation(root, where)
 
 
 def _second_encounter(root) -> None:
@@ -381,13 +374,13 @@ def _second_encounter(root) -> None:
 
 
 @pytest.mark.parametrize("mutate, reported", [(_moved_into("value"), True), (_moved_into("code"), True),
-                                              (_second_encounter, False)],
-                         ids=["in-a-value", "in-a-code", "second-encounter"])
+                                              (_moved_into("text"), False), (_second_encounter, False)],
+                         ids=["in-a-value", "in-a-code", "text-in-its-code", "second-encounter"])
 def test_an_element_the_ada_instance_cannot_hold_is_reported_not_lost(mutate, reported):
     """Every value the dossier holds (its census) is in the instance or in the skipped list.
     An observation inside another's value or code has no place in the ADA dataset and is
-    reported (before, the writer passed over it without a word); a second encounter in one
-    component7 becomes an activity of its own."""
+    reported (before, the writer passed over it without a word); one with text in its code,
+    and a second encounter in one component7, are written as they are."""
     from jgz_gateway.standards.census import valued_elements
 
     root = etree.fromstring((ADA / "hl7" / PAIRS["Caarls"][1]).read_bytes())

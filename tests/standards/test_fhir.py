@@ -21,7 +21,7 @@ from jgz_gateway.standards.fhir import _checked, terms
 from jgz_gateway.standards.hl7v3 import read_message
 from jgz_gateway.standards.model import OID_BDS_ELEMENT
 
-from ..conftest import REFERENCE, ref_id, reference_messages
+from ..conftest import REFERENCE, misplace_observation, ref_id, reference_messages
 
 MESSAGES = reference_messages()
 
@@ -235,17 +235,8 @@ def test_an_element_the_view_does_not_see_is_reported_unmapped(mode):
     """An observation inside another's value or code, or with text in its code (kept verbatim
     or untyped by the reader): the view has no place for it, and its coverage report counts it
     as an unmapped occurrence (the census of the dossier) instead of leaving it out."""
-    hl7 = "{urn:hl7-org:v3}"
     root = etree.fromstring((REFERENCE / "ada" / "hl7" / "DOB-3.0.0-qual-versturen-XXX_Caarls-hl7.xml").read_bytes())
-    observations = [o for o in root.iter(hl7 + "observation") if any(
-        t.get("root", "").startswith("2.16.840.1.113883.2.4.6.10.100.4") for t in o.iterchildren(hl7 + "templateId"))]
-    host, moved = observations[10:12]
-    number = moved.find(hl7 + "code").get("code")
-    if mode == "text":
-        moved.find(hl7 + "code").text = "text where none belongs"
-    else:
-        moved.getparent().getparent().remove(moved.getparent())
-        host.find(hl7 + mode).append(moved)
+    number = misplace_observation(root, mode)
     _, report = to_fhir(read_message(etree.tostring(root)))
     (row,) = [r for r in report["elements"] if r["element"] == number]
     assert row["occurrences"] - row["mapped"] == 1 and number in report["unmapped_elements"]
