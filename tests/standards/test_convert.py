@@ -181,6 +181,11 @@ def test_bad_input_and_targets(reference):
         convert_bytes(NL04[0].read_bytes(), "5.0")
     with pytest.raises(ConversionError):
         convert_bytes(b"<foo xmlns='urn:hl7-org:v3'/>", "4.2.0")
+    # the interaction's name in no namespace is no DOB either (as for the reader and validator)
+    outside = NL04[0].read_bytes().replace(b'xmlns="urn:hl7-org:v3"', b"", 1)
+    assert etree.fromstring(outside).tag == "REPC_IN902120NL04"
+    with pytest.raises(ConversionError, match="not a dossieroverdrachtbericht"):
+        convert_bytes(outside, "4.1.3")
 
 
 def test_cli_convert(tmp_path, reference):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..xmlsafe import HL7_NS, local, parse_bytes
+from ..hl7v3.message import dob_interaction
+from ..xmlsafe import HL7_NS, parse_bytes
 from . import nl03_nl04, nl_nl03, versions
 from .common import Step
 from .report import Change, ConversionReport
@@ -41,14 +42,12 @@ class ConversionError(ValueError):
 def convert_tree(root: etree._Element, to_version: str) -> tuple[etree._Element, ConversionReport]:
     """Convert a parsed DOB in place (the root element is kept, renamed) and report."""
     target = normalise(to_version)
-    tag = root.tag if isinstance(root.tag, str) else ""
-    interaction = local(root) if tag.startswith("{" + HL7_NS + "}") else tag
-    if interaction not in versions.SOURCE_OF:
-        raise ConversionError(f"root element {interaction or '?'} is not a dossieroverdrachtbericht "
-                              f"({', '.join(versions.SOURCE_OF)})")
+    interaction = dob_interaction(root)
+    if interaction is None:
+        tag = root.tag if isinstance(root.tag, str) else "?"
+        raise ConversionError(f"root element {tag} is not a dossieroverdrachtbericht "
+                              f"({', '.join(versions.SOURCE_OF)} in namespace {HL7_NS})")
     source = versions.SOURCE_OF[interaction]
-    if source == "4.1.3" and target == "4.0":
-        pass
     report = ConversionReport(source, target, interaction, versions.INTERACTION[target])
     for a, b in versions.route(source, target):
         step = Step(root, a, b, report)
