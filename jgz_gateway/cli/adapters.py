@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from . import app
-from .messages import fail, write_output
+from .messages import check_identifier, fail, write_output
 
 adapters_app = typer.Typer(help="Installed adapters (vendor formats), their coverage and mapping files.",
                            no_args_is_help=True)
@@ -174,6 +174,7 @@ def migrate(
         when = dt.datetime.fromisoformat(created) if created else dt.datetime.now().replace(microsecond=0)
     except ValueError:
         fail(f"--created: {created!r} is not an ISO date-time")
+    check_identifier("--uzi-system", "UZI", uzi)
     envelope = Envelope(created=when, sender_application=sender, receiver_application=receiver, uzi_system=uzi)
     src_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_from)} if mapping_from else {})
     dst_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_to)} if mapping_to else {})

@@ -23,6 +23,16 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def check_identifier(option: str, kind: str, value: str | None) -> None:
+    """An identifier option in the format the DTr1 II.NL rules require, else a clear error
+    now rather than a message the validator refuses later."""
+    from ..standards.validation.datatypes import IDENTIFIER_FORMAT
+
+    matches, shape = IDENTIFIER_FORMAT[kind]
+    if value is not None and not matches(value):
+        fail(f"{option}: {value!r} is not a {kind} number ({shape})")
+
+
 def write_output(data: bytes | str, output: Path | None) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -162,6 +172,8 @@ def parse(
     if any(v is not None for v in given.values()):
         if source_format is not Source.ada:
             fail("--ura, --org-name, --uzi-system, --sender-app and --receiver-app are for --from ada")
+        check_identifier("--ura", "URA", ura)
+        check_identifier("--uzi-system", "UZI", uzi)
         from ..standards.ada.to_hl7 import Envelope
 
         envelope = Envelope(**{k: v for k, v in given.items() if v is not None})

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from lxml import etree
 
 from jgz_gateway.standards.leaves import leaf_diff
@@ -90,6 +91,17 @@ def test_envelope_options_are_for_ada_only(reference):
     msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
     result = run("parse", msg, "--ura", "01234567")
     assert result.returncode != 0 and "--from ada" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option, value, shape", [("--ura", "1234567", "8 digits"), ("--ura", "1234567A", "8 digits"),
+                                                  ("--uzi-system", "12345678", "9 digits")])
+def test_identifier_options_in_the_wrong_format_are_refused_at_once(reference, tmp_path, option, value, shape):
+    """A URA or UZI number the II.NL datatype rules would refuse in the built message is an
+    error of the option, named as such; a well-formed one is taken (test above)."""
+    instance = reference / "ada" / "instances" / "DOB-3.0.0-qual-versturen-XXX_Caarls.xml"
+    result = run("parse", "--from", "ada", instance, option, value, "-o", tmp_path / "d.json")
+    assert result.returncode == 2 and f"{option}: '{value}'" in result.stderr and shape in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "d.json").exists()
 
 
 def test_validate_on_a_batch_of_large_messages_gives_each_its_own_verdict(reference, tmp_path):
