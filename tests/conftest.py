@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from pathlib import Path
@@ -60,3 +61,9 @@ def misplace_observation(root, where: str) -> str:
         moved.getparent().getparent().remove(moved.getparent())
         host.find(hl7 + where).append(moved)
     return moved.find(hl7 + "code").get("code")
+
+
+def second_encounter(root) -> None:
+    """Repeat the first encounter inside its component7, where the schema allows one."""
+    encounter = root.find(".//{urn:hl7-org:v3}component7/{urn:hl7-org:v3}encounter")
+    encounter.addnext(copy.deepcopy(encounter))

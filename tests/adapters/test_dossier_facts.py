@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
@@ -18,7 +17,7 @@ from jgz_gateway.standards.convert import convert_bytes
 from jgz_gateway.standards.hl7v3 import read_message, write_message
 from jgz_gateway.standards.validation import validate_bytes
 
-from ..conftest import misplace_observation, ref_id, reference_messages
+from ..conftest import misplace_observation, ref_id, reference_messages, second_encounter
 from .conftest import TODAY
 
 H = "{urn:hl7-org:v3}"
@@ -602,13 +601,7 @@ def _into(where: str):
     return lambda root: misplace_observation(root, where)
 
 
-def _second_encounter(root) -> None:
-    """A second encounter in one component7 (the schema allows one)."""
-    encounter = root.find(f".//{H}component7/{H}encounter")
-    encounter.addnext(copy.deepcopy(encounter))
-
-
-@pytest.mark.parametrize("mutate", [_into("value"), _into("code"), _into("templateId"), _into("text"), _second_encounter],
+@pytest.mark.parametrize("mutate", [_into("value"), _into("code"), _into("templateId"), _into("text"), second_encounter],
                          ids=["in-a-value", "in-a-code", "in-a-templateId", "text-in-its-code", "second-encounter"])
 def test_an_element_where_no_schema_allows_it_is_counted_dropped_not_lost(reference, mutate):
     """Observations in places no schema allows (the validator refuses such a message, but a

@@ -20,7 +20,7 @@ from jgz_gateway.standards.leaves import leaf_content
 from jgz_gateway.standards.validation import validate_bytes
 from jgz_gateway.standards.xmlsafe import XmlRejected
 
-from ..conftest import REFERENCE, misplace_observation, ref_id, reference_messages
+from ..conftest import REFERENCE, misplace_observation, ref_id, reference_messages, second_encounter
 
 H = "{urn:hl7-org:v3}"
 ADA = REFERENCE / "ada"
@@ -368,13 +368,8 @@ def _moved_into(where: str):
     return lambda root: misplace_observation(root, where)
 
 
-def _second_encounter(root) -> None:
-    encounter = root.find(f".//{H}component7/{H}encounter")
-    encounter.addnext(etree.fromstring(etree.tostring(encounter)))
-
-
 @pytest.mark.parametrize("mutate, reported", [(_moved_into("value"), True), (_moved_into("code"), True),
-                                              (_moved_into("text"), False), (_second_encounter, False)],
+                                              (_moved_into("text"), False), (second_encounter, False)],
                          ids=["in-a-value", "in-a-code", "text-in-its-code", "second-encounter"])
 def test_an_element_the_ada_instance_cannot_hold_is_reported_not_lost(mutate, reported):
     """Every value the dossier holds (its census) is in the instance or in the skipped list.
