@@ -20,7 +20,6 @@ from jgz_gateway.standards.validation import validate_bytes
 from ..conftest import misplace_observation, ref_id, reference_messages, second_encounter
 from .conftest import TODAY
 
-H = "{urn:hl7-org:v3}"
 
 ENVELOPE = Envelope(created=dt.datetime(2025, 6, 1, 12, 0, 0))
 

@@ -455,9 +455,8 @@ def _bsn(el, out: list) -> None:
 
 _d8 = _DIGITS8.match
 _d9 = _DIGITS9.match
-
-#: The extension formats the II.NL rules require, by identifier (for checks at the edges).
-IDENTIFIER_FORMAT = {"URA": (_d8, "8 digits"), "AGB": (_d8, "8 digits"), "UZI": (_d9, "9 digits")}
+#: The extension formats the II.NL rules below require, by identifier (for checks at the edges).
+IDENTIFIER_FORMAT = {"URA": (_d8, "8 digits"), "UZI": (_d9, "9 digits")}
 check_agb = _ii_nl(("2.16.840.1.113883.2.4.6.1",), ("dtr1-1-II.NL.AGB", [("2.16.840.1.113883.2.4.6.1", "dtr1-2-II.NL.AGB", _d8)]))
 check_big = _ii_nl(("2.16.528.1.1007.5.1",), ("dtr1-1-II.NL.BIG", []))
 check_ura = _ii_nl(("2.16.528.1.1007.3.3",), ("dtr1-1-II.NL.URA", [("2.16.528.1.1007.3.3", "dtr1-2-II.NL.URA", _d8)]))
