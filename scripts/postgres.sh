@@ -5,7 +5,7 @@
 # cluster once, starts it only when it is not running. Prints the SQLAlchemy URL on stdout
 # (everything else goes to stderr), e.g.:
 #     export JGZ_TEST_POSTGRES_URL="$(scripts/postgres.sh)"
-# Stop it with: scripts/postgres.sh stop
+# Stop it with: scripts/postgres.sh stop; `scripts/postgres.sh running` exits 0 when it runs.
 # Settings: JGZ_PG_PORT (default 54329), JGZ_PG_DIR (default /tmp/jgz-gateway-pg-$JGZ_PG_PORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,11 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+if [ "${1:-}" = "running" ]; then
+    [ -n "$(bin)" ] && as_postgres "$(bin)/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1
+    exit
+fi
+
 if [ -z "$(bin)" ]; then
     echo "installing PostgreSQL (Debian package postgresql)" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -32,7 +37,9 @@ fi
 BIN="$(bin)"
 
 if [ "${1:-}" = "stop" ]; then
-    if [ -f "$DIR/data/postmaster.pid" ]; then as_postgres "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >&2; fi
+    if as_postgres "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+        as_postgres "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >&2
+    fi
     exit 0
 fi
 
