@@ -3,10 +3,10 @@
 ``store.begin()`` is a write transaction, ``store.read()`` a read-only snapshot.
 On SQLite a write transaction starts ``BEGIN IMMEDIATE`` (one writer at a time)
 in WAL mode with ``synchronous=FULL``: an acknowledgement is only sent after a
-commit that survives power loss. Writers queue on a lock (a thread lock, then
-``flock`` on ``<database>.lock`` across processes) instead of SQLite's busy
-handler, which sleeps up to 100 ms between retries and starves waiters under
-load. Reads take no lock (WAL readers never block). PostgreSQL needs none of this.
+commit that survives power loss. Writers queue on a lock (a first-come-first-served
+thread lock, then ``flock`` on ``<database>.lock`` across processes) instead of
+SQLite's busy handler, which sleeps up to 100 ms between retries and starves
+waiters under load. Reads take no lock (WAL readers never block). PostgreSQL needs none of this.
 
 The schema is created on first use; later nullable columns are added to an
 existing database (additive migrations only: nothing stored is touched).
@@ -14,6 +14,7 @@ existing database (additive migrations only: nothing stored is touched).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import threading
@@ -54,11 +55,45 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("jgz_read") else "BEGIN IMMEDIATE")
 
 
+class _FifoLock:
+    """A lock handed to its waiters in arrival order (``threading.Lock`` is not fair: under
+    load a thread can lose the race again and again)."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._waiters: collections.deque = collections.deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True
+        with self._guard:
+            try:
+                self._waiters.remove(turn)
+            except ValueError:
+                return True  # handed over just as the wait timed out: it is ours
+            return False
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # stays held: passed to the next in line
+            else:
+                self._held = False
+
+
 class _WriterLock:
     """One writer at a time: threads of this process, then processes (``flock`` on a side file)."""
 
     def __init__(self, path: str | None):
-        self._thread_lock = threading.Lock()
+        self._thread_lock = _FifoLock()
         self._path, self._pid = path, os.getpid()
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
 
