@@ -21,8 +21,12 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-if [ "${1:-}" = "running" ]; then
+running() {  # the server of $DIR runs (false when no PostgreSQL is installed)
     [ -n "$(bin)" ] && as_postgres "$(bin)/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1
+}
+
+if [ "${1:-}" = "running" ]; then
+    running
     exit
 fi
 
@@ -37,7 +41,7 @@ fi
 BIN="$(bin)"
 
 if [ "${1:-}" = "stop" ]; then
-    if as_postgres "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+    if running; then
         as_postgres "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >&2
     fi
     exit 0
@@ -59,7 +63,7 @@ if [ ! -f "$DIR/data/PG_VERSION" ]; then
     as_postgres "$BIN/initdb" -D "$DIR/data" -U app --auth=trust -E UTF8 --locale=C.UTF-8 >&2
 fi
 
-if ! as_postgres "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+if ! running; then
     as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
         -o "-k $DIR -p $PORT -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >&2
 fi
