@@ -75,9 +75,16 @@ def build(ref: Path) -> dict:
             "root": concept(root.get("type"), TRANSACTION_ELEMENT, 1, 1), "foreign": foreign_codes(RULES)}
 
 
+#: The display names Nictiz's converters write for the foreign codes (the SNOMED CT Dutch
+#: edition's terms; the template rules name only the codes).
+FOREIGN_DISPLAY = {("271649006", "2.16.840.1.113883.6.96"): "systolische bloeddruk",
+                   ("271650006", "2.16.840.1.113883.6.96"): "diastolische bloeddruk"}
+
+
 def foreign_codes(rules: Path) -> dict:
     """Elements whose observation template is coded outside the BDS element code system
-    (R039 blood pressure: SNOMED), from the DOB v03 template constraints: element → code."""
+    (R039 blood pressure: SNOMED), from the DOB v03 template constraints: element → code
+    (with its display name where :data:`FOREIGN_DISPLAY` knows one)."""
     out: dict = {}
     context = re.compile(r"observation\[code\[([^@\]]+)@([0-9.]+)\]\]")
     with rules.open(newline="", encoding="utf-8") as fh:
@@ -87,6 +94,8 @@ def foreign_codes(rules: Path) -> dict:
             if not m or m.group(2) == "2.16.840.1.113883.2.4.4.40.267" or not re.search(r"\.100\.4\d{4}$", tid):
                 continue
             entry = out.setdefault(str(int(tid[-4:])), {"code": m.group(1), "codeSystem": m.group(2), "template": tid})
+            if (m.group(1), m.group(2)) in FOREIGN_DISPLAY:
+                entry["displayName"] = FOREIGN_DISPLAY[(m.group(1), m.group(2))]
             if row["kind"] == "datatype" and row["target"] == "." and "/value[" in row["context"]:
                 entry["type"] = row["value"]
             if row["kind"] == "unit" and row["value"] and row["value"] != "valid UCUM unit":

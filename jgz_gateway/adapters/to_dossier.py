@@ -882,7 +882,8 @@ class _Builder:
             raise BuildError(n, f"element {n}: {value!r} is not a quantity") from None
         return construct(m.Observation, {
             "element": None, "template_ids": [], "negation_ind": "false",
-            "code": m.Coded(code=f["code"], code_system=f["codeSystem"]), "value": construct(m.Value, fields),
+            "code": m.Coded(code=f["code"], code_system=f["codeSystem"], display_name=f.get("displayName")),
+            "value": construct(m.Value, fields),
             "other_attrs": {"classCode": "OBS", "moodCode": "EVN"}})
 
     def placeholder_hosts(self, values: dict) -> list[int]:

@@ -175,16 +175,19 @@ def test_a_value_holding_the_separator_is_refused_not_split():
 def test_blood_pressure_coded_in_snomed_is_read_and_written_as_nictiz_does(reference):
     """R039 blood pressure (1486 systolic, 1487 diastolic) has no templateId and no BDS element
     code: the templates identify it by its SNOMED code (TC02516). It is read, built back the same
-    way, valid, and carried by both vendor formats."""
+    way (with the display name Nictiz writes), valid, and carried by both vendor formats."""
     data = (reference / "hl7v3/examples/nl03-jgz7.0/DOB-3.0.0-CR_test_JGZ-rubriek_R039_hl7.xml").read_bytes()
     record, _ = extract(read_message(data), "T")
     assert [(n, v) for n, v in record.items() if n in (1486, 1487)] == [(1486, 2), (1487, 1)]
     dossier, dropped = build(record, "4.1.3", ENVELOPE)
     out = write_message(dossier)
     assert not dropped and validate_bytes(out).valid
-    written = [(c.get("code"), c.getnext().get("value"), c.getnext().get("unit"))
-               for c in etree.fromstring(out).iter(H + "code") if c.get("codeSystem") == "2.16.840.1.113883.6.96"]
-    assert written == [("271649006", "2", "mm[Hg]"), ("271650006", "1", "mm[Hg]")]
+    def snomed(message: bytes) -> list:
+        return [(dict(c.attrib), c.getnext().get("value"), c.getnext().get("unit"))
+                for c in etree.fromstring(message).iter(H + "code") if c.get("codeSystem") == "2.16.840.1.113883.6.96"]
+
+    assert snomed(out) == snomed(data)  # code, code system and Nictiz's display name
+    assert [(a["code"], v, u) for a, v, u in snomed(out)] == [("271649006", "2", "mm[Hg]"), ("271650006", "1", "mm[Hg]")]
     for name in ("csv-export", "json-export"):
         mapping = declarative.mapping_for(name, {})
         bundle, lost = declarative.to_bundle(mapping, "T", dossier)

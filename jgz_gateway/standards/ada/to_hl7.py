@@ -869,7 +869,7 @@ class Reader:
         foreign = self.ds.foreign.get(concept.number)
         if foreign is not None:  # coded outside the BDS (SNOMED blood pressure): no templateId, no BDS code
             obs = el(parent, tag, {"classCode": "OBS", "moodCode": "EVN", "negationInd": "false"})
-            el(obs, "code", {"code": foreign["code"], "codeSystem": foreign["codeSystem"]})
+            el(obs, "code", {k: foreign[k] for k in ("code", "codeSystem", "displayName") if k in foreign})
             if node is None:
                 el(obs, "value", {"xsi:type": foreign.get("type", "PQ"), "nullFlavor": "NI"})
             else:
