@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from lxml import etree
+
 from jgz_gateway.standards.validation import validate_bytes, validate_file
 
-from .badinput import BASE_NL03, BASE_NL04, CASES
+from .badinput import BASE_NL03, BASE_NL04, CASES, H, _set, mutate
 
 JGZ = [sys.executable, "-m", "jgz_gateway.cli"]
 
@@ -119,3 +121,20 @@ def test_xinclude_is_refused_in_any_encoding(encoding, prefix):
             f'<{prefix}:include href="file:///etc/passwd" parse="text"/></REPC_IN902120NL03>')
     report = validate_bytes(text.encode(encoding))
     assert [(f.severity, f.rule) for f in report.findings] == [("error", "JGZ-XML-XINCLUDE")]
+
+
+def test_datatype_findings_show_the_value_that_broke_the_rule():
+    """A DTr1 rule's text states the rule; the finding also shows the element as found."""
+    data = mutate(BASE_NL03, "//hl7:encounter/hl7:effectiveTime", _set("value", "2020-13-45"))()
+    ts = [f for f in validate_bytes(data).findings if f.rule == "dtr1-2-TS"]
+    assert ts and all(f.message.endswith('Found: <effectiveTime value="2020-13-45"/>') for f in ts)
+    # an element with parts shows them; a long value is cut, and says so
+    parts = mutate(BASE_NL03, "//hl7:name[@use='OR']", lambda el, root: el.append(
+        etree.fromstring(f'<effectiveTime xmlns="{H}" value="19000101"/>')))()
+    en = [f for f in validate_bytes(parts).findings if f.rule == "dtr1-3-EN"]
+    assert en and en[0].message.endswith('Found: <name use="OR"><family qualifier="BR">AchternaamTest</family>'
+                                         '<effectiveTime value="19000101"/></name>')
+    long = mutate(BASE_NL03, "//hl7:encounter/hl7:effectiveTime", _set("value", "9" * 500))()
+    cut = [f for f in validate_bytes(long).findings if f.rule == "dtr1-2-TS"]
+    found = cut[0].message.split("Found: ", 1)[1]
+    assert len(found) == 240 and found.endswith("…") and found.startswith('<effectiveTime value="999')

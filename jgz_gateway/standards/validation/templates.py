@@ -220,8 +220,8 @@ class Hit:
 
     def finding(self, facts: Facts) -> Finding:
         row = self.row
-        if self.label is not None:
-            message = f"{row.id} ({self.label}): {self.text}"
+        if self.label is not None:  # a DTr1 datatype rule: its text states the rule, not the value
+            message = f"{row.id} ({self.label}): {self.text} Found: {shown(self.el)}"
             rule = self.label
         else:
             template = row.message
@@ -264,6 +264,23 @@ def _fill(template: str, el, fills, facts: Facts) -> str:
         return next(anonymous, "")
 
     return _PLACEHOLDER.sub(sub, template)
+
+
+def shown(el, limit: int = 240) -> str:
+    """The element as it stands, compactly (its attributes, text and child elements, no
+    namespaces), so that a datatype finding says which value broke its rule."""
+    text = _shown(el, 2)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(el, depth: int) -> str:
+    name = local(el)
+    attrs = "".join(f' {"xsi:type" if k == XSI_TYPE else etree.QName(k).localname}="{v}"' for k, v in el.attrib.items())
+    inner = (el.text or "").strip()
+    kids = [c for c in el if isinstance(c.tag, str)]
+    if kids:
+        inner += "".join(_shown(c, depth - 1) for c in kids) if depth > 0 else "…"
+    return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs}/>"
 
 
 def _element_of(el) -> str | None:
