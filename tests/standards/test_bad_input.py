@@ -123,8 +123,8 @@ def test_xinclude_is_refused_in_any_encoding(encoding, prefix):
     assert [(f.severity, f.rule) for f in report.findings] == [("error", "JGZ-XML-XINCLUDE")]
 
 
-def test_datatype_findings_show_the_value_that_broke_the_rule():
-    """A DTr1 rule's text states the rule; the finding also shows the element as found."""
+def test_findings_show_the_value_that_broke_the_rule():
+    """A DTr1 rule's text states the rule, not the value: the finding also shows the element as found."""
     data = mutate(BASE_NL03, "//hl7:encounter/hl7:effectiveTime", _set("value", "2020-13-45"))()
     ts = [f for f in validate_bytes(data).findings if f.rule == "dtr1-2-TS"]
     assert ts and all(f.message.endswith('Found: <effectiveTime value="2020-13-45"/>') for f in ts)
@@ -134,6 +134,10 @@ def test_datatype_findings_show_the_value_that_broke_the_rule():
     en = [f for f in validate_bytes(parts).findings if f.rule == "dtr1-3-EN"]
     assert en and en[0].message.endswith('Found: <name use="OR"><family qualifier="BR">AchternaamTest</family>'
                                          '<effectiveTime value="19000101"/></name>')
+    # a published row that quotes no value (here: the unit) shows the element too
+    unit = next(c for c in CASES if c.name == "wrong-unit").make()
+    rows = [f for f in validate_bytes(unit).findings if f.rule == "obsElement0235"]
+    assert rows and rows[0].message.endswith('Found: <value xsi:type="PQ" value="133" unit="cm"/>')
     long = mutate(BASE_NL03, "//hl7:encounter/hl7:effectiveTime", _set("value", "9" * 500))()
     cut = [f for f in validate_bytes(long).findings if f.rule == "dtr1-2-TS"]
     found = cut[0].message.split("Found: ", 1)[1]

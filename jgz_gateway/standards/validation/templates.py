@@ -228,6 +228,8 @@ class Hit:
             if isinstance(template, list):
                 template = template[self.fills.get("#", 0)] if isinstance(self.fills, dict) else template[0]
             message = f"{row.id} {_fill(template or '', self.el, self.fills, facts)}"
+            if row.op in _TESTS_ITS_ELEMENT and "{" not in (template or ""):  # the text quotes no value
+                message += f" Found: {shown(self.el)}"
             rule = row.label or row.id
         if self.note:
             message += f" [{self.note}]"
@@ -264,6 +266,11 @@ def _fill(template: str, el, fills, facts: Facts) -> str:
         return next(anonymous, "")
 
     return _PLACEHOLDER.sub(sub, template)
+
+
+#: Row kinds that test the element a finding points at (its code, value set, unit or required
+#: attributes), rather than counting its children.
+_TESTS_ITS_ELEMENT = frozenset({"coded", "vs", "vstok", "vsdep", "unit", "attrs"})
 
 
 def shown(el, limit: int = 240) -> str:
