@@ -138,6 +138,10 @@ def test_findings_show_the_value_that_broke_the_rule():
     unit = next(c for c in CASES if c.name == "wrong-unit").make()
     rows = [f for f in validate_bytes(unit).findings if f.rule == "obsElement0235"]
     assert rows and rows[0].message.endswith('Found: <value xsi:type="PQ" value="133" unit="cm"/>')
+    # a child required with a qualifier (a code from a value set) shows the children that miss it
+    code = next(c for c in CASES if c.name == "code-outside-bound-valueset").make()
+    rows = [f for f in validate_bytes(code).findings if f.rule == "obsElement1577"]
+    assert rows and 'is required [min 1x]. Found: <value xsi:type="CV" code="99"' in rows[0].message
     long = mutate(BASE_NL03, "//hl7:encounter/hl7:effectiveTime", _set("value", "9" * 500))()
     cut = [f for f in validate_bytes(long).findings if f.rule == "dtr1-2-TS"]
     found = cut[0].message.split("Found: ", 1)[1]

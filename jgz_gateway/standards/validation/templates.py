@@ -196,6 +196,9 @@ class Row:
     op: str
     label: str
     element_slot: bool = False  # a count of one BDS element in a rubriek or groep (NL04 profile)
+    #: A count of children with a qualifier (``value[vs=…]``): their tag, so that a finding of
+    #: too few can show the same-named children that do not qualify (a code outside the set).
+    qualified: str | None = None
 
     @classmethod
     def of(cls, raw: list) -> "Row":
@@ -230,6 +233,10 @@ class Hit:
             message = f"{row.id} {_fill(template or '', self.el, self.fills, facts)}"
             if row.op in _TESTS_ITS_ELEMENT and "{" not in (template or ""):  # the text quotes no value
                 message += f" Found: {shown(self.el)}"
+            elif self.fills is _BELOW and row.qualified is not None:  # present, but not as required
+                near = [shown(c) for c in self.el if c.tag == row.qualified]
+                if near and len(near) <= 3 and all(not n.endswith("…") for n in near):
+                    message += f" Found: {' '.join(near)}"
             rule = row.label or row.id
         if self.note:
             message += f" [{self.note}]"
@@ -774,6 +781,8 @@ class Context:
                 if count[0] == 1:
                     root = count[1][2]
                     row.element_slot = root.startswith(TPL_PREFIX + "4") and len(root) == len(TPL_PREFIX) + 5
+                elif count[0] == 0 and None not in count[1]:
+                    row.qualified = count[1][0]
                 counts.append((row, *count))
             else:
                 checks.append((row, self.rules._compile(op)))
