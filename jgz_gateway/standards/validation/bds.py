@@ -174,7 +174,8 @@ def _observation(obs, spec: _Spec, catalogue: cat.Catalogue, warn, clusters: dic
         if hl7_type and xsi_type and xsi_type != hl7_type and not (hl7_type in _CODED and xsi_type in _CODED):
             warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
         if element.unit and xsi_type == "PQ" and value.get("unit") != element.unit:
-            warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, not {value.get('unit')!r}", number))
+            given = f"not {value.get('unit')!r}" if value.get("unit") is not None else "but no unit is given"
+            warn(_finding("JGZ-BDS-UNIT", value, f"element {number} ({element.name}) is recorded in {element.unit}, {given}", number))
         if xsi_type == "PQ" and (value.get("value") or "").lstrip().startswith("-"):
             warn(_finding("JGZ-BDS-VALUE", value, f"element {number} ({element.name}) has a negative quantity {value.get('value')}", number))
     if spec.bindings:
