@@ -234,8 +234,8 @@ class Hit:
             if row.op in _TESTS_ITS_ELEMENT and "{" not in (template or ""):  # the text quotes no value
                 message += f" Found: {shown(self.el)}"
             elif self.fills is _BELOW and row.qualified is not None:  # present, but not as required
-                near = [shown(c) for c in self.el if c.tag == row.qualified]
-                if near and len(near) <= 3 and all(not n.endswith("…") for n in near):
+                near = [_shown(c, 2) for c in self.el if c.tag == row.qualified]
+                if near and len(near) <= 3 and all(len(n) <= SHOWN_LIMIT for n in near):  # each shown whole
                     message += f" Found: {' '.join(near)}"
             rule = row.label or row.id
         if self.note:
@@ -280,11 +280,15 @@ def _fill(template: str, el, fills, facts: Facts) -> str:
 _TESTS_ITS_ELEMENT = frozenset({"coded", "vs", "vstok", "vsdep", "unit", "attrs"})
 
 
-def shown(el, limit: int = 240) -> str:
+#: How many characters of an element a finding shows.
+SHOWN_LIMIT = 240
+
+
+def shown(el) -> str:
     """The element as it stands, compactly (its attributes, text and child elements, no
-    namespaces), so that a datatype finding says which value broke its rule."""
+    namespaces), so that a finding says which value broke its rule; cut at SHOWN_LIMIT."""
     text = _shown(el, 2)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 1] + "…"
 
 
 def _shown(el, depth: int) -> str:
