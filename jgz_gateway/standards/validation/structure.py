@@ -89,8 +89,9 @@ def check_schema(root: etree._Element, interaction: str) -> list[Finding]:
     if xsd.validate(root):
         return []
     findings = []
+    prefixes = _prefixes(root)
     for err in xsd.error_log:
-        el = _element_at(root, err.path)
+        el = _element_at(root, err.path, prefixes)
         findings.append(
             Finding(
                 severity="error",
@@ -103,11 +104,22 @@ def check_schema(root: etree._Element, interaction: str) -> list[Finding]:
     return findings
 
 
-def _element_at(root: etree._Element, path: str | None):
+def _prefixes(root: etree._Element) -> dict[str, str]:
+    """The namespace prefixes the message declares: libxml2 writes an error's path with
+    them (``/hl7:REPC_IN902120NL04/hl7:ControlActProcess``), so resolving it needs them."""
+    found: dict[str, str] = {}
+    for el in root.iter(etree.Element):
+        for prefix, uri in el.nsmap.items():
+            if prefix:
+                found.setdefault(prefix, uri)
+    return found
+
+
+def _element_at(root: etree._Element, path: str | None, prefixes: dict[str, str]):
     if not path:
         return None
     try:
-        found = root.getroottree().xpath(path)
+        found = root.getroottree().xpath(path, namespaces=prefixes)
     except etree.XPathError:
         return None
     return found[0] if found and isinstance(found[0], etree._Element) else None
