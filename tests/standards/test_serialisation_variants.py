@@ -18,7 +18,6 @@ from jgz_gateway.standards.hl7v3 import read_message
 from jgz_gateway.standards.validation import validate_bytes
 from jgz_gateway.standards.xmlsafe import parse_bytes
 
-from ..conftest import REFERENCE
 
 HL7 = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
