@@ -7,6 +7,12 @@ certificate chain in ``X509Data``. Anything else is refused *before* any
 cryptography runs: that is the algorithm and structure policy (no SHA-1/MD5, no
 XPath/XSLT transforms, no RetrievalMethod, no KeyValue beside the certificate).
 
+QNames in attribute values (``xsi:type="hl7:PQ"``) are invisible to exclusive c14n, which
+drops the declaration of a prefix used only there from what it signs. :func:`sign` lists
+such prefixes in the c14n's InclusiveNamespaces PrefixList, so their bindings are signed;
+:func:`verify` accepts that parameter, and for a sender that did not list them binds the
+prefixes as the received message does (:func:`bind_prefixes`).
+
 Trust: the signing certificate must pass :class:`~jgz_gateway.transfer.pki.TrustStore`
 (chain, validity, CRL, UZI server identity); signxml then verifies with that
 certificate pinned. Callers get only what signxml says was signed
@@ -19,7 +25,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass
+from functools import cache
 
 from cryptography import x509
 from lxml import etree
@@ -41,6 +49,9 @@ DIGEST_METHODS = {
     "http://www.w3.org/2001/04/xmlenc#sha512",
 }
 _NS = {"ds": DS}
+_XSI = {"xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+INCLUSIVE_NAMESPACES = f"{{{EXC_C14N}}}InclusiveNamespaces"
 
 # signxml logs every canonicalised document at DEBUG: that is the whole dossier, BSN included.
 # Ordinary logs must never carry it, whatever level the application configures.
@@ -72,13 +83,12 @@ def sign(message: bytes | etree._Element, key, chain: list[x509.Certificate]) ->
     ``chain`` is the signer's certificate first, then its intermediates (they go
     into ``X509Data`` so a receiver can build the path to its trust anchor).
     """
-    from signxml import XMLSigner
     from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 
     root = xmlsafe.parse_bytes(message).getroot() if isinstance(message, bytes) else message
     if root.find(".//ds:Signature", _NS) is not None:
         raise SignatureRejected("JGZ-SIG-PRESENT", "message is already signed")
-    signer = XMLSigner(
+    signer = _signer()(
         signature_algorithm=SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
@@ -86,8 +96,28 @@ def sign(message: bytes | etree._Element, key, chain: list[x509.Certificate]) ->
     from cryptography.hazmat.primitives import serialization
 
     pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in chain]
-    signed = signer.sign(root, key=key, cert=pems)
+    signed = signer.sign(root, key=key, cert=pems, inclusive_ns_prefixes=type_prefixes(root) or None)
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+@cache
+def _signer():
+    """signxml's signer, writing the PrefixList into an enveloped signature's exclusive-c14n
+    transform: signxml 5.2 digests the reference with it but writes it there only for the
+    detached and enveloping methods, so the signature would not verify."""
+    from signxml import XMLSigner
+    from signxml.algorithms import SignatureConstructionMethod
+
+    class Signer(XMLSigner):
+        def _build_transforms_for_reference(self, *, transforms_node, reference, exclude_c14n_transform_element=True):
+            super()._build_transforms_for_reference(transforms_node=transforms_node, reference=reference,
+                                                    exclude_c14n_transform_element=exclude_c14n_transform_element)
+            last = transforms_node[-1]
+            if (self.construction_method == SignatureConstructionMethod.enveloped and reference.inclusive_ns_prefixes
+                    and last.get("Algorithm") == EXC_C14N and not len(last)):
+                etree.SubElement(last, INCLUSIVE_NAMESPACES, PrefixList=" ".join(reference.inclusive_ns_prefixes))
+
+    return Signer
 
 
 def verify(message: bytes | etree._Element, trust: TrustStore, *, at: dt.datetime | None = None) -> Verified:
@@ -106,11 +136,86 @@ def verify(message: bytes | etree._Element, trust: TrustStore, *, at: dt.datetim
         identity = trust.validate(leaf, [c for c in chain if c is not leaf], at=at)
     except CertificateRejected as exc:
         raise SignatureRejected("JGZ-SIG-CERT", f"signing certificate rejected: {exc}") from None
-    return Verified(*_signxml_verify(root, leaf, at), identity, leaf)
+    signed_xml, signed_bytes = _signxml_verify(root, leaf, at)
+    signed_xml = bind_prefixes(signed_xml, root.nsmap, unbound_type_prefixes(signed_xml))
+    return Verified(signed_xml, signed_bytes, identity, leaf)
+
+
+def type_prefixes(el: etree._Element) -> list[str]:
+    """The namespace prefixes that ``xsi:type`` values in ``el`` use (``hl7`` of ``hl7:PQ``)."""
+    return sorted({v.partition(":")[0] for v in el.xpath("descendant-or-self::*/@xsi:type", namespaces=_XSI) if ":" in v})
+
+
+def unbound_type_prefixes(el: etree._Element) -> set[str]:
+    """The prefixes of ``xsi:type`` values in ``el`` that are not bound where they are used."""
+    if not type_prefixes(el):  # the common case, found in C
+        return set()
+    return {prefix for e in el.xpath("descendant-or-self::*[@xsi:type]", namespaces=_XSI)
+            for prefix, colon, _ in [e.get(XSI_TYPE).partition(":")] if colon and prefix not in e.nsmap}
+
+
+def bind_prefixes(signed: etree._Element, received: dict, prefixes) -> etree._Element:
+    """``signed`` with those of ``prefixes`` it does not bind declared as ``received`` (the
+    in-scope namespaces of the element as it was received) binds them.
+
+    Exclusive c14n drops a declaration whose prefix no element or attribute name uses, so a
+    prefix used only in an ``xsi:type`` value (``hl7:PQ``) arrives unbound in the signed
+    content of a sender that did not list it in the PrefixList, though the message it sent
+    binds it (and Nictiz's tools accept the message). Nothing read from a DOB depends on
+    that binding: a datatype is read by its local name, and validation rejects a binding
+    outside the HL7 namespace. Declarations change no element, attribute or text.
+    """
+    binds = {p: received[p] for p in sorted(filter(None, prefixes)) if p in received and p not in signed.nsmap}
+    if not binds:
+        return signed
+    rebound = etree.Element(signed.tag, nsmap={**signed.nsmap, **binds})
+    for name, value in signed.attrib.items():
+        rebound.set(name, value)
+    rebound.text = signed.text
+    for child in list(signed):
+        rebound.append(child)
+    return rebound
+
+
+def verifier():
+    """signxml's verifier, checking a ds:Signature against the XML-DSig schema *and* exclusive
+    c14n's: XML-DSig takes any element in a CanonicalizationMethod strictly, so without the
+    declaration of InclusiveNamespaces (as WS-Security stacks write it) signxml would refuse
+    every such signature as schema-invalid."""
+    return _verifier_class()()
+
+
+@cache
+def _verifier_class():
+    from signxml import XMLVerifier
+
+    class Verifier(XMLVerifier):
+        @classmethod
+        def schemas(cls):
+            return [_signature_schema()]
+
+    return Verifier
+
+
+_schemas = threading.local()  # an XMLSchema keeps its error log: one per thread, as signxml's own are not
+
+
+def _signature_schema() -> etree.XMLSchema:
+    schema = getattr(_schemas, "signature", None)
+    if schema is None:
+        from importlib import resources
+
+        with resources.as_file(resources.files("signxml.schemas") / "xmldsig1-schema.xsd") as dsig, \
+                resources.as_file(resources.files("jgz_gateway.transfer.schemas") / "exc-c14n.xsd") as exc:
+            doc = etree.parse(str(exc))
+            doc.getroot().insert(0, etree.Element("{http://www.w3.org/2001/XMLSchema}import", namespace=DS,
+                                                  schemaLocation=dsig.resolve().as_uri()))
+            schema = _schemas.signature = etree.XMLSchema(doc)
+    return schema
 
 
 def _signxml_verify(root: etree._Element, leaf: x509.Certificate, at: dt.datetime | None):
-    from signxml import SignatureConfiguration, XMLVerifier
+    from signxml import SignatureConfiguration
     from signxml.algorithms import DigestAlgorithm, SignatureMethod
     from signxml.exceptions import SignXMLException
 
@@ -123,8 +228,8 @@ def _signxml_verify(root: etree._Element, leaf: x509.Certificate, at: dt.datetim
         verification_time=at,
     )
     try:
-        result = XMLVerifier().verify(root, x509_cert=leaf, expect_config=config)
-    except (SignXMLException, ValueError) as exc:
+        result = verifier().verify(root, x509_cert=leaf, expect_config=config)
+    except (SignXMLException, ValueError, etree.DocumentInvalid) as exc:
         raise SignatureRejected("JGZ-SIG-INVALID", f"signature does not verify: {exc}") from None
     if result.signed_xml is None:
         raise SignatureRejected("JGZ-SIG-INVALID", "signed data is not XML")
@@ -148,6 +253,7 @@ def _check_structure(root: etree._Element) -> etree._Element:
     if si is None:
         raise SignatureRejected("JGZ-SIG-MALFORMED", "ds:Signature has no ds:SignedInfo")
     _expect(si, "ds:CanonicalizationMethod", {EXC_C14N}, "canonicalization method")
+    _only_prefix_list(si.find("ds:CanonicalizationMethod", _NS), "the canonicalization method")
     _expect(si, "ds:SignatureMethod", SIGNATURE_METHODS, "signature method")
     refs = si.findall("ds:Reference", _NS)
     if len(refs) != 1:
@@ -159,8 +265,7 @@ def _check_structure(root: etree._Element) -> etree._Element:
     if transforms not in ([ENVELOPED, EXC_C14N], [ENVELOPED]):
         raise SignatureRejected("JGZ-SIG-TRANSFORM", f"transforms {transforms} are outside policy (enveloped-signature, exc-c14n)")
     for t in ref.findall("ds:Transforms/ds:Transform", _NS):
-        if len(t):
-            raise SignatureRejected("JGZ-SIG-TRANSFORM", "transforms must not carry parameters (XPath, InclusiveNamespaces)")
+        _only_prefix_list(t, "a transform")
     _expect(ref, "ds:DigestMethod", DIGEST_METHODS, "digest method")
     key_info = sig.find("ds:KeyInfo", _NS)
     if key_info is None:
@@ -169,6 +274,18 @@ def _check_structure(root: etree._Element) -> etree._Element:
     if others:
         raise SignatureRejected("JGZ-SIG-KEYINFO", f"ds:KeyInfo may hold only X509Data, found {others}")
     return sig
+
+
+def _only_prefix_list(method: etree._Element, what: str) -> None:
+    """Exclusive c14n's one parameter, an InclusiveNamespaces PrefixList, is allowed; no other
+    parameter (an XPath, say) is, on any algorithm."""
+    params = [c for c in method if isinstance(c.tag, str)]
+    if not params:
+        return
+    if (method.get("Algorithm") == EXC_C14N and len(params) == 1 and params[0].tag == INCLUSIVE_NAMESPACES
+            and set(params[0].attrib) == {"PrefixList"} and not len(params[0])):
+        return
+    raise SignatureRejected("JGZ-SIG-TRANSFORM", f"{what} may carry no parameter but exclusive c14n's InclusiveNamespaces PrefixList")
 
 
 def _expect(parent: etree._Element, path: str, allowed: set[str], what: str) -> None:

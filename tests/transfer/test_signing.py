@@ -132,6 +132,20 @@ def _signature_value_flipped(root):
     sv.text = ("A" if sv.text[0] != "A" else "B") + sv.text[1:]
 
 
+def _prefix_list_on_enveloped(root):
+    t = _sig(root).find(".//ds:Transform", NS)
+    etree.SubElement(t, signing.INCLUSIVE_NAMESPACES, PrefixList="hl7")
+
+
+def _prefix_list_with_extra(root):
+    t = _sig(root).findall(".//ds:Transform", NS)[1]
+    etree.SubElement(t, signing.INCLUSIVE_NAMESPACES, PrefixList="hl7", Extra="x")
+
+
+def _unknown_in_signature_method(root):
+    etree.SubElement(_sig(root).find(".//ds:SignatureMethod", NS), "{urn:example}Unknown")
+
+
 CASES = {
     "tampered body": (lambda r: setattr(_given(r), "text", "Mallory"), "JGZ-SIG-INVALID"),
     "tampered attribute": (lambda r: r.find(".//hl7:attentionLine/hl7:value", NS).set("extension", "999911120"),
@@ -154,6 +168,9 @@ CASES = {
     "retrieval method": (_retrieval_method, "JGZ-SIG-KEYINFO"),
     "no certificate": (_no_certificate, "JGZ-SIG-KEYINFO"),
     "signature value flipped": (_signature_value_flipped, "JGZ-SIG-INVALID"),
+    "prefix list on the enveloped-signature transform": (_prefix_list_on_enveloped, "JGZ-SIG-TRANSFORM"),
+    "prefix list with another attribute": (_prefix_list_with_extra, "JGZ-SIG-TRANSFORM"),
+    "signature not valid against the XML-DSig schema": (_unknown_in_signature_method, "JGZ-SIG-INVALID"),
 }
 
 
@@ -291,3 +308,50 @@ def test_hostile_xml_refused_before_crypto(trust):
         signing.verify(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', trust)
     with pytest.raises(XmlRejected):
         signing.verify(b"<x><y></x>", trust)
+
+
+# --- QName values: xsi:type="hl7:CV" with hl7 declared only for them ----------------------
+
+
+@pytest.fixture(scope="module")
+def typed_by_prefix(kwal_bytes) -> bytes:
+    """The qualification message with its datatypes written ``hl7:CV`` (the root declares
+    ``xmlns:hl7``; no element name uses it): valid, and Nictiz's tools accept it."""
+    data = kwal_bytes.replace(b'xsi:type="CV"', b'xsi:type="hl7:CV"')
+    assert b'xmlns:hl7="urn:hl7-org:v3"' in data and data.count(b'"hl7:CV"') > 50
+    return data
+
+
+def _errors(tree) -> list:
+    from jgz_gateway.standards.validation import validate_tree
+
+    return [f for f in validate_tree(tree).findings if f.severity == "error"]
+
+
+def test_prefixes_used_only_in_xsi_type_are_signed(typed_by_prefix, org_a, trust):
+    """Exclusive c14n drops a declaration only a QName value uses: the signature lists the
+    prefix (InclusiveNamespaces PrefixList), so the signed content still binds it."""
+    assert not _errors(_tree(typed_by_prefix))
+    signed = signing.sign(typed_by_prefix, org_a.key, org_a.chain)
+    lists = [e.get("PrefixList") for e in _tree(signed).iter(signing.INCLUSIVE_NAMESPACES)]
+    assert lists == ["hl7", "hl7"]  # SignedInfo's c14n and the reference's transform
+    verified = signing.verify(signed, trust)
+    assert b'xmlns:hl7="urn:hl7-org:v3"' in verified.signed_bytes
+    assert not _errors(verified.signed_xml)
+
+
+def test_a_sender_that_lists_no_prefix_gets_through(typed_by_prefix, org_a, trust):
+    """Signed by plain signxml (exclusive c14n, no PrefixList), the prefix is unbound in what
+    was signed; the receiver binds it as the received message does, and changes nothing else."""
+    from cryptography.hazmat.primitives import serialization
+    from signxml import XMLSigner
+    from signxml.algorithms import CanonicalizationMethod
+
+    signer = XMLSigner(c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in org_a.chain]
+    signed = _bytes(signer.sign(_tree(typed_by_prefix), key=org_a.key, cert=pems))
+    verified = signing.verify(signed, trust)
+    assert b"xmlns:hl7" not in verified.signed_bytes  # exclusive c14n dropped it ...
+    assert verified.signed_xml.nsmap["hl7"] == HL7  # ... and it is bound again
+    assert not _errors(verified.signed_xml)
+    assert etree.tostring(verified.signed_xml, method="c14n", exclusive=True) == verified.signed_bytes

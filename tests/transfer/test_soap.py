@@ -49,3 +49,36 @@ def test_untrusted_token(envelope, tmp_path, kwal_bytes):
     with pytest.raises(SoapRejected) as exc:
         soap.unwrap(envelope, other.truststore(), NOW)
     assert exc.value.rule == "JGZ-WSS-TOKEN"
+
+
+@pytest.fixture(scope="module")
+def typed_by_prefix(kwal_bytes) -> bytes:
+    """Datatypes written ``hl7:CV``, the prefix declared on the DOB root and used by no name."""
+    return kwal_bytes.replace(b'xsi:type="CV"', b'xsi:type="hl7:CV"')
+
+
+def _dob_errors(dob: bytes, trust) -> list:
+    from jgz_gateway.standards.validation import validate_tree
+
+    return [f for f in validate_tree(signing.verify(dob, trust).signed_xml).findings if f.severity == "error"]
+
+
+def test_prefixes_used_only_in_xsi_type_survive_the_envelope(typed_by_prefix, org_a, trust):
+    """The envelope's signature lists them in its PrefixList (in SignedInfo's c14n as well, as
+    WS-Security stacks write it), and the DOB inside keeps its declarations."""
+    envelope = soap.wrap(signing.sign(typed_by_prefix, org_a.key, org_a.chain), org_a.key, org_a.chain, NOW)
+    assert envelope.count(b'PrefixList="hl7"') == 3 + 2  # SignedInfo, Timestamp, Body; the DOB's own two
+    dob, _ = soap.unwrap(envelope, trust, NOW)
+    assert not _dob_errors(dob, trust)
+
+
+def test_an_envelope_that_lists_no_prefix_gets_through(typed_by_prefix, org_a, trust, monkeypatch):
+    """A sender whose signatures list no prefix at all: exclusive c14n drops ``xmlns:hl7`` from
+    the Body and from the DOB; the receiver declares it again as the sender's message did."""
+    monkeypatch.setattr(signing, "type_prefixes", lambda el: [])  # such a sender
+    envelope = soap.wrap(signing.sign(typed_by_prefix, org_a.key, org_a.chain), org_a.key, org_a.chain, NOW)
+    monkeypatch.undo()  # this receiver
+    assert b"PrefixList" not in envelope
+    dob, _ = soap.unwrap(envelope, trust, NOW)
+    assert b'xmlns:hl7="urn:hl7-org:v3"' in dob
+    assert not _dob_errors(dob, trust)

@@ -74,14 +74,15 @@ def wrap(message: bytes, key, chain: list[x509.Certificate], now: dt.datetime) -
                        digest_algorithm=DigestAlgorithm.SHA256,
                        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
     sig = signer.sign(env, key=key, reference_uri=[SignatureReference(URI="#Timestamp"), SignatureReference(URI="#Body")],
-                      key_info=key_info, id_attribute="Id")
+                      key_info=key_info, id_attribute="Id",
+                      inclusive_ns_prefixes=signing.type_prefixes(body) or None)  # see signing: QName values
     sec.append(sig)
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
 def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, UziIdentity]:
     """Check the WS-Security header; return the Body's DOB (as signed) and the token's identity."""
-    from signxml import SignatureConfiguration, XMLVerifier
+    from signxml import SignatureConfiguration
     from signxml.algorithms import DigestAlgorithm, SignatureMethod
     from signxml.exceptions import SignXMLException
 
@@ -129,13 +130,20 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
         verification_time=now,
     )
     try:
-        results = XMLVerifier().verify(root, x509_cert=cert, id_attribute="Id", expect_config=config)
-    except (SignXMLException, ValueError) as exc:
+        results = signing.verifier().verify(root, x509_cert=cert, id_attribute="Id", expect_config=config)
+    except (SignXMLException, ValueError, etree.DocumentInvalid) as exc:
         raise SoapRejected("JGZ-WSS-SIGNATURE", f"WS-Security signature does not verify: {exc}") from None
     signed_body = next((r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == f"{{{SOAP}}}Body"), None)
-    if signed_body is None or len(signed_body) != 1:
+    if signed_body is None or len(signed_body) != 1 or len(body) != 1:
         raise SoapRejected("JGZ-SOAP-BODY", "the signed Body must hold exactly one message")
-    return etree.tostring(signed_body[0], encoding="UTF-8", xml_declaration=True), identity
+    # The DOB keeps the declarations exclusive c14n of the Body dropped (prefixes used only in
+    # xsi:type values, or listed in the DOB's own signature's PrefixList): that signature, which
+    # the receiving path checks next, was made over the DOB as the sender declared it.
+    received = body[0]
+    parent = received.getparent().nsmap
+    own = {p for p, uri in received.nsmap.items() if parent.get(p) != uri}
+    dob = signing.bind_prefixes(signed_body[0], received.nsmap, own | signing.unbound_type_prefixes(signed_body[0]))
+    return etree.tostring(dob, encoding="UTF-8", xml_declaration=True), identity
 
 
 def _check_timestamp(ts: etree._Element, now: dt.datetime) -> None:
