@@ -39,7 +39,12 @@ class XmlRejected(InputRejected):
 
 
 def _parser() -> etree.XMLParser:
+    """Comments and processing instructions are dropped while parsing: they carry nothing a
+    DOB means, and text around a comment (``Jan<!-- -->sen``) is then one text, as exclusive
+    c14n (what a signature covers) and every XPath string value see it."""
     return etree.XMLParser(
+        remove_comments=True,
+        remove_pis=True,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,

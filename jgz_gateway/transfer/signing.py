@@ -207,7 +207,7 @@ def _signature_schema() -> etree.XMLSchema:
 
         with resources.as_file(resources.files("signxml.schemas") / "xmldsig1-schema.xsd") as dsig, \
                 resources.as_file(resources.files("jgz_gateway.transfer") / "schemas" / "exc-c14n.xsd") as exc:
-            doc = etree.parse(str(exc))
+            doc = etree.parse(str(exc), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
             doc.getroot().insert(0, etree.Element("{http://www.w3.org/2001/XMLSchema}import", namespace=DS,
                                                   schemaLocation=dsig.resolve().as_uri()))
             schema = _schemas.signature = etree.XMLSchema(doc)

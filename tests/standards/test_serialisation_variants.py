@@ -1,5 +1,5 @@
 """A message means the same however it is serialised: other namespace prefixes, encodings,
-comments, whitespace, CDATA or character references change no finding and no BDS fact.
+comments, whitespace, CDATA or character references change no finding and nothing read.
 
 Vendors' messages differ from Nictiz's examples in exactly these ways (XML 1.0 and
 Namespaces in XML make them equivalent), so a check that depends on one of them would
@@ -64,6 +64,20 @@ def commented(data: bytes) -> bytes:
     return _serialise(root)
 
 
+def split_by_comments(data: bytes) -> bytes:
+    """Every text value of two characters or more split by a comment (``Ja<!-- -->nsen``)."""
+    root = etree.fromstring(data)
+    for el in list(root.iter(etree.Element)):
+        text = el.text
+        if text and len(text.strip()) > 1 and len(el) == 0:
+            half = len(text) // 2
+            el.text = text[:half]
+            comment = etree.Comment(" split ")
+            comment.tail = text[half:]
+            el.append(comment)
+    return _serialise(root)
+
+
 def cdata(data: bytes) -> bytes:
     root = etree.fromstring(data)
     for el in root.iter(etree.Element):
@@ -82,6 +96,7 @@ VARIANTS = {
     "iso-8859-1": lambda d: _serialise(etree.fromstring(d), encoding="ISO-8859-1"),
     "ascii-character-references": lambda d: _serialise(etree.fromstring(d), encoding="US-ASCII"),
     "comments-and-pis": commented,
+    "text-split-by-comments": split_by_comments,
     "cdata": cdata,
     "no-whitespace": lambda d: _serialise(_compact(d)),
     "re-indented": lambda d: _serialise(_compact(d), pretty_print=True),
@@ -93,9 +108,8 @@ def _findings(data: bytes):
     return sorted((f.severity, f.rule, f.xpath, f.element) for f in validate_bytes(data).findings)
 
 
-def _facts(data: bytes):
-    record, unread = extract(read_message(parse_bytes(data)), "k")
-    return record, unread
+def _dossier(data: bytes):
+    return read_message(parse_bytes(data))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +119,7 @@ def originals(reference):
 
 @pytest.fixture(scope="module")
 def expected(originals):
-    return {name: (_findings(data), _facts(data)) for name, data in originals.items()}
+    return {name: (_findings(data), _dossier(data)) for name, data in originals.items()}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -113,9 +127,13 @@ def expected(originals):
 def test_a_reserialised_message_gives_the_same_findings_and_facts(originals, expected, name, variant):
     data = VARIANTS[variant](originals[name])
     assert data != originals[name]
-    findings, facts = expected[name]
+    findings, dossier = expected[name]
     assert _findings(data) == findings
-    assert _facts(data) == facts
+    read = _dossier(data)
+    if variant == "hl7-prefix":  # the dossier keeps each xsi:type as written ("hl7:CV"): compare the facts
+        assert extract(read, "k") == extract(dossier, "k")
+    else:
+        assert read == dossier
 
 
 def test_schema_findings_of_a_prefixed_message_name_xpath_and_element(originals):
