@@ -2,8 +2,9 @@
 
 Order matters: TLS identity → signature (trust anchors; only what signxml says
 was signed is used from here on) → identity binding (URA of the TLS certificate =
-URA of the signing certificate = ControlAct author organisation = directory entry
-for the sender's application id; addressed to us) → validation → import into the
+URA of the signing certificate = ControlAct author organisation (the application's or
+the person's, when named by URA) = directory entry for the sender's application id;
+addressed to us) → validation → import into the
 organisation's BDS version (converted when sent in another; the conversion report
 is kept) → raw message and dossier stored in one transaction with the
 acknowledgement → answer.
@@ -118,18 +119,21 @@ class Receiver:
             raise _Reject([Detail("JGZ-TLS-CERT", f"TLS client certificate rejected: {exc}")], "auth-failure") from None
 
     def _bind(self, signed, tls_ura: str, sign_ura: str, sender_app: str) -> None:
-        author = signed.find(
-            "h:ControlActProcess/h:authorOrPerformer/h:participant/h:AssignedDevice/h:Organization/h:id", NS
-        )
-        author_ura = author.get("extension") if author is not None and author.get("root") == OID_URA else None
+        # The author is the application (AssignedDevice) or a person (AssignedPerson); the rules
+        # make either name its organisation. Named by URA, it must be the TLS certificate's; named
+        # otherwise (a person's organisation may be), the certificates and the directory bind it.
+        # A ControlAct with no author organisation at all is the rules' to reject (TC00345, TC00356).
+        authors = signed.findall("h:ControlActProcess/h:authorOrPerformer/h:participant/*/h:Organization/h:id", NS)
+        author_uras = [a.get("extension") for a in authors if a.get("root") == OID_URA]
         receiver_app = _device(signed, "receiver")
         with self.store.read() as s:
             entry = directory.by_application(s, sender_app) if sender_app else None
         problems = []
         if sign_ura != tls_ura:
             problems.append(f"signing certificate URA {sign_ura} differs from TLS certificate URA {tls_ura}")
-        if author_ura != tls_ura:
-            problems.append(f"ControlAct author organisation URA {author_ura} differs from TLS certificate URA {tls_ura}")
+        for author_ura in author_uras:
+            if author_ura != tls_ura:
+                problems.append(f"ControlAct author organisation URA {author_ura} differs from TLS certificate URA {tls_ura}")
         if entry is None:
             problems.append(f"sender application id {sender_app!r} is not in the directory")
         elif entry.ura != tls_ura:

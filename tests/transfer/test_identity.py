@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from lxml import etree
 from sqlalchemy import func, select
 
+from jgz_gateway.standards import xmlsafe
 from jgz_gateway.standards.hl7v3 import build_tree, read_message
 from jgz_gateway.standards.hl7v3.ack import parse_ack
 from jgz_gateway.store import AuditRecord, InboxMessage, Store
@@ -31,7 +33,9 @@ APP_B, WRONG_APP_B, UNKNOWN_APP = "5678", "5679", "9999"
 OID_URA, OID_AGB = "2.16.528.1.1007.3.3", "2.16.840.1.113883.2.4.6.1"
 HL7 = {"h": "urn:hl7-org:v3"}
 ORGS = (URA_A, URA_C, URA_D)
-AUTHORS = ORGS + ("missing", "AGB root")  # author organisation: a URA, none, or A's number under another OID
+#: The ControlAct author: the application of a URA (AssignedDevice) or a person of a URA
+#: (AssignedPerson); the rules allow both, and both name the organisation.
+AUTHORS = ORGS + tuple(f"person {ura}" for ura in ORGS)
 SENDER_APPS = tuple(APP.values()) + (UNKNOWN_APP,)
 RECEIVER_APPS = (APP_B, WRONG_APP_B)
 
@@ -45,12 +49,16 @@ class Case:
     receiver_app: str
 
     @property
+    def author_ura(self) -> str:
+        return self.author.split()[-1]
+
+    @property
     def expected(self) -> set[str]:
         """The mismatches the receiver must name (by the words of its message)."""
         out = set()
         if self.signer != self.tls:
             out.add("signing certificate URA")
-        if self.author != self.tls:
+        if self.author_ura != self.tls:
             out.add("ControlAct author organisation")
         if self.sender_app == UNKNOWN_APP:
             out.add("is not in the directory")
@@ -66,10 +74,10 @@ class Case:
 
 ALL = [Case(*c) for c in itertools.product(ORGS, ORGS, AUTHORS, SENDER_APPS, RECEIVER_APPS)]
 VALID = [c for c in ALL if not c.expected]
-#: Every case with one mismatch (30), and a fixed draw of 50 of the 327 with several.
+#: Every case with one mismatch (48), and a fixed draw of 50 of the 378 with several.
 MISMATCHES = [c for c in ALL if len(c.expected) == 1]
 MISMATCHES += random.Random(6).sample([c for c in ALL if len(c.expected) > 1], 50)
-assert len(VALID) == len(ORGS) and len(MISMATCHES) == 80
+assert len(VALID) == len(AUTHORS) and len(MISMATCHES) == 98
 
 
 @pytest.fixture(scope="module")
@@ -90,19 +98,29 @@ def message(orgs, case: Case, ext: str) -> bytes:
     d = read_message(KWAL_ONTVANGEN.read_bytes())
     d.ids = [i.model_copy(update={"extension": ext}) for i in d.ids]
     d.request = d.request.model_copy(update={"ids": [i.model_copy(update={"extension": ext}) for i in d.request.ids]})
-    author = URA_A if case.author in ("missing", "AGB root") else case.author
     now = dt.datetime.now(dt.timezone.utc)
     d = sender.address(sender.close(d, now), message_id=(f"{OID_URA}.1.1", ext), now=now, sender_app=case.sender_app,
-                       receiver_app=case.receiver_app, ura=author, org_name="GGD", uzi_system_id="900001111")
+                       receiver_app=case.receiver_app, ura=case.author_ura, org_name="GGD", uzi_system_id="900001111")
     root = build_tree(d)
-    org_id = root.find("h:ControlActProcess/h:authorOrPerformer/h:participant/h:AssignedDevice/h:Organization/h:id", HL7)
-    if case.author == "missing":
-        performer = root.find("h:ControlActProcess/h:authorOrPerformer", HL7)
-        performer.getparent().remove(performer)
-    elif case.author == "AGB root":
-        org_id.set("root", OID_AGB)
+    if case.author.startswith("person"):
+        as_person(root)
     key, chain = orgs[case.signer]
     return signing.sign(root, key, chain)
+
+
+def as_person(root) -> None:
+    """The ControlAct author made a JGZ doctor of the same organisation (AssignedPerson: UZI
+    number, name, Organization), as the rules allow (Nictiz's validator finds no error)."""
+    h = "{urn:hl7-org:v3}"
+    device = root.find("h:ControlActProcess/h:authorOrPerformer/h:participant/h:AssignedDevice", HL7)
+    person = etree.Element(h + "AssignedPerson")
+    etree.SubElement(person, h + "id", root="2.16.528.1.1007.3.1", extension="012345678")
+    name = etree.SubElement(etree.SubElement(etree.SubElement(person, h + "assignedPrincipalChoiceList"),
+                                             h + "assignedPerson"), h + "name")
+    etree.SubElement(name, h + "given").text = "Jan"
+    etree.SubElement(name, h + "family").text = "Arts"
+    person.append(device.find("h:Organization", HL7))
+    device.getparent().replace(device, person)
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +162,28 @@ def test_every_mismatch_is_rejected_and_audited(receiver, orgs):
 @pytest.mark.parametrize("case", VALID, ids=str)
 def test_matching_identities_are_accepted(receiver, orgs, case):
     """The control: the same generator with every identity agreeing gives a CA."""
-    answer = receiver.receive(message(orgs, case, f"ok-{case.tls}"), orgs[case.tls][1][0])
+    answer = receiver.receive(message(orgs, case, f"ok-{case.tls}-{case.author}"), orgs[case.tls][1][0])
     assert answer.code == "CA", parse_ack(answer.ack).details
+
+
+@pytest.mark.parametrize("wrong", ["no author", "organisation by AGB number"])
+def test_an_author_without_organisation_is_the_rules_to_reject(receiver, orgs, wrong):
+    """A ControlAct naming no author organisation by URA binds no identity, and the rules
+    reject it: the author is mandatory (TC00345), the application's organisation must be
+    identified by URA (TC00355)."""
+    case = Case(URA_A, URA_A, URA_A, APP[URA_A], APP_B)
+    root = xmlsafe.parse_bytes(message(orgs, case, f"wrong-{wrong}")).getroot()
+    root.remove(root.find("ds:Signature", {"ds": signing.DS}))
+    performer = root.find("h:ControlActProcess/h:authorOrPerformer", HL7)
+    if wrong == "no author":
+        performer.getparent().remove(performer)
+    else:
+        performer.find(".//h:Organization/h:id", HL7).set("root", OID_AGB)
+    answer = receiver.receive(signing.sign(root, *orgs[URA_A]), orgs[URA_A][1][0])
+    details = parse_ack(answer.ack).details
+    assert answer.code == "CR" and "JGZ-IDENTITY" not in {d.rule for d in details}
+    expected = "TC00345" if wrong == "no author" else "TC00355"
+    assert any(d.message.startswith(expected) for d in details), [d.message for d in details]
 
 
 def test_unknown_sender_organisation(receiver, pki):
