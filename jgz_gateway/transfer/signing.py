@@ -137,7 +137,7 @@ def verify(message: bytes | etree._Element, trust: TrustStore, *, at: dt.datetim
     except CertificateRejected as exc:
         raise SignatureRejected("JGZ-SIG-CERT", f"signing certificate rejected: {exc}") from None
     signed_xml, signed_bytes = _signxml_verify(root, leaf, at)
-    signed_xml = bind_prefixes(signed_xml, root.nsmap, unbound_type_prefixes(signed_xml))
+    signed_xml = bind_prefixes(signed_xml, root, unbound_type_prefixes(signed_xml))
     return Verified(signed_xml, signed_bytes, identity, leaf)
 
 
@@ -154,18 +154,24 @@ def unbound_type_prefixes(el: etree._Element) -> set[str]:
             for prefix, colon, _ in [e.get(XSI_TYPE).partition(":")] if colon and prefix not in e.nsmap}
 
 
-def bind_prefixes(signed: etree._Element, received: dict, prefixes) -> etree._Element:
-    """``signed`` with those of ``prefixes`` it does not bind declared as ``received`` (the
-    in-scope namespaces of the element as it was received) binds them.
+def bind_prefixes(signed: etree._Element, received: etree._Element, prefixes) -> etree._Element:
+    """``signed`` with those of ``prefixes`` it does not bind declared as the ``received``
+    element (the same content as it arrived) declares them, in scope or inside it.
 
     Exclusive c14n drops a declaration whose prefix no element or attribute name uses, so a
     prefix used only in an ``xsi:type`` value (``hl7:PQ``) arrives unbound in the signed
     content of a sender that did not list it in the PrefixList, though the message it sent
-    binds it (and Nictiz's tools accept the message). Nothing read from a DOB depends on
-    that binding: a datatype is read by its local name, and validation rejects a binding
-    outside the HL7 namespace. Declarations change no element, attribute or text.
+    binds it (and Nictiz's tools accept the message). A prefix declared with two meanings is
+    left unbound. Nothing read from a DOB depends on the binding: a datatype is read by its
+    local name, and validation rejects a binding outside the HL7 namespace. Declarations
+    change no element, attribute or text.
     """
-    binds = {p: received[p] for p in sorted(filter(None, prefixes)) if p in received and p not in signed.nsmap}
+    binds = {}
+    for prefix in sorted(filter(None, prefixes)):
+        if prefix not in signed.nsmap:
+            uris = {uri for _, uri in received.xpath("descendant-or-self::*/namespace::*[name()=$p]", p=prefix)}
+            if len(uris) == 1:
+                binds[prefix] = uris.pop()
     if not binds:
         return signed
     rebound = etree.Element(signed.tag, nsmap={**signed.nsmap, **binds})

@@ -355,3 +355,19 @@ def test_a_sender_that_lists_no_prefix_gets_through(typed_by_prefix, org_a, trus
     assert verified.signed_xml.nsmap["hl7"] == HL7  # ... and it is bound again
     assert not _errors(verified.signed_xml)
     assert etree.tostring(verified.signed_xml, method="c14n", exclusive=True) == verified.signed_bytes
+
+
+def test_a_prefix_declared_where_it_is_used_is_bound_too(typed_by_prefix, org_a, trust):
+    """``xmlns:hl7`` declared on each typed element (as some XML libraries write it), not on
+    the root; the sender lists no prefix."""
+    from cryptography.hazmat.primitives import serialization
+    from signxml import XMLSigner
+    from signxml.algorithms import CanonicalizationMethod
+
+    local = typed_by_prefix.replace(b' xmlns:hl7="urn:hl7-org:v3"', b"", 1)
+    local = local.replace(b'xsi:type="hl7:CV"', b'xmlns:hl7="urn:hl7-org:v3" xsi:type="hl7:CV"')
+    assert not _errors(_tree(local))
+    signer = XMLSigner(c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in org_a.chain]
+    verified = signing.verify(_bytes(signer.sign(_tree(local), key=org_a.key, cert=pems)), trust)
+    assert not _errors(verified.signed_xml)

@@ -142,7 +142,7 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
     received = body[0]
     parent = received.getparent().nsmap
     own = {p for p, uri in received.nsmap.items() if parent.get(p) != uri}
-    dob = signing.bind_prefixes(signed_body[0], received.nsmap, own | signing.unbound_type_prefixes(signed_body[0]))
+    dob = signing.bind_prefixes(signed_body[0], received, own | signing.unbound_type_prefixes(signed_body[0]))
     return etree.tostring(dob, encoding="UTF-8", xml_declaration=True), identity
 
 
