@@ -272,7 +272,7 @@ class _Reader:
             number = int(code.attrs["code"]) if code is not None and code.attrs.get("code", "").isdecimal() else None
             if number in E.ADMINISTRATIVE or number in E.VVE_ADMINISTRATIVE:
                 value = obs.child("value")
-                kind = value.attrs.get("xsi:type") if value is not None else None
+                kind = value.type if value is not None else None
                 if value is not None and value.attrs.get("value") and kind in ("TS", "BL"):
                     f.add(number, parse_ts(value.attrs["value"]) if kind == "TS" else value.attrs["value"] == "true")
                 elif value is not None:
@@ -392,7 +392,7 @@ class _Reader:
             if number is not None:
                 self.unread[number] += 1
             return
-        if value.attrs.get("value") and value.attrs.get("xsi:type") == "TS":
+        if value.attrs.get("value") and value.type == "TS":
             g.values[number] = parse_ts(value.attrs["value"])
         elif value.text and value.text.strip():
             g.values[number] = value.text

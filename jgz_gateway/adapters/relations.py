@@ -225,8 +225,8 @@ class Reader:
         time = care.child("effectiveTime")
         if time is not None and time.child("comp") is not None:  # SXPR_TS (template 10267): the period and the dagdelen
             comps = [c for c in time.children if c.name == "comp"]
-            time = next((c for c in comps if c.attrs.get("xsi:type") == "IVL_TS"), None)
-            if any(c.attrs.get("xsi:type") == "PIVL_TS" for c in comps):
+            time = next((c for c in comps if c.type == "IVL_TS"), None)
+            if any(c.type == "PIVL_TS" for c in comps):
                 self.r.unread[E.DAYPARTS] += 1  # 55: how a count of dagdelen becomes a PIVL_TS is not published
         self.period(g, time, spec.period)
         provider = care.find("performer/assignedProvider")

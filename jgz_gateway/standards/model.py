@@ -55,6 +55,12 @@ class Node(_Model):
     def child(self, name: str) -> Node | None:
         return next((c for c in self.children if c.name == name), None)
 
+    @property
+    def type(self) -> str | None:
+        """The ``xsi:type`` without namespace prefix (``hl7:TS`` → ``TS``), as :attr:`Value.type`."""
+        xsi = self.attrs.get("xsi:type")
+        return xsi.rpartition(":")[2] if xsi else None
+
     def find(self, path: str) -> Node | None:
         """First descendant along a ``/``-separated path of local names."""
         node: Node | None = self

@@ -352,7 +352,7 @@ class View:
             code, value = obs.child("code"), obs.child("value")
             number = code.attrs.get("code", "") if code is not None else ""
             if number.isdecimal() and value is not None and (value.attrs.get("value") or value.text):
-                when = t.fhir_date(value.attrs.get("value")) if value.attrs.get("xsi:type") == "TS" else None
+                when = t.fhir_date(value.attrs.get("value")) if value.type == "TS" else None
                 self.about(f"RelatedPerson/{i}/note/{k}", ref, int(number), "R011",
                            {"valueDateTime": when} if when else {"valueString": value.text or value.attrs.get("value")})
         for group in (holder.findall("asMember/group") if holder is not None else []):
@@ -472,7 +472,7 @@ class View:
             role["code"] = [concept(code)]
         time = care.child("effectiveTime")
         if time is not None and time.child("comp") is not None:  # SXPR_TS: the period is its IVL_TS part
-            time = next((c for c in time.children if c.name == "comp" and c.attrs.get("xsi:type") == "IVL_TS"), None)
+            time = next((c for c in time.children if c.name == "comp" and c.type == "IVL_TS"), None)
         period = fhir_period(time)
         if period:
             role["period"] = period
