@@ -108,10 +108,9 @@ def _prefixes(root: etree._Element) -> dict[str, str]:
     """The namespace prefixes the message declares: libxml2 writes an error's path with
     them (``/hl7:REPC_IN902120NL04/hl7:ControlActProcess``), so resolving it needs them."""
     found: dict[str, str] = {}
-    for el in root.iter(etree.Element):
-        for prefix, uri in el.nsmap.items():
-            if prefix:
-                found.setdefault(prefix, uri)
+    for prefix, uri in root.xpath("descendant-or-self::*/namespace::*"):
+        if prefix:
+            found.setdefault(prefix, uri)
     return found
 
 
