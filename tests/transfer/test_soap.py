@@ -82,3 +82,56 @@ def test_an_envelope_that_lists_no_prefix_gets_through(typed_by_prefix, org_a, t
     dob, _ = soap.unwrap(envelope, trust, NOW)
     assert b'xmlns:hl7="urn:hl7-org:v3"' in dob
     assert not _dob_errors(dob, trust)
+
+
+WSA = "http://www.w3.org/2005/08/addressing"
+
+
+def _signed_over(dob: bytes, org, parts) -> bytes:
+    """An envelope as another WS-Security stack may sign it: Timestamp and Body as ours, a
+    WS-Addressing ``To`` header block, and the references ``parts`` picks from them."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from lxml import etree
+    from signxml import SignatureReference, XMLSigner, methods
+
+    env = soap.envelope(dob)
+    header, body = env[0], env[1]
+    body.set(soap._ID, "Body")
+    if "Dob" in parts:
+        body[0].set(soap._ID, "Dob")  # the DOB itself (its own signature then fails: never read)
+    to = etree.SubElement(header, f"{{{WSA}}}To")
+    to.set(soap._ID, "To")
+    to.text = "https://gateway.example/soap"
+    sec = etree.SubElement(header, f"{{{soap.WSSE}}}Security")
+    bst = etree.SubElement(sec, f"{{{soap.WSSE}}}BinarySecurityToken", EncodingType=soap.BASE64, ValueType=soap.X509V3)
+    bst.set(soap._ID, "X509Token")
+    bst.text = base64.b64encode(org.cert.public_bytes(serialization.Encoding.DER)).decode()
+    ts = etree.SubElement(sec, f"{{{soap.WSU}}}Timestamp")
+    ts.set(soap._ID, "Timestamp")
+    etree.SubElement(ts, f"{{{soap.WSU}}}Created").text = soap._ts(NOW)
+    etree.SubElement(ts, f"{{{soap.WSU}}}Expires").text = soap._ts(NOW + soap.WINDOW)
+    key_info = etree.Element(f"{{{signing.DS}}}KeyInfo")
+    etree.SubElement(etree.SubElement(key_info, f"{{{soap.WSSE}}}SecurityTokenReference"), f"{{{soap.WSSE}}}Reference",
+                     URI="#X509Token", ValueType=soap.X509V3)
+    signer = XMLSigner(method=methods.detached, c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    sec.append(signer.sign(env, key=org.key, reference_uri=[SignatureReference(URI=f"#{p}") for p in parts],
+                           key_info=key_info, id_attribute="Id"))
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_signature_over_the_token_and_addressing_headers_too_is_accepted(kwal_bytes, org_a, trust):
+    dob = signing.sign(kwal_bytes, org_a.key, org_a.chain)
+    data = _signed_over(dob, org_a, ["Timestamp", "Body", "X509Token", "To"])
+    got, identity = soap.unwrap(data, trust, NOW)
+    assert identity.ura == "00001111" and signing.verify(got, trust).identity.ura == "00001111"
+
+
+@pytest.mark.parametrize("parts", [["Body"], ["Timestamp", "Body", "Dob"], ["Timestamp", "Body", "Body"]],
+                         ids=["no timestamp", "inside the body", "body twice"])
+def test_a_signature_over_other_parts_is_rejected(kwal_bytes, org_a, trust, parts):
+    dob = signing.sign(kwal_bytes, org_a.key, org_a.chain)
+    with pytest.raises(SoapRejected) as exc:
+        soap.unwrap(_signed_over(dob, org_a, parts), trust, NOW)
+    assert exc.value.rule == "JGZ-WSS-REFERENCE", exc.value.message

@@ -104,8 +104,14 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
         raise SoapRejected("JGZ-WSS-MISSING", "wsse:Security needs exactly one BinarySecurityToken, Timestamp and Signature")
     sig = envelope_sigs[0]
     refs = [r.get("URI") for r in sig.findall("ds:SignedInfo/ds:Reference", NS)]
-    if sorted(refs) != sorted([f"#{ts[0].get(_ID)}", f"#{body.get(_ID)}"]):
-        raise SoapRejected("JGZ-WSS-REFERENCE", f"signature must cover exactly the Timestamp and the Body, covers {refs}")
+    required = {f"#{ts[0].get(_ID)}", f"#{body.get(_ID)}"}
+    # Beside them WS-Security stacks may sign the token and header blocks (WS-Addressing), never
+    # anything inside the Body: what is read from the Body is the Body's signed content.
+    optional = {f"#{el.get(_ID)}" for el in (bst[0], *root.find("soap:Header", NS)) if isinstance(el.tag, str) and el.get(_ID)}
+    if (None in (ts[0].get(_ID), body.get(_ID)) or len(set(refs)) != len(refs) or not required <= set(refs)
+            or not set(refs) <= required | optional):
+        raise SoapRejected("JGZ-WSS-REFERENCE", "signature must cover the Timestamp and the Body, and beside them "
+                                                f"only the token or SOAP header blocks; it covers {refs}")
     for el in sig.iter(f"{{{signing.DS}}}SignatureMethod", f"{{{signing.DS}}}DigestMethod", f"{{{signing.DS}}}CanonicalizationMethod"):
         allowed = {"SignatureMethod": signing.SIGNATURE_METHODS, "DigestMethod": signing.DIGEST_METHODS,
                    "CanonicalizationMethod": {signing.EXC_C14N}}[etree.QName(el).localname]
@@ -124,7 +130,7 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
         raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken certificate rejected: {exc}") from None
     _check_timestamp(ts[0], now)
     config = SignatureConfiguration(
-        location="./{%s}Header/{%s}Security/" % (SOAP, WSSE), expect_references=2,
+        location="./{%s}Header/{%s}Security/" % (SOAP, WSSE), expect_references=len(refs),
         signature_methods=frozenset(m for m in SignatureMethod if m.value in signing.SIGNATURE_METHODS),
         digest_algorithms=frozenset(d for d in DigestAlgorithm if d.value in signing.DIGEST_METHODS),
         verification_time=now,
