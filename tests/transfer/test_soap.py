@@ -135,3 +135,22 @@ def test_a_signature_over_other_parts_is_rejected(kwal_bytes, org_a, trust, part
     with pytest.raises(SoapRejected) as exc:
         soap.unwrap(_signed_over(dob, org_a, parts), trust, NOW)
     assert exc.value.rule == "JGZ-WSS-REFERENCE", exc.value.message
+
+
+FAULT = (b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+         b"<soap:Fault><faultcode>soap:Server</faultcode><faultstring>Interne fout\n bij verwerking</faultstring>"
+         b"</soap:Fault></soap:Body></soap:Envelope>")
+
+
+def test_a_soap_fault_is_a_delivery_error_naming_it():
+    from jgz_gateway.transfer.transports.base import DeliveryError
+
+    assert soap.fault_of(FAULT) == "SOAP Fault soap:Server: Interne fout bij verwerking"
+    with pytest.raises(DeliveryError) as exc:
+        soap.answer_of(FAULT)
+    assert str(exc.value) == "SOAP Fault soap:Server: Interne fout bij verwerking" and exc.value.retryable
+    assert soap.fault_of(b"<html>502 Bad Gateway</html>") is None
+    from lxml import etree
+
+    ack = soap.answer_of(etree.tostring(soap.envelope(b"<MCCI_IN000002 xmlns='urn:hl7-org:v3'/>")))
+    assert etree.fromstring(ack).tag == "{urn:hl7-org:v3}MCCI_IN000002"

@@ -17,11 +17,13 @@ class Endpoint:
 
 
 class DeliveryError(Exception):
-    """Delivery did not produce an acknowledgement. ``retryable`` says whether trying later may help."""
+    """Delivery did not produce an acknowledgement. ``retryable`` says whether trying later may
+    help; ``body`` is what the server answered, if anything (a wire profile may explain it)."""
 
-    def __init__(self, message: str, *, retryable: bool = True):
+    def __init__(self, message: str, *, retryable: bool = True, body: bytes | None = None):
         super().__init__(message)
         self.retryable = retryable
+        self.body = body
 
 
 class Transport(Protocol):

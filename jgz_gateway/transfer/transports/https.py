@@ -35,7 +35,7 @@ def post(client: httpx.Client, endpoint: Endpoint, body: bytes, headers: dict) -
     except (httpx.TransportError, ssl.SSLError) as exc:
         raise DeliveryError(f"cannot reach {endpoint.url}: {exc}") from None
     if response.status_code >= 500 or response.status_code in (408, 429):
-        raise DeliveryError(f"{endpoint.url} answered HTTP {response.status_code}")
+        raise DeliveryError(f"{endpoint.url} answered HTTP {response.status_code}", body=data or None)
     if not data:
         raise DeliveryError(f"{endpoint.url} answered HTTP {response.status_code} without a body",
                             retryable=response.status_code < 400)

@@ -200,15 +200,46 @@ class SoapTransport:
 
     def deliver(self, message: bytes, endpoint: Endpoint) -> bytes:
         data = wrap(message, self._key, self._chain, self._clock())
-        answer = post(self._clients.get(), endpoint, data, {"content-type": CONTENT_TYPE, "SOAPAction": '"urn:hl7-org:v3:REPC_IN902120"'})
         try:
-            root = xmlsafe.parse_bytes(answer).getroot()
-        except xmlsafe.XmlRejected as exc:
-            raise DeliveryError(f"SOAP answer is not acceptable XML: {exc.message}") from None
-        body = root.find("soap:Body", NS)
-        if root.tag != f"{{{SOAP}}}Envelope" or body is None or len(body) != 1:
-            raise DeliveryError("SOAP answer has no Body with one element")
-        return etree.tostring(body[0], encoding="UTF-8", xml_declaration=True)
+            answer = post(self._clients.get(), endpoint, data, {"content-type": CONTENT_TYPE, "SOAPAction": '"urn:hl7-org:v3:REPC_IN902120"'})
+        except DeliveryError as exc:  # a SOAP Fault comes with HTTP 500: say what it was
+            fault = fault_of(exc.body) if exc.body else None
+            if fault is None:
+                raise
+            raise DeliveryError(f"{exc}: {fault}", retryable=exc.retryable) from None
+        return answer_of(answer)
 
     def close(self) -> None:
         self._clients.close()
+
+
+def answer_of(answer: bytes) -> bytes:
+    """The acknowledgement in a SOAP answer's Body; a SOAP Fault is a delivery error naming its code and reason."""
+    try:
+        root = xmlsafe.parse_bytes(answer).getroot()
+    except xmlsafe.XmlRejected as exc:
+        raise DeliveryError(f"SOAP answer is not acceptable XML: {exc.message}") from None
+    body = root.find("soap:Body", NS)
+    if root.tag != f"{{{SOAP}}}Envelope" or body is None or len(body) != 1:
+        raise DeliveryError("SOAP answer has no Body with one element")
+    fault = _fault(body[0])
+    if fault is not None:
+        raise DeliveryError(fault)
+    return etree.tostring(body[0], encoding="UTF-8", xml_declaration=True)
+
+
+def fault_of(answer: bytes) -> str | None:
+    """``SOAP Fault <faultcode>: <faultstring>`` when ``answer`` is a SOAP Fault, else None."""
+    try:
+        root = xmlsafe.parse_bytes(answer, max_bytes=1024 * 1024).getroot()
+    except xmlsafe.XmlRejected:
+        return None
+    body = root.find("soap:Body", NS)
+    return _fault(body[0]) if root.tag == f"{{{SOAP}}}Envelope" and body is not None and len(body) else None
+
+
+def _fault(el: etree._Element) -> str | None:
+    if el.tag != f"{{{SOAP}}}Fault":
+        return None
+    code, reason = (" ".join((el.findtext(name) or "").split()) for name in ("faultcode", "faultstring"))
+    return f"SOAP Fault {code or '(no faultcode)'}: {reason[:300] or '(no faultstring)'}"
