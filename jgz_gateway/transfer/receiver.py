@@ -1,7 +1,8 @@
 """Receiving a dossier: trust, then store exactly once, then acknowledge.
 
 Order matters: TLS identity → signature (trust anchors; only what signxml says
-was signed is used from here on) → identity binding (URA of the TLS certificate =
+was signed is used from here on; over SOAP the WS-Security signature over the Body
+stands for a DOB that has none of its own, as AORTA sends it) → identity binding (URA of the TLS certificate =
 URA of the signing certificate = ControlAct author organisation (the application's or
 the person's, when named by URA) = directory entry for the sender's application id;
 addressed to us) → validation → import into the
@@ -36,8 +37,8 @@ from ..standards.hl7v3.ack import Detail, build_ack
 from ..store import InboxMessage, Store, utcnow
 from . import audit, directory
 from .audit import log
-from .pki import CertificateRejected
-from .signing import SignatureRejected, verify
+from .pki import CertificateRejected, UziIdentity
+from .signing import DS, SignatureRejected, verify
 from .trust import TrustSource
 
 HL7 = "urn:hl7-org:v3"
@@ -82,8 +83,15 @@ class Receiver:
     clock: Callable[[], dt.datetime] = utcnow
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex
 
-    def receive(self, message: bytes, peer_cert: x509.Certificate | None, peer: str | None = None) -> Answer:
-        """Process one received DOB (already unwrapped from its wire profile)."""
+    def receive(self, message: bytes, peer_cert: x509.Certificate | None, peer: str | None = None,
+                signed_by: UziIdentity | None = None) -> Answer:
+        """Process one received DOB (already unwrapped from its wire profile).
+
+        ``signed_by``: the wire profile has verified a signature over ``message`` (WS-Security
+        over the SOAP Body, :mod:`.transports.soap`) and ``message`` is that signed content. A DOB
+        without a signature of its own, as AORTA sends it, is then signed by that identity; a
+        DOB with one has it verified all the same. Over plain HTTPS the DOB must be signed.
+        """
         target: tuple[str, str | None] = ("", None)
         sender_app = ""
         tls_ura = None
@@ -95,14 +103,17 @@ class Receiver:
                 raise _Reject([Detail(exc.rule, exc.message, f"line {exc.line}" if exc.line else None)]) from None
             target = _ident(root.find("h:id", NS))  # for addressing the ack only; trusted data comes below
             sender_app = _device(root, "sender") or ""
-            try:
-                verified = verify(root, self.trust.current(), at=self.clock())
-            except SignatureRejected as exc:
-                raise _Reject([Detail(exc.rule, exc.message)]) from None
-            signed = verified.signed_xml
+            if signed_by is not None and root.find(".//ds:Signature", {"ds": DS}) is None:
+                signed, sign_ura = root, signed_by.ura
+            else:
+                try:
+                    verified = verify(root, self.trust.current(), at=self.clock())
+                except SignatureRejected as exc:
+                    raise _Reject([Detail(exc.rule, exc.message)]) from None
+                signed, sign_ura = verified.signed_xml, verified.identity.ura
             target = _ident(signed.find("h:id", NS))
             sender_app = _device(signed, "sender") or ""
-            self._bind(signed, tls_ura, verified.identity.ura, sender_app)
+            self._bind(signed, tls_ura, sign_ura, sender_app)
             received, dossier, conversion = self._import(signed)
         except _Reject as rej:
             return self._reject(rej, target, sender_app, tls_ura, peer)

@@ -154,3 +154,57 @@ def test_a_soap_fault_is_a_delivery_error_naming_it():
 
     ack = soap.answer_of(etree.tostring(soap.envelope(b"<MCCI_IN000002 xmlns='urn:hl7-org:v3'/>")))
     assert etree.fromstring(ack).tag == "{urn:hl7-org:v3}MCCI_IN000002"
+
+
+@pytest.fixture(scope="module")
+def receiver(pki, tmp_path_factory):
+    from jgz_gateway.store import Store
+    from jgz_gateway.transfer import directory
+    from jgz_gateway.transfer.directory import OrgEntry
+    from jgz_gateway.transfer.receiver import Receiver
+    from jgz_gateway.transfer.trust import TrustSource
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('soap') / 'b.db'}")
+    with store.begin() as s:
+        directory.add(s, OrgEntry("00001111", "GGD A", "1111", "https://127.0.0.1:1/soap", ("4.2.0",), "soap"))
+    yield Receiver("12345678", "5678", store, TrustSource(str(pki.anchors), [str(pki.crl)]))
+    store.dispose()
+
+
+def _unsigned_dob(ext: str) -> bytes:
+    """The qualification dossier addressed from A (application 1111) to B (5678), not signed."""
+    from jgz_gateway.standards.hl7v3 import build_tree, read_message
+    from jgz_gateway.transfer import sender
+
+    from .conftest import KWAL_ONTVANGEN
+
+    d = read_message(KWAL_ONTVANGEN.read_bytes())
+    d.ids = [i.model_copy(update={"extension": ext}) for i in d.ids]
+    d.request = d.request.model_copy(update={"ids": [i.model_copy(update={"extension": ext}) for i in d.request.ids]})
+    now = dt.datetime.now(dt.timezone.utc)
+    d = sender.address(sender.close(d, now), message_id=("2.16.528.1.1007.3.3.1.1", ext), now=now, sender_app="1111",
+                       receiver_app="5678", ura="00001111", org_name="GGD A", uzi_system_id="900001111")
+    from lxml import etree
+
+    return etree.tostring(build_tree(d), xml_declaration=True, encoding="UTF-8")
+
+
+def test_an_aorta_sender_signs_only_the_envelope(receiver, org_a):
+    """AORTA signs the SOAP envelope, not the DOB inside: the WS-Security signature over the
+    Body stands for it. Over plain HTTPS the same unsigned DOB is refused."""
+    from lxml import etree
+
+    from jgz_gateway.standards.hl7v3.ack import parse_ack
+
+    dob = _unsigned_dob("aorta-1")
+    now = dt.datetime.now(dt.timezone.utc)
+    answer = soap.receive(receiver, soap.wrap(dob, org_a.key, org_a.chain, now), org_a.cert, "10.0.0.1")
+    ack = parse_ack(soap.answer_of(answer))
+    assert ack.code == "CA", ack.details
+    plain = receiver.receive(_unsigned_dob("aorta-2"), org_a.cert)
+    assert plain.code == "CR" and parse_ack(plain.ack).details[0].rule == "JGZ-SIG-MISSING"
+    # A signature inside the DOB is still checked: one that does not verify is refused.
+    signed = etree.fromstring(signing.sign(_unsigned_dob("aorta-3"), org_a.key, org_a.chain))
+    signed.find("{urn:hl7-org:v3}creationTime").set("value", "20000101000000")
+    answer = soap.receive(receiver, soap.wrap(etree.tostring(signed), org_a.key, org_a.chain, now), org_a.cert, None)
+    assert [d.rule for d in parse_ack(soap.answer_of(answer)).details] == ["JGZ-SIG-INVALID"]

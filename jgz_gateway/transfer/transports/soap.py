@@ -2,7 +2,8 @@
 Security header a BinarySecurityToken (our certificate), a Timestamp (5-minute
 window) and an XML signature (signxml; RSA-SHA256, exc-c14n) over Timestamp and
 Body. The receiver checks all of it, then hands the DOB to the same receiving
-path as plain HTTPS (which verifies the DOB's own signature too).
+path as plain HTTPS, which verifies the DOB's own signature too when it has one (ours
+do); an AORTA sender signs only the envelope, and its signature then stands for the DOB's.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def receive(receiver, data: bytes, peer_cert: x509.Certificate | None, peer: str
     except _Reject as rej:
         ack = receiver._reject(rej, ("", None), "", tls_ura, peer).ack
     else:
-        ack = receiver.receive(message, peer_cert, peer).ack
+        ack = receiver.receive(message, peer_cert, peer, signed_by=identity).ack
     return etree.tostring(envelope(ack), xml_declaration=True, encoding="UTF-8")
 
 
