@@ -149,6 +149,9 @@ def migrate(
     sender: str = typer.Option("JGZGW", "--sender-app", help="AORTA application id of the sender"),
     receiver: str = typer.Option("JGZGW", "--receiver-app", help="AORTA application id of the receiver"),
     uzi: str = typer.Option("000000000", "--uzi-system", help="UZI system number of the sending system (9 digits)"),
+    ura: str | None = typer.Option(None, "--ura", help="URA of the sending organisation (8 digits); default: "
+                                                       "each dossier's newest organisation (element 603)"),
+    org_name: str | None = typer.Option(None, "--org-name", help="name of the sending organisation (with --ura)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Move every dossier from one format to another: resumable, an error file per failed dossier.
@@ -175,7 +178,9 @@ def migrate(
     except ValueError:
         fail(f"--created: {created!r} is not an ISO date-time")
     check_identifier("--uzi-system", "UZI", uzi)
-    envelope = Envelope(created=when, sender_application=sender, receiver_application=receiver, uzi_system=uzi)
+    check_identifier("--ura", "URA", ura)
+    envelope = Envelope(created=when, sender_application=sender, receiver_application=receiver, uzi_system=uzi,
+                        ura=ura, organisation_name=org_name)
     src_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_from)} if mapping_from else {})
     dst_options = {"bds": bds, "envelope": envelope} | ({"mapping": str(mapping_to)} if mapping_to else {})
     console = Console(stderr=True)

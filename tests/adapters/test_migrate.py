@@ -18,6 +18,7 @@ from jgz_gateway.adapters.mapping import load, shipped
 from jgz_gateway.adapters.migrate import ERRORS_DIR, migrate
 from jgz_gateway.adapters.synth_export import export
 from jgz_gateway.adapters.to_dossier import Envelope
+from jgz_gateway.standards.hl7v3 import read_message
 
 from .conftest import TODAY
 
@@ -149,6 +150,25 @@ def test_cli_migrate(small_source, tmp_path):
                           str(dob)], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().endswith("does not exist") and bad.stderr.count("\n") == 1
+
+
+def test_cli_migrate_names_the_sending_organisation(small_source, tmp_path):
+    """--ura/--org-name: the organisation that sends the messages (the ControlAct author, the
+    request's author, the id roots), instead of each dossier's newest organisation."""
+    dob = tmp_path / "ura"
+    run = subprocess.run([str(JGZ), "migrate", "--from", "csv-export", str(small_source), "--to", "hl7v3", str(dob),
+                          "--ura", "87654321", "--org-name", "GGD Nieuw", "--created", "2025-06-01T12:00:00"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    files = sorted(dob.glob("*.xml"))
+    assert len(files) == 12
+    for f in files:
+        d = read_message(f.read_bytes())
+        assert d.transmission.author_ura == "87654321" and d.request.authors[0].ids[0].extension == "87654321"
+        assert d.transmission.id.root == "2.16.528.1.1007.3.3.87654321.1"
+    bad = subprocess.run([str(JGZ), "migrate", "--from", "csv-export", str(small_source), "--to", "hl7v3",
+                          str(tmp_path / "bad"), "--ura", "{$orgId}"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --ura: '{$orgId}' is not a URA number")
 
 
 def test_validation_errors_name_the_source_field(small_source, tmp_path):
