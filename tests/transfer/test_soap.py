@@ -208,3 +208,28 @@ def test_an_aorta_sender_signs_only_the_envelope(receiver, org_a):
     signed.find("{urn:hl7-org:v3}creationTime").set("value", "20000101000000")
     answer = soap.receive(receiver, soap.wrap(etree.tostring(signed), org_a.key, org_a.chain, now), org_a.cert, None)
     assert [d.rule for d in parse_ack(soap.answer_of(answer)).details] == ["JGZ-SIG-INVALID"]
+
+
+@pytest.mark.parametrize("created, expires, ok", [
+    ("2026-11-25T07:26:04.123Z", "2026-11-25T07:31:04.123Z", True),  # milliseconds, as WSS4J and WCF write them
+    ("2026-11-25T08:26:04+01:00", "2026-11-25T08:31:04+01:00", True),  # an offset
+    ("2026-11-25T07:26:04Z", None, True),  # Expires is optional: the window then ends 5 minutes after Created
+    ("2026-11-25T07:26:04", "2026-11-25T07:31:04", False),  # no time zone
+    ("25-11-2026 07:26", "2026-11-25T07:31:04Z", False),
+])
+def test_timestamp_forms(created, expires, ok):
+    from lxml import etree
+
+    ts = etree.Element(f"{{{soap.WSU}}}Timestamp")
+    etree.SubElement(ts, f"{{{soap.WSU}}}Created").text = created
+    if expires is not None:
+        etree.SubElement(ts, f"{{{soap.WSU}}}Expires").text = expires
+    now = dt.datetime(2026, 11, 25, 7, 27, tzinfo=dt.timezone.utc)
+    if ok:
+        soap._check_timestamp(ts, now)
+        with pytest.raises(SoapRejected):  # and it still expires
+            soap._check_timestamp(ts, now + dt.timedelta(minutes=5))
+    else:
+        with pytest.raises(SoapRejected) as exc:
+            soap._check_timestamp(ts, now)
+        assert exc.value.rule == "JGZ-WSS-TIMESTAMP"

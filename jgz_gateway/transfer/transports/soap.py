@@ -153,12 +153,23 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
     return etree.tostring(dob, encoding="UTF-8", xml_declaration=True), identity
 
 
+def _instant(text: str | None) -> dt.datetime:
+    """An xs:dateTime with its time zone (``2026-11-25T07:26:04Z``; WS-Security stacks add
+    milliseconds, ``…04.123Z``), in UTC; a time without zone is refused."""
+    found = dt.datetime.fromisoformat((text or "").strip())
+    if found.tzinfo is None:
+        raise ValueError("no time zone")
+    return found.astimezone(dt.timezone.utc)
+
+
 def _check_timestamp(ts: etree._Element, now: dt.datetime) -> None:
+    expires_text = ts.findtext("wsu:Expires", namespaces=NS)
     try:
-        created = dt.datetime.strptime(ts.findtext("wsu:Created", namespaces=NS) or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-        expires = dt.datetime.strptime(ts.findtext("wsu:Expires", namespaces=NS) or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        created = _instant(ts.findtext("wsu:Created", namespaces=NS))
+        expires = _instant(expires_text) if expires_text is not None else created + WINDOW  # Expires is optional
     except ValueError:
-        raise SoapRejected("JGZ-WSS-TIMESTAMP", "Timestamp Created/Expires must be UTC xs:dateTime (YYYY-MM-DDThh:mm:ssZ)") from None
+        raise SoapRejected("JGZ-WSS-TIMESTAMP", "Timestamp Created/Expires must be xs:dateTime with a time zone "
+                                                "(YYYY-MM-DDThh:mm:ss[.sss]Z)") from None
     if expires - created > WINDOW:
         raise SoapRejected("JGZ-WSS-TIMESTAMP", f"Timestamp window {expires - created} exceeds {WINDOW}")
     if created > now + SKEW:
