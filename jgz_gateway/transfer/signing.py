@@ -130,8 +130,8 @@ def verify(message: bytes | etree._Element, trust: TrustStore, *, at: dt.datetim
     """
     root = xmlsafe.parse_bytes(message).getroot() if isinstance(message, bytes) else message
     signature = _check_structure(root)
-    chain = _certificates(signature)
-    leaf = _end_entity(chain)
+    chain = certificates(signature)
+    leaf = end_entity(chain)
     try:
         identity = trust.validate(leaf, [c for c in chain if c is not leaf], at=at)
     except CertificateRejected as exc:
@@ -301,7 +301,8 @@ def _expect(parent: etree._Element, path: str, allowed: set[str], what: str) -> 
         raise SignatureRejected("JGZ-SIG-ALGORITHM", f"{what} {alg!r} is not allowed (allowed: {', '.join(sorted(allowed))})")
 
 
-def _certificates(signature: etree._Element) -> list[x509.Certificate]:
+def certificates(signature: etree._Element) -> list[x509.Certificate]:
+    """The certificates in a ds:Signature's ``KeyInfo/X509Data``, in the order given."""
     out = []
     for el in signature.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS):
         try:
@@ -313,7 +314,8 @@ def _certificates(signature: etree._Element) -> list[x509.Certificate]:
     return out
 
 
-def _end_entity(chain: list[x509.Certificate]) -> x509.Certificate:
+def end_entity(chain: list[x509.Certificate]) -> x509.Certificate:
+    """The one certificate of ``chain`` that is not a CA: the signer's."""
     leaves = []
     for cert in chain:
         try:

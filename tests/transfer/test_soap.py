@@ -87,9 +87,10 @@ def test_an_envelope_that_lists_no_prefix_gets_through(typed_by_prefix, org_a, t
 WSA = "http://www.w3.org/2005/08/addressing"
 
 
-def _signed_over(dob: bytes, org, parts) -> bytes:
+def _signed_over(dob: bytes, org, parts, token: str = "bst") -> bytes:
     """An envelope as another WS-Security stack may sign it: Timestamp and Body as ours, a
-    WS-Addressing ``To`` header block, and the references ``parts`` picks from them."""
+    WS-Addressing ``To`` header block, and the references ``parts`` picks from them; the
+    certificate in a BinarySecurityToken (``token="bst"``) or in the signature's KeyInfo."""
     import base64
 
     from cryptography.hazmat.primitives import serialization
@@ -105,9 +106,10 @@ def _signed_over(dob: bytes, org, parts) -> bytes:
     to.set(soap._ID, "To")
     to.text = "https://gateway.example/soap"
     sec = etree.SubElement(header, f"{{{soap.WSSE}}}Security")
-    bst = etree.SubElement(sec, f"{{{soap.WSSE}}}BinarySecurityToken", EncodingType=soap.BASE64, ValueType=soap.X509V3)
-    bst.set(soap._ID, "X509Token")
-    bst.text = base64.b64encode(org.cert.public_bytes(serialization.Encoding.DER)).decode()
+    if token == "bst":
+        bst = etree.SubElement(sec, f"{{{soap.WSSE}}}BinarySecurityToken", EncodingType=soap.BASE64, ValueType=soap.X509V3)
+        bst.set(soap._ID, "X509Token")
+        bst.text = base64.b64encode(org.cert.public_bytes(serialization.Encoding.DER)).decode()
     ts = etree.SubElement(sec, f"{{{soap.WSU}}}Timestamp")
     ts.set(soap._ID, "Timestamp")
     etree.SubElement(ts, f"{{{soap.WSU}}}Created").text = soap._ts(NOW)
@@ -116,8 +118,9 @@ def _signed_over(dob: bytes, org, parts) -> bytes:
     etree.SubElement(etree.SubElement(key_info, f"{{{soap.WSSE}}}SecurityTokenReference"), f"{{{soap.WSSE}}}Reference",
                      URI="#X509Token", ValueType=soap.X509V3)
     signer = XMLSigner(method=methods.detached, c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in org.chain]
     sec.append(signer.sign(env, key=org.key, reference_uri=[SignatureReference(URI=f"#{p}") for p in parts],
-                           key_info=key_info, id_attribute="Id"))
+                           id_attribute="Id", **({"key_info": key_info} if token == "bst" else {"cert": pems})))
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
@@ -126,6 +129,18 @@ def test_a_signature_over_the_token_and_addressing_headers_too_is_accepted(kwal_
     data = _signed_over(dob, org_a, ["Timestamp", "Body", "X509Token", "To"])
     got, identity = soap.unwrap(data, trust, NOW)
     assert identity.ura == "00001111" and signing.verify(got, trust).identity.ura == "00001111"
+
+
+def test_the_certificate_may_come_in_the_signatures_keyinfo(kwal_bytes, org_a, trust):
+    """AORTA sends the certificate as a BinarySecurityToken or in KeyInfo: the chain in X509Data."""
+    dob = signing.sign(kwal_bytes, org_a.key, org_a.chain)
+    data = _signed_over(dob, org_a, ["Timestamp", "Body"], token="keyinfo")
+    assert b"BinarySecurityToken" not in data and b"X509Certificate" in data
+    _, identity = soap.unwrap(data, trust, NOW)
+    assert identity.ura == "00001111"
+    with pytest.raises(SoapRejected) as exc:  # and with neither, no certificate at all
+        soap.unwrap(data.replace(b"X509Certificate>", b"X509CRL>"), trust, NOW)
+    assert exc.value.rule == "JGZ-WSS-TOKEN"
 
 
 @pytest.mark.parametrize("parts", [["Body"], ["Timestamp", "Body", "Dob"], ["Timestamp", "Body", "Body"]],

@@ -101,14 +101,15 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
     bst, ts = sec.findall("wsse:BinarySecurityToken", NS), sec.findall("wsu:Timestamp", NS)
     sigs = root.findall(".//ds:Signature", NS)
     envelope_sigs = [s for s in sigs if s.getparent() is sec]
-    if len(bst) != 1 or len(ts) != 1 or len(envelope_sigs) != 1:
-        raise SoapRejected("JGZ-WSS-MISSING", "wsse:Security needs exactly one BinarySecurityToken, Timestamp and Signature")
+    if len(bst) > 1 or len(ts) != 1 or len(envelope_sigs) != 1:
+        raise SoapRejected("JGZ-WSS-MISSING", "wsse:Security needs exactly one Timestamp and Signature, and at most "
+                                              "one BinarySecurityToken")
     sig = envelope_sigs[0]
     refs = [r.get("URI") for r in sig.findall("ds:SignedInfo/ds:Reference", NS)]
     required = {f"#{ts[0].get(_ID)}", f"#{body.get(_ID)}"}
     # Beside them WS-Security stacks may sign the token and header blocks (WS-Addressing), never
     # anything inside the Body: what is read from the Body is the Body's signed content.
-    optional = {f"#{el.get(_ID)}" for el in (bst[0], *root.find("soap:Header", NS)) if isinstance(el.tag, str) and el.get(_ID)}
+    optional = {f"#{el.get(_ID)}" for el in (*bst, *root.find("soap:Header", NS)) if isinstance(el.tag, str) and el.get(_ID)}
     if (None in (ts[0].get(_ID), body.get(_ID)) or len(set(refs)) != len(refs) or not required <= set(refs)
             or not set(refs) <= required | optional):
         raise SoapRejected("JGZ-WSS-REFERENCE", "signature must cover the Timestamp and the Body, and beside them "
@@ -121,14 +122,11 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
     for t in sig.iter(f"{{{signing.DS}}}Transform"):
         if t.get("Algorithm") != signing.EXC_C14N:
             raise SoapRejected("JGZ-WSS-ALGORITHM", f"transform {t.get('Algorithm')!r} is not allowed")
+    cert, intermediates = _token(bst, sig)
     try:
-        cert = x509.load_der_x509_certificate(base64.b64decode("".join((bst[0].text or "").split()), validate=True))
-    except ValueError as exc:
-        raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken is not a certificate: {exc}") from None
-    try:
-        identity = trust.validate(cert, at=now)
+        identity = trust.validate(cert, intermediates, at=now)
     except CertificateRejected as exc:
-        raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken certificate rejected: {exc}") from None
+        raise SoapRejected("JGZ-WSS-TOKEN", f"the signer's certificate is rejected: {exc}") from None
     _check_timestamp(ts[0], now)
     config = SignatureConfiguration(
         location="./{%s}Header/{%s}Security/" % (SOAP, WSSE), expect_references=len(refs),
@@ -151,6 +149,22 @@ def unwrap(data: bytes, trust: TrustStore, now: dt.datetime) -> tuple[bytes, Uzi
     own = {p for p, uri in received.nsmap.items() if parent.get(p) != uri}
     dob = signing.bind_prefixes(signed_body[0], received, own | signing.unbound_type_prefixes(signed_body[0]))
     return etree.tostring(dob, encoding="UTF-8", xml_declaration=True), identity
+
+
+def _token(bst: list, sig: etree._Element) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The signer's certificate and the intermediates sent with it: the BinarySecurityToken, or
+    (AORTA allows either) the certificates in the signature's ``KeyInfo/X509Data``."""
+    if bst:
+        try:
+            return x509.load_der_x509_certificate(base64.b64decode("".join((bst[0].text or "").split()), validate=True)), []
+        except ValueError as exc:
+            raise SoapRejected("JGZ-WSS-TOKEN", f"BinarySecurityToken is not a certificate: {exc}") from None
+    try:
+        chain = signing.certificates(sig)
+        leaf = signing.end_entity(chain)
+    except signing.SignatureRejected as exc:
+        raise SoapRejected("JGZ-WSS-TOKEN", f"no BinarySecurityToken, and ds:KeyInfo gives no certificate: {exc.message}") from None
+    return leaf, [c for c in chain if c is not leaf]
 
 
 def _instant(text: str | None) -> dt.datetime:
