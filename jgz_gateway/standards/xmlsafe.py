@@ -38,10 +38,14 @@ class XmlRejected(InputRejected):
     """The bytes are not acceptable XML."""
 
 
-def _parser() -> etree.XMLParser:
+def _parser(huge: bool = False) -> etree.XMLParser:
     """Comments and processing instructions are dropped while parsing: they carry nothing a
     DOB means, and text around a comment (``Jan<!-- -->sen``) is then one text, as exclusive
-    c14n (what a signature covers) and every XPath string value see it."""
+    c14n (what a signature covers) and every XPath string value see it.
+
+    ``huge`` lifts libxml2's limit of 10 MB per text node (a scanned dossier attached as base64
+    PDF passes it), and with it its nesting limit of 256, which :func:`parse_bytes` then checks
+    itself; entities stay off and the document's size is capped before parsing."""
     return etree.XMLParser(
         remove_comments=True,
         remove_pis=True,
@@ -49,7 +53,7 @@ def _parser() -> etree.XMLParser:
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=huge,
         remove_blank_text=False,
         collect_ids=False,
     )
@@ -63,20 +67,26 @@ def parse_bytes(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX
     # escapes these byte scans but not the docinfo check after parsing.
     if _DOCTYPE.search(data, 0, min(len(data), 4096)) or b"<!DOCTYPE" in data:
         raise XmlRejected("JGZ-XML-DTD", "document type declarations (DOCTYPE/ENTITY) are not allowed")
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        msg = str(exc.msg or exc).strip()
-        if "Excessive depth" in msg or "depth" in msg.lower() and "exceed" in msg.lower():
-            raise XmlRejected("JGZ-XML-DEPTH", f"nesting too deep: {msg}", line) from None
-        raise XmlRejected("JGZ-XML-SYNTAX", f"not well-formed XML: {msg}", line) from None
-    except ValueError as exc:  # e.g. unicode strings with encoding declarations
-        raise XmlRejected("JGZ-XML-SYNTAX", f"not well-formed XML: {exc}") from None
+    huge = False
+    while True:
+        try:
+            root = etree.fromstring(data, _parser(huge))
+            break
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno if exc.lineno else None
+            msg = str(exc.msg or exc).strip()
+            if "Excessive depth" in msg or "depth" in msg.lower() and "exceed" in msg.lower():
+                raise XmlRejected("JGZ-XML-DEPTH", f"nesting too deep: {msg}", line) from None
+            if "too long" in msg and not huge:  # a text or attribute value over 10 MB: read it whole
+                huge = True
+                continue
+            raise XmlRejected("JGZ-XML-SYNTAX", f"not well-formed XML: {msg}", line) from None
+        except ValueError as exc:  # e.g. unicode strings with encoding declarations
+            raise XmlRejected("JGZ-XML-SYNTAX", f"not well-formed XML: {exc}") from None
     tree = root.getroottree()
     if tree.docinfo.doctype:
         raise XmlRejected("JGZ-XML-DTD", "document type declarations (DOCTYPE) are not allowed")
-    _check_depth_and_xinclude(root, max_depth, _may_hold_xinclude(data, tree))
+    _check_depth_and_xinclude(root, max_depth, _may_hold_xinclude(data, tree), 2048 if huge else 256)
     return tree
 
 
@@ -94,13 +104,14 @@ _XINCLUDE = etree.XPath(
 )
 
 
-def _check_depth_and_xinclude(root: etree._Element, max_depth: int, xinclude: bool = True) -> None:
-    # libxml2 itself refuses nesting deeper than 256 levels (no XML_PARSE_HUGE);
-    # a tighter limit is checked only when asked for.
+def _check_depth_and_xinclude(root: etree._Element, max_depth: int, xinclude: bool = True,
+                              parser_depth: int = 256) -> None:
+    # libxml2 itself refuses nesting deeper than ``parser_depth`` levels (256; 2048 with
+    # XML_PARSE_HUGE): a tighter limit is checked here.
     found = _XINCLUDE(root, a=XINCLUDE_NS[0], b=XINCLUDE_NS[1]) if xinclude else None
     if found:
         raise XmlRejected("JGZ-XML-XINCLUDE", "XInclude elements are not allowed", found[0].sourceline)
-    if max_depth < 256:
+    if max_depth < parser_depth:
         deep = root.xpath(f"count(/{'/'.join(['*'] * (max_depth + 1))})")
         if deep:
             raise XmlRejected("JGZ-XML-DEPTH", f"nesting deeper than {max_depth} levels")

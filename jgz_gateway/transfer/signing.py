@@ -109,6 +109,10 @@ def _signer():
     from signxml.algorithms import SignatureConstructionMethod
 
     class Signer(XMLSigner):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._parser = _reparser()
+
         def _build_transforms_for_reference(self, *, transforms_node, reference, exclude_c14n_transform_element=True):
             super()._build_transforms_for_reference(transforms_node=transforms_node, reference=reference,
                                                     exclude_c14n_transform_element=exclude_c14n_transform_element)
@@ -200,7 +204,19 @@ def _verifier_class():
         def schemas(cls):
             return [_signature_schema()]
 
+        def verify(self, data, **kwargs):
+            kwargs.setdefault("parser", _reparser())
+            return super().verify(data, **kwargs)
+
     return Verifier
+
+
+def _reparser() -> etree.XMLParser:
+    """The parser signxml re-reads its own serialisations with (the document it signs, the
+    signed content it returns): signxml's default, without network and with libxml2's 10 MB
+    limit per text node lifted, so a message with a large attachment, which the hardened parser
+    has already read whole, can be signed and verified."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 
 _schemas = threading.local()  # an XMLSchema keeps its error log: one per thread, as signxml's own are not

@@ -146,3 +146,32 @@ def test_findings_show_the_value_that_broke_the_rule():
     cut = [f for f in validate_bytes(long).findings if f.rule == "dtr1-2-TS"]
     found = cut[0].message.split("Found: ", 1)[1]
     assert len(found) == 240 and found.endswith("…") and found.startswith('<effectiveTime value="999')
+
+
+def _with_attachment(size: int) -> bytes:
+    """The NL04 qualification message with its PDF attachment replaced by ``size`` random bytes (base64)."""
+    import base64
+    import random
+
+    root = etree.fromstring(BASE_NL04.read_bytes())
+    text = next(e for e in root.iter(f"{{{H}}}text") if e.get("representation") == "B64")
+    text.text = base64.b64encode(random.Random(1).randbytes(size)).decode()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_an_attachment_over_10_mb_is_read_whole():
+    """libxml2 refuses a text node over 10 MB unless told otherwise; a scanned dossier as base64
+    PDF is that large, and Nictiz's tools read it. It is read whole, and deep nesting behind it
+    is still refused."""
+    from jgz_gateway.standards.hl7v3 import read_message
+    from jgz_gateway.standards.xmlsafe import XmlRejected, parse_bytes
+
+    data = _with_attachment(8_000_000)  # 10.7 MB of base64
+    assert len(data) > 10_000_000
+    assert not [f for f in validate_bytes(data).findings if f.rule.startswith("JGZ-XML")]
+    assert not [f for f in validate_bytes(data).findings if f.severity == "error"]
+    assert max(len(a.data or "") for a in read_message(data).attachments) > 10_000_000
+    deep = b"<a><t>" + b"x" * 10_500_000 + b"</t>" + b"<b>" * 300 + b"</b>" * 300 + b"</a>"
+    with pytest.raises(XmlRejected) as exc:
+        parse_bytes(deep)
+    assert exc.value.rule == "JGZ-XML-DEPTH"

@@ -371,3 +371,16 @@ def test_a_prefix_declared_where_it_is_used_is_bound_too(typed_by_prefix, org_a,
     pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in org_a.chain]
     verified = signing.verify(_bytes(signer.sign(_tree(local), key=org_a.key, cert=pems)), trust)
     assert not _errors(verified.signed_xml)
+
+
+def test_a_message_with_an_attachment_over_10_mb_is_signed_and_verified(kwal_bytes, org_a, trust):
+    """signxml re-reads what it signs and what it returns; with its default parser a text node
+    over libxml2's 10 MB limit (a scanned dossier as base64 PDF) made signing fail."""
+    import base64
+
+    root = _tree(kwal_bytes)
+    text = next(e for e in root.iter(f"{{{HL7}}}text") if e.get("representation") == "B64")
+    text.text = base64.b64encode(random.Random(2).randbytes(8_000_000)).decode()
+    verified = signing.verify(signing.sign(root, org_a.key, org_a.chain), trust)
+    signed_text = next(e for e in verified.signed_xml.iter(f"{{{HL7}}}text") if e.get("representation") == "B64")
+    assert signed_text.text == text.text
