@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..standards.model import Dossier
+from ..standards.xmlsafe import MAX_BYTES
 from . import declarative
 from .base import Coverage, Description, Loaded, Rendered, Unit, write_all
 from .errors import DestinationError, SourceError
@@ -39,6 +40,11 @@ JOURNAL = ".csv-export.journal"
 DONE = ".csv-export.keys"  # the source keys of the dossiers in a finished export, one per line
 PARTIAL = ".partial"
 CHUNK_ROWS = 200_000
+
+# A field may hold a whole attachment (documents.csv: a base64 PDF), as large as a message may
+# be; the csv module refuses fields over 128 KB unless told otherwise (a process-wide setting,
+# only ever raised here).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
 
 
 def describe() -> Description:

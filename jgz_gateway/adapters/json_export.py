@@ -90,8 +90,7 @@ def _rows(mapping: Mapping, table: Table, items: Any, where: str, key: str, link
         return []
     if not isinstance(items, list):
         raise SourceError(where, None, f"expected a list of objects for tables.{table.name}", key)
-    allowed = {n for f in table.all_fields() for n in (f.name, f.other) if n} | set(table.unmapped) | set(children)
-    allowed |= {c for c in (table.key, table.by, table.value) if c}
+    allowed = set(table.columns()) | set(table.unmapped) | set(children)  # what a writer may put there
     rows = []
     for i, obj in enumerate(items):
         at = f"{where}[{i}]"

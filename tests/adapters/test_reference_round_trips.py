@@ -66,3 +66,28 @@ def test_a_nictiz_message_comes_back_valid_or_is_refused_naming_the_field(path, 
     new = ({f.rule for f in validate_bytes(write_message(again)).errors} - errors_of(data) - PLACEHOLDER
            - NO_EXTENSION.get(path.name, set()))
     assert not new
+
+
+@pytest.mark.parametrize("route", ["csv-export", "json-export"])
+def test_through_the_files_and_back(route, reference, tmp_path):
+    """The same round trip through the files themselves, as jgz migrate does it: what the
+    writer puts in a file the reader takes back. The qualification message carries a groep
+    occurrence in its contact's observations (every_element) and, here, a 1 MB attachment,
+    over the csv module's default 128 KB field limit."""
+    import base64
+    import random
+
+    from lxml import etree
+
+    from jgz_gateway.adapters.migrate import migrate
+
+    root = etree.fromstring((reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes())
+    text = next(e for e in root.iter("{urn:hl7-org:v3}text") if e.get("representation") == "B64")
+    text.text = base64.b64encode(random.Random(4).randbytes(1_000_000)).decode()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "kwal.xml").write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    there = migrate("hl7v3", tmp_path / "in", route, tmp_path / route, source_options=OPTIONS, dest_options=OPTIONS)
+    back = migrate(route, tmp_path / route, "hl7v3", tmp_path / "back", source_options=OPTIONS, dest_options=OPTIONS)
+    assert (there.written, back.written, back.failed) == (1, 1, 0)
+    again = read_message(next((tmp_path / "back").glob("*.xml")).read_bytes())
+    assert text.text in {a.data for a in again.attachments}
