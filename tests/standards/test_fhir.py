@@ -240,3 +240,20 @@ def test_an_element_the_view_does_not_see_is_reported_unmapped(mode):
     _, report = to_fhir(read_message(etree.tostring(root)))
     (row,) = [r for r in report["elements"] if r["element"] == number]
     assert row["occurrences"] - row["mapped"] == 1 and number in report["unmapped_elements"]
+
+
+@pytest.mark.parametrize("when, date, creation", [
+    ("20200101", "2020-01-01T00:00:00+01:00", "2020-01-01"),  # a date alone: midnight, Dutch time
+    ("20200101+0100", "2020-01-01T00:00:00+01:00", "2020-01-01"),  # a date with its zone
+    ("20200715143000", "2020-07-15T14:30:00+02:00", "2020-07-15T14:30:00+02:00"),
+    ("202001", None, "2020-01"),  # known to the month: no instant, the month kept in creation
+    ("2020", None, "2020"),
+])
+def test_an_attachments_date_of_any_precision(reference, when, date, creation):
+    """DocumentReference.date is an instant; TS allows any precision (and a zone on a date). A
+    month crashed the view (day 0) and a zoned date gave an invalid instant."""
+    root = etree.fromstring((reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes())
+    next(root.iter("{urn:hl7-org:v3}document")).find("{urn:hl7-org:v3}effectiveTime").set("value", when)
+    bundle, _ = to_fhir(read_message(etree.tostring(root)))
+    doc = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference")
+    assert doc.get("date") == date and doc["content"][0]["attachment"]["creation"] == creation

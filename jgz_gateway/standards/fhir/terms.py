@@ -180,6 +180,16 @@ def fhir_date(ts: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + offset
 
 
+def fhir_instant(ts: str | None) -> str | None:
+    """HL7 TS → FHIR instant, for a TS known at least to the day (a date alone is midnight, Dutch
+    time, or in its own zone when it names one); None for a year or a month."""
+    m = _TS.match(ts or "")
+    if not m or m.group(3) is None:
+        return None
+    y, mo, d, hh, mi, ss, tz = m.groups()
+    return fhir_date(f"{y}{mo}{d}{hh or '00'}{mi or '00'}{ss or '00'}{tz or ''}")
+
+
 def hl7_date(value: str | None) -> str | None:
     """FHIR date/dateTime → HL7 TS (Dutch local time; the inverse of :func:`fhir_date`)."""
     if not value:

@@ -1036,8 +1036,9 @@ class View:
             res["type"] = coded(doc.code)
         res["subject"] = self.patient_ref
         when = doc.effective_time.value if doc.effective_time is not None else None
-        if t.fhir_date(when):  # an instant: a date alone is midnight, Dutch time; its own precision in creation
-            res["date"] = t.fhir_date(when if len(when) > 8 else when.ljust(14, "0"))
+        if t.fhir_instant(when):  # an instant (a date alone is midnight); its own precision in creation
+            res["date"] = t.fhir_instant(when)
+        if t.fhir_date(when):
             content["creation"] = t.fhir_date(when)
         sender = next((n.find("assignedEntity/assignedPerson/name") for n in doc.extra if n.name == "author"), None)
         if sender is not None and sender.text:  # 1171: who sent the file
