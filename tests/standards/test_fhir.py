@@ -257,3 +257,17 @@ def test_an_attachments_date_of_any_precision(reference, when, date, creation):
     bundle, _ = to_fhir(read_message(etree.tostring(root)))
     doc = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference")
     assert doc.get("date") == date and doc["content"][0]["attachment"]["creation"] == creation
+
+
+@pytest.mark.parametrize("ts, fhir", [
+    ("190001011230", "1900-01-01T12:10:28+00:00"),  # Amsterdam mean time, +00:19:32: given in UTC
+    ("19370701120000", "1937-07-01T12:00:00+01:20"),
+    ("20200101120000", "2020-01-01T12:00:00+01:00"),
+    ("20200701120000", "2020-07-01T12:00:00+02:00"),
+])
+def test_dutch_local_time_of_any_year_is_a_fhir_datetime(ts, fhir):
+    """Nictiz's test messages date contacts 1900-01-01; with a time, Amsterdam's offset then had
+    seconds, which FHIR cannot write: the moment is given in UTC instead, and reads back the same."""
+    assert terms.fhir_date(ts) == fhir
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", fhir)
+    assert terms.hl7_date(fhir) == ts.ljust(14, "0")

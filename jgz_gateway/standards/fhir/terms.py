@@ -8,7 +8,7 @@ becomes ``urn:oid:<oid>``, which maps back without loss.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN, OID_URA
@@ -175,8 +175,11 @@ def fhir_date(ts: str | None) -> str | None:
     if tz:
         offset = f"{tz[:3]}:{tz[3:]}"
     else:
-        raw = moment.replace(tzinfo=_AMS).strftime("%z")
-        offset = f"{raw[:3]}:{raw[3:]}"
+        local = moment.replace(tzinfo=_AMS)
+        if local.utcoffset().seconds % 60:  # Amsterdam time before 1937 (+00:19:32): FHIR offsets are whole minutes
+            return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
+        raw = local.strftime("%z")
+        offset = f"{raw[:3]}:{raw[3:5]}"
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + offset
 
 
