@@ -27,6 +27,18 @@ from .record import Facts, Group, Other, Record, Repeated
 _CONSENT_BY_ELEMENT = {yes_no: (groep, source, date) for groep, (yes_no, source, date) in E.CONSENTS.items()}
 
 
+#: Address parts (HL7 AD) the BDS has no element of its own for, by the element they would
+#: belong to. A street line (or a numeric house number) stands in for a missing street name
+#: (house number); every other one is reported unread there, never dropped without a word.
+_ADDRESS_ELSEWHERE = {
+    "streetAddressLine": "streetName", "streetNameBase": "streetName", "streetNameType": "streetName",
+    "direction": "streetName", "houseNumberNumeric": "houseNumber", "unitID": "addition", "unitType": "addition",
+    "state": "county", "precinct": "county", "censusTract": "county", "deliveryAddressLine": "desc", "careOf": "desc",
+    "postBox": "desc", "deliveryInstallationType": "desc", "deliveryInstallationArea": "desc",
+    "deliveryInstallationQualifier": "desc", "deliveryMode": "desc", "deliveryModeIdentifier": "desc",
+}
+
+
 class _Reader:
     def __init__(self, catalogue: Catalogue):
         self.cat = catalogue
@@ -303,7 +315,7 @@ class _Reader:
             target = n.get(part.name) if part.name in ("streetName", "houseNumber", "postalCode", "city", "desc") else None
             text = part.text.strip() if part.text and part.text.strip() else None
             if target and part.text is not None:
-                g.values[target] = int(part.text) if part.name == "houseNumber" and part.text.isdecimal() else part.text
+                g.values[target] = int(text) if part.name == "houseNumber" and text and text.isdecimal() else part.text
             elif part.name == "buildingNumberSuffix" and text:  # huisletter and toevoeging, as Nictiz joins them
                 letter, _, addition = text.partition(" ")
                 if len(letter) == 1 and letter.isalpha():
@@ -324,6 +336,13 @@ class _Reader:
                 g.groups += _period(part, "G096", 1453, 1454)
             elif part.name == "county" and (text or part.attrs.get("code")):
                 self.unread[n["county"]] += 1  # Gemeente: its code and name have no place among the facts
+            elif part.name in _ADDRESS_ELSEWHERE and text:
+                kind = _ADDRESS_ELSEWHERE[part.name]
+                if part.name in ("streetAddressLine", "houseNumberNumeric") and n[kind] not in g.values \
+                        and not any(c.name == kind for c in addr.children):
+                    g.values[n[kind]] = int(text) if text.isdecimal() and kind == "houseNumber" else text
+                else:  # a part the BDS splits otherwise: reported against the element it would belong to
+                    self.unread[n[kind]] += 1
         return g
 
     def relative_groep(self, rel: m.Node) -> str:

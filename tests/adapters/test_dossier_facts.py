@@ -613,3 +613,35 @@ def test_an_element_where_no_schema_allows_it_is_counted_dropped_not_lost(refere
     record, unread = extract(read_message(data), "k")
     accounted = record.element_counts() + unread
     assert {n: k for n, k in _valued_codes(data).items() if k > accounted.get(n, 0)} == {}
+
+
+def _child_address(reference, change) -> tuple[dict, Counter]:
+    """The child's address (G001) as facts, after ``change`` to its HL7 parts, and what went unread."""
+    h = "{urn:hl7-org:v3}"
+    root = etree.fromstring((reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes())
+    addr = next(root.iter(h + "patient")).find(h + "addr")
+    change(addr, h)
+    record, unread = extract(read_message(etree.tostring(root)), "k")
+    return next(g for g in record.facts.groups if g.groep == "G001").values, unread
+
+
+def test_address_parts_the_bds_has_no_element_for_are_kept_or_reported(reference):
+    """HL7 AD allows parts the BDS does not split out (a street line, a unit id...): a street line
+    without a street name stands in for it; anything else is reported unread, never dropped silently."""
+    def line_only(addr, h):
+        for name in ("streetName", "houseNumber"):
+            addr.remove(addr.find(h + name))
+        etree.SubElement(addr, h + "streetAddressLine").text = "Knolweg 1003"
+
+    values, unread = _child_address(reference, line_only)
+    assert values[11] == "Knolweg 1003" and 12 not in values and not unread
+
+    def line_beside_street(addr, h):
+        etree.SubElement(addr, h + "streetAddressLine").text = "Knolweg 1003"
+        etree.SubElement(addr, h + "unitID").text = "kamer 4"
+
+    values, unread = _child_address(reference, line_beside_street)
+    assert (values[11], values[12]) == ("Knolweg", 1003) and unread == Counter({11: 1, 14: 1})
+
+    values, _ = _child_address(reference, lambda addr, h: setattr(addr.find(h + "houseNumber"), "text", " 1003 "))
+    assert values[12] == 1003
