@@ -37,6 +37,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
+def datatype(xsi_type: str | None) -> str | None:
+    """An ``xsi:type`` value's datatype, whatever prefix the message bound HL7 to (``hl7:PQ`` → ``PQ``)."""
+    return xsi_type.rpartition(":")[2] if xsi_type else None
+
+
 class Node(_Model):
     """A verbatim XML element: the lossless fallback for anything not typed.
 
@@ -58,8 +63,7 @@ class Node(_Model):
     @property
     def type(self) -> str | None:
         """The ``xsi:type`` without namespace prefix (``hl7:TS`` → ``TS``), as :attr:`Value.type`."""
-        xsi = self.attrs.get("xsi:type")
-        return xsi.rpartition(":")[2] if xsi else None
+        return datatype(self.attrs.get("xsi:type"))
 
     def find(self, path: str) -> Node | None:
         """First descendant along a ``/``-separated path of local names."""
@@ -163,7 +167,7 @@ class Value(Coded):
     @property
     def type(self) -> str | None:
         """The datatype without namespace prefix (``hl7:PQ`` → ``PQ``)."""
-        return self.xsi_type.rpartition(":")[2] if self.xsi_type else None
+        return datatype(self.xsi_type)
 
 
 # --- Transmission and ControlAct wrapper ---------------------------------------------

@@ -1036,10 +1036,11 @@ class View:
             res["type"] = coded(doc.code)
         res["subject"] = self.patient_ref
         when = doc.effective_time.value if doc.effective_time is not None else None
-        if t.fhir_instant(when):  # an instant (a date alone is midnight); its own precision in creation
-            res["date"] = t.fhir_instant(when)
-        if t.fhir_date(when):
-            content["creation"] = t.fhir_date(when)
+        instant, creation = t.fhir_instant(when), t.fhir_date(when)
+        if instant:  # a date alone is midnight; creation keeps the TS's own precision
+            res["date"] = instant
+        if creation:
+            content["creation"] = creation
         sender = next((n.find("assignedEntity/assignedPerson/name") for n in doc.extra if n.name == "author"), None)
         if sender is not None and sender.text:  # 1171: who sent the file
             res["author"] = [{"type": "Practitioner", "display": sender.text}]

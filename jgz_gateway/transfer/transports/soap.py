@@ -241,12 +241,8 @@ class SoapTransport:
 
 def answer_of(answer: bytes) -> bytes:
     """The acknowledgement in a SOAP answer's Body; a SOAP Fault is a delivery error naming its code and reason."""
-    try:
-        root = xmlsafe.parse_bytes(answer).getroot()
-    except xmlsafe.XmlRejected as exc:
-        raise DeliveryError(f"SOAP answer is not acceptable XML: {exc.message}") from None
-    body = root.find("soap:Body", NS)
-    if root.tag != f"{{{SOAP}}}Envelope" or body is None or len(body) != 1:
+    body = _body(answer)
+    if len(body) != 1:
         raise DeliveryError("SOAP answer has no Body with one element")
     fault = _fault(body[0])
     if fault is not None:
@@ -257,11 +253,22 @@ def answer_of(answer: bytes) -> bytes:
 def fault_of(answer: bytes) -> str | None:
     """``SOAP Fault <faultcode>: <faultstring>`` when ``answer`` is a SOAP Fault, else None."""
     try:
-        root = xmlsafe.parse_bytes(answer, max_bytes=1024 * 1024).getroot()
-    except xmlsafe.XmlRejected:
+        body = _body(answer, max_bytes=1024 * 1024)
+    except DeliveryError:
         return None
+    return _fault(body[0]) if len(body) else None
+
+
+def _body(answer: bytes, max_bytes: int = xmlsafe.MAX_BYTES) -> etree._Element:
+    """A SOAP answer's Body, or a delivery error saying why there is none."""
+    try:
+        root = xmlsafe.parse_bytes(answer, max_bytes=max_bytes).getroot()
+    except xmlsafe.XmlRejected as exc:
+        raise DeliveryError(f"SOAP answer is not acceptable XML: {exc.message}") from None
     body = root.find("soap:Body", NS)
-    return _fault(body[0]) if root.tag == f"{{{SOAP}}}Envelope" and body is not None and len(body) else None
+    if root.tag != f"{{{SOAP}}}Envelope" or body is None:
+        raise DeliveryError("SOAP answer has no Body with one element")
+    return body
 
 
 def _fault(el: etree._Element) -> str | None:
