@@ -244,6 +244,8 @@ class _Reader:
             for part in name.children:
                 if part.text is not None and part.name in parts:
                     v[parts[part.name]] = part.text
+                elif part.text and part.text.strip() and parts:  # a suffix ("jr."): no BDS element holds it
+                    self.unread[parts["family"]] += 1
         self.put_coded(v, 19, person.gender)
         if person.birth_time and person.birth_time.value:
             v[20] = parse_ts(person.birth_time.value)
@@ -381,6 +383,8 @@ class _Reader:
                     target = {"given": spec.given, "prefix": spec.prefix, "family": spec.family}.get(piece.name)
                     if target and piece.text is not None:
                         v[target] = piece.text
+                    elif piece.text and piece.text.strip() and spec.family:  # a suffix: no BDS element holds it
+                        self.unread[spec.family] += 1
             elif part.name == "administrativeGenderCode" and spec.gender is not None:
                 self.put_code(v, spec.gender, part)
             elif part.name == "birthTime" and a.get("value"):

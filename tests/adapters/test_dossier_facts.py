@@ -645,3 +645,27 @@ def test_address_parts_the_bds_has_no_element_for_are_kept_or_reported(reference
 
     values, _ = _child_address(reference, lambda addr, h: setattr(addr.find(h + "houseNumber"), "text", " 1003 "))
     assert values[12] == 1003
+
+
+def test_a_name_suffix_is_reported_unread(reference):
+    """PN allows a suffix ("jr.") that the templates accept and the BDS has no element for: it
+    is counted against the name's geslachtsnaam (4 for the child's official name, the parent's
+    657), never dropped silently; the rest of the name is still read."""
+    h = "{urn:hl7-org:v3}"
+    root = etree.fromstring((reference / "hl7v3/examples/nl04-jgz8.0/DOB-4.0.0-KWAL_versturen_hl7.xml").read_bytes())
+    name = next(n for n in root.iter(h + "name") if n.get("use") == "OR")
+    etree.SubElement(name, h + "suffix").text = "jr."
+    data = etree.tostring(root)
+    assert not [f for f in validate_bytes(data).findings if "/name" in f.xpath and f.severity == "error"]
+    record, unread = extract(read_message(data), "k")
+    assert (record.facts.values[6], record.facts.values[4], unread[4]) == ("Michael", "XXX_Wely", 1)
+
+    record = small_record()
+    record.facts.groups.append(Group(groep="G014", values={62: "02", 61: "Anna", 657: "Vos"}))
+    dossier, _ = build(record, "4.2.0", ENVELOPE)
+    root = etree.fromstring(write_message(dossier))
+    name = next(root.iter(h + "relationshipHolder1")).find(h + "name")
+    etree.SubElement(name, h + "suffix").text = "sr."
+    record, unread = extract(read_message(etree.tostring(root)), "k")
+    (parent,) = record.facts.groups_of("G014")
+    assert (parent.values[657], unread[657]) == ("Vos", 1)
