@@ -101,7 +101,7 @@ def test_view_agrees_with_the_dossier(path, profiles):
             element = next(n for n, g in terms.GROWTH.items() if g[1] == loinc[0])
             q = obs["valueQuantity"]
             assert q["system"] == terms.UCUM and q["code"] == terms.GROWTH[element][3]
-            assert any(abs(q["value"] - v * terms.GROWTH[element][4]) < 1e-9 for v in by_element[element])
+            assert any(abs(q["value"] - v * float(terms.GROWTH[element][4])) < 1e-9 for v in by_element[element])
             assert terms.PROFILE + terms.GROWTH[element][0] in obs["meta"]["profile"]
 
 
@@ -271,3 +271,19 @@ def test_dutch_local_time_of_any_year_is_a_fhir_datetime(ts, fhir):
     assert terms.fhir_date(ts) == fhir
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", fhir)
     assert terms.hl7_date(fhir) == ts.ljust(14, "0")
+
+
+@pytest.mark.parametrize("mm, cm", [("133", 13.3), ("1234.56", 123.456), ("0.0000001", 1e-08),
+                                    ("12.345678912", 1.2345678912), ("7000", 700)])
+def test_a_measurement_keeps_every_digit(reference, mm, cm):
+    """Lengte (235) in mm is shown in cm (nl-core-BodyHeight) and read back in mm: the value
+    keeps all its digits both ways (floats rounded to 6 decimals gave 1E-7 as 0)."""
+    root = etree.fromstring((reference / "hl7v3/examples/nl03-jgz7.0/DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml").read_bytes())
+    value = next(c for c in root.iter("{urn:hl7-org:v3}code") if c.get("code") == "235").getnext()
+    value.set("value", mm)
+    bundle, _ = to_fhir(read_message(etree.tostring(root)))
+    (obs,) = [o for o in resources(bundle, "Observation")
+              if any(c.get("code") == "8302-2" for c in o["code"]["coding"])]
+    assert obs["valueQuantity"]["value"] == cm and obs["valueQuantity"]["code"] == "cm"
+    back = next(o for o in from_fhir(bundle).observations() if o.element == 235)
+    assert (back.value.value, back.value.unit) == (mm, "mm")

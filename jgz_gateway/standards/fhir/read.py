@@ -9,6 +9,7 @@ Bundle is.
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 from .. import model as m
 from .. import careplans, heelprick, items, perinatal
@@ -604,11 +605,9 @@ def _value(res: dict, growth=None) -> m.Value | None:
         q = res["valueQuantity"]
         if q.get("value") is None:  # a unit without a number (FHIR allows it): no value
             return None
-        number = float(q.get("value")) / (growth[4] if growth else 1)
+        number = Decimal(str(q.get("value"))) / (growth[4] if growth else 1)  # str: the JSON number's own digits
         unit = {"cm": "mm"}.get(q.get("code"), q.get("code")) if growth else q.get("code")
-        rounded = round(number, 6)
-        text = str(int(rounded)) if rounded == int(rounded) else repr(rounded)
-        return m.Value(xsi_type="PQ", value=text, unit=unit)
+        return m.Value(xsi_type="PQ", value=format(number.normalize(), "f"), unit=unit)
     if "valueBoolean" in res:
         return m.Value(xsi_type="BL", value="true" if res["valueBoolean"] else "false")
     if "valueInteger" in res:

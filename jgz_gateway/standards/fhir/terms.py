@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN, OID_URA
@@ -71,10 +72,11 @@ _NAMING = {
 _OIDS = {v: k for k, v in _NAMING.items()}
 
 #: BDS growth elements with a zib profile: (profile, LOINC code, LOINC display, FHIR unit, factor from BDS unit).
+#: The factor is a Decimal: a measurement keeps every digit it was given, both ways.
 GROWTH = {
-    235: ("nl-core-BodyHeight", "8302-2", "Body height", "cm", 0.1),  # BDS mm
-    245: ("nl-core-BodyWeight", "29463-7", "Body weight", "g", 1),  # BDS g
-    252: ("nl-core-HeadCircumference", "9843-4", "Head Occipital-frontal circumference", "cm", 0.1),  # BDS mm
+    235: ("nl-core-BodyHeight", "8302-2", "Body height", "cm", Decimal("0.1")),  # BDS mm
+    245: ("nl-core-BodyWeight", "29463-7", "Body weight", "g", Decimal(1)),  # BDS g
+    252: ("nl-core-HeadCircumference", "9843-4", "Head Occipital-frontal circumference", "cm", Decimal("0.1")),  # BDS mm
 }
 
 #: RIVM Soort vaccinatie (W0422, cs 2.16.840.1.113883.2.4.4.40.76) → WHO ATC, the coding the

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from decimal import Decimal
 
 from .. import model as m
 from .. import careplans, heelprick, perinatal
@@ -763,7 +764,7 @@ class View:
             return
         kind = value.type
         if kind == "PQ" and _REAL.fullmatch(value.value or ""):
-            number = float(value.value) * (growth[4] if growth else 1)
+            number = Decimal(value.value) * (growth[4] if growth else 1)
             unit = growth[3] if growth else (value.unit or "1")
             res["valueQuantity"] = {"value": tidy(number), "unit": unit, "system": t.UCUM, "code": unit}
         elif kind == "BL" and value.value in ("true", "false"):
@@ -1057,10 +1058,10 @@ _REAL = re.compile(r"[+-]?(\d{1,30}(\.\d*)?|\.\d+)([eE][+-]?\d{1,2})?", re.ASCII
 _INT = re.compile(r"[+-]?\d{1,18}", re.ASCII)
 
 
-def tidy(number: float):
-    """620 mm → 62 (int), 7.5 stays 7.5: no spurious decimals in the view."""
-    rounded = round(number, 6)
-    return int(rounded) if rounded == int(rounded) else rounded
+def tidy(number: Decimal) -> int | float:
+    """620 mm → 62 (int), 7.5 stays 7.5, 1E-7 stays 1e-07: a JSON number with the digits
+    the value has (a float's shortest form gives back up to 15 significant digits exactly)."""
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def identifier(ii: m.II) -> dict:
