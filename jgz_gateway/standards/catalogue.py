@@ -401,6 +401,22 @@ class Catalogue:
             item = None
         return item.name if item else None
 
+    def code_display(self, code: str | None, code_system: str | None) -> str | None:
+        """The display name this version's value sets give a code (the first set that has it),
+        for writers whose source left it out: several templates require it (TC03048)."""
+        return self._code_displays.get((code, code_system))
+
+    @cached_property
+    def _code_displays(self) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for w in self.valuesets():
+            vs = self.valueset(w)
+            for flavour in (vs.hl7, vs.bds):
+                for c in flavour.codes if flavour else ():
+                    if c.display and not c.exception:
+                        found.setdefault((c.code, c.code_system), c.display)
+        return found
+
     # value sets
     def valuesets(self) -> tuple[str, ...]:
         """W-domains whose content is known in this version (own or fallback)."""

@@ -20,7 +20,7 @@ from ..catalogue import ELEMENT_CS, GROEP_CS, RUBRIEK_CS, get_catalogue
 from ..convert.nl_nl03 import CPE_ORDER
 from .. import careplans, heelprick, items, perinatal
 from ..hl7v3.codec import read_node, write_node
-from ..validation.templates import template_attributes
+from ..validation.templates import display_names_wanted, template_attributes
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from ..involved import (ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS,
@@ -116,6 +116,17 @@ def el(parent: etree._Element | None, name: str, attrs: dict | None = None, text
     return node
 
 
+def known_display(code: str | None, cs: str | None) -> str | None:
+    """A code's display name in the BDS value sets (4.1.3 has the sets 4.0 lacks: W0014, W0422)."""
+    return next((d for v in ("4.0.2", "4.1.3") if (d := get_catalogue(v).code_display(code, cs))), None)
+
+
+def display(ada: etree._Element) -> str | None:
+    """An ADA code's display name, from the value sets when the instance leaves it out (ADA
+    makes ``displayName`` optional): for an address's country and gemeente it is the text."""
+    return ada.get("displayName") or known_display(ada.get("code"), ada.get("codeSystem"))
+
+
 class Reader:
     def __init__(self, data_el: etree._Element, today: date, envelope: Envelope):
         self.ada = data_el
@@ -177,7 +188,7 @@ class Reader:
         W0014's exception UNK) is a null flavour: the code system must be BRP table 34 (TC04121)."""
         if ada.get("nullFlavor") or ada.get("codeSystem") == NULL_FLAVOR_CS:
             return el(addr, "country", {"nullFlavor": ada.get("nullFlavor") or ada.get("code")})
-        return el(addr, "country", {"code": ada.get("code"), "codeSystem": ada.get("codeSystem")}, ada.get("displayName"))
+        return el(addr, "country", {"code": ada.get("code"), "codeSystem": ada.get("codeSystem")}, display(ada))
 
     def coded(self, parent, tag: str, ada: etree._Element, xsi: str | None = "CV") -> etree._Element:
         """ADA code attributes as an HL7 coded element; other/unknown become nullFlavor."""
@@ -408,7 +419,7 @@ class Reader:
             el(addr, "postalCode", text=f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else postcode)
         county = f("county")
         if county is not None and (county.get("code") or county.get("displayName")):
-            el(addr, "county", {"code": county.get("code"), "codeSystem": county.get("codeSystem")}, county.get("displayName"))
+            el(addr, "county", {"code": county.get("code"), "codeSystem": county.get("codeSystem")}, display(county))
         if self.val(f("city")):
             el(addr, "city", text=f("city").get("value"))
         country = f("country")
@@ -1123,7 +1134,19 @@ class Reader:
 def read_tree(data_el: etree._Element, today: date, envelope: Envelope) -> Reading:
     _fill_placeholders(data_el, envelope)
     reader = Reader(data_el, today, envelope)
-    return Reading(reader.build(), reader.skipped)
+    root = reader.build()
+    _name_required_codes(root)
+    return Reading(root, reader.skipped)
+
+
+def _name_required_codes(root: etree._Element) -> None:
+    """Nictiz's conversion copies a code's ``displayName`` only when the instance has one, and
+    so does this one, except where a template requires the name (the vaccine, TC03048; consent
+    sources, TC00956…): there the value sets' name stands in, so the message keeps to the rules."""
+    for node in display_names_wanted(root, INTERACTION):
+        name = known_display(node.get("code"), node.get("codeSystem")) if node.get("displayName") is None else None
+        if name:
+            node.set("displayName", name)
 
 
 def _fill_placeholders(data_el: etree._Element, envelope: Envelope) -> None:

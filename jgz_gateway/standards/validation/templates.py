@@ -116,6 +116,22 @@ def check_templates(root: etree._Element, interaction: str, part: tuple[float, f
                         f"the template rules could not be checked completely: {exc!r}")]
 
 
+def display_names_wanted(root: etree._Element, interaction: str) -> list:
+    """The coded elements that lack a ``displayName`` a template rule requires, for writers
+    that can supply one."""
+    rows = _display_name_rows()
+    with paused_gc():
+        return [h.el for h in _ruleset(False).run(root, PROFILES[interaction].facts) if h.row.id in rows]
+
+
+@lru_cache(maxsize=1)
+def _display_name_rows() -> frozenset[str]:
+    """The rows that require a displayName: ``attrs`` rows naming it, and the handlers that test it."""
+    return frozenset(row[0] for ctx in _data()["contexts"] for row in ctx[2]
+                     if (row[5][0] == "attrs" and "displayName" in row[5][1])
+                     or (row[5][0] == "o" and row[5][1] in ("needs_display_name", "medicine_code")))
+
+
 def _check(root, profile: Profile, part: tuple[float, float] | None = None) -> list[Finding]:
     hits = _ruleset(False).run(root, profile.facts, part=part)
     if profile.demote_w_domain and any(h.severity == "e" for h in hits):
