@@ -12,6 +12,7 @@ from lxml import etree
 from ..catalogue import ELEMENT_CS, NULL_FLAVOR_CS, RUBRIEK_CS, get_catalogue
 from .. import careplans, heelprick, perinatal
 from ..items import YES, Slot, typed
+from ..model import datatype
 from ..hl7v3.codec import read_node, write_node
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
@@ -170,7 +171,7 @@ class Writer:
     def value(self, value, concept: Concept) -> dict | None:
         if value is None:
             return None
-        kind = (value.get(XSI_TYPE) or "").rpartition(":")[2]
+        kind = datatype(value.get(XSI_TYPE))
         nf = value.get("nullFlavor")
         if kind in ("CV", "CE", "CD", "CO", "CS") or value.get("code"):
             return self.coded(value, concept)

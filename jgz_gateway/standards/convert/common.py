@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from lxml import etree
 
 from ..catalogue import BDS_CS_PREFIX, ELEMENT_CS, GROEP_CS, RUBRIEK_CS, Catalogue
+from ..model import datatype
 from ..xmlsafe import HL7_NS, XSI_NS, local, xpath_of
 from . import versions
 from .report import Action, Change, ConversionReport
@@ -151,7 +152,7 @@ def render(value: etree._Element | None) -> str:
     if value is None:
         return ""
     nf = value.get("nullFlavor")
-    xsi = (value.get(XSI_TYPE) or "").rpartition(":")[2]
+    xsi = datatype(value.get(XSI_TYPE))
     if xsi == "BL" and value.get("value") in ("true", "false"):
         return "ja" if value.get("value") == "true" else "nee"
     if xsi == "PQ" and value.get("value") is not None:

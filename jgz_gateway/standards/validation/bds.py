@@ -28,7 +28,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from .. import catalogue as cat
 from ..findings import Finding
-from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN
+from ..model import OID_BDS_ELEMENT, OID_BDS_GROEP, OID_BDS_RUBRIEK, OID_BSN, datatype
 from ..xmlsafe import HL7_NS, XSI_NS, xpath_of
 from .context import bds_element_of
 from .paths import paused_gc
@@ -169,7 +169,7 @@ def _observation(obs, spec: _Spec, catalogue: cat.Catalogue, warn, clusters: dic
         cluster = None
     value = _first(obs, _VALUE)
     if value is not None and not value.get("nullFlavor"):
-        xsi_type = (value.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2]
+        xsi_type = datatype(value.get(f"{{{XSI_NS}}}type"))
         hl7_type = element.hl7_type
         if hl7_type and xsi_type and xsi_type != hl7_type and not (hl7_type in _CODED and xsi_type in _CODED):
             warn(_finding("JGZ-BDS-DATATYPE", value, f"element {number} ({element.name}) is {hl7_type} in BDS {catalogue.version}, not {xsi_type}", number))
@@ -315,7 +315,7 @@ def _dates(root, encounters: list, warn) -> None:
             name = etree.QName(el).localname
             if name not in ("effectiveTime", "birthTime", "low", "high", "time", "value"):
                 continue
-            if name == "value" and (el.get(f"{{{XSI_NS}}}type") or "").rpartition(":")[2] not in _TS_TYPES:
+            if name == "value" and datatype(el.get(f"{{{XSI_NS}}}type")) not in _TS_TYPES:
                 continue
             ts = _ts(el.get("value"))
             if ts and len(ts) >= 8 and ts[:8] > now[:8]:
