@@ -175,7 +175,7 @@ class Outbox:
             return 1
         detail = "; ".join(f"[{d.rule}] {d.message}" for d in ack.details) or None
         self._finish(row.id, started, outcome=ack.code, detail=detail, ack=ack_bytes, ack_code=ack.code,
-                     retry=ack.code == "CE", delivered=ack.accepted)
+                     retry=ack.retryable, delivered=ack.accepted)
         return 1
 
     def _finish(self, transfer_id: str, started: dt.datetime, *, outcome: str, detail: str | None, retry: bool,

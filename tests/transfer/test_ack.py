@@ -53,9 +53,17 @@ def test_bad_code_refused():
     (b"<html/>", "expected an MCCI_IN000002"),
     (b"not xml", "not acceptable XML"),
     (b'<!DOCTYPE x [<!ENTITY a "b">]><MCCI_IN000002 xmlns="urn:hl7-org:v3"/>', "not acceptable XML"),
-    (b'<MCCI_IN000002 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="AA"/></MCCI_IN000002>', "CA, CE or CR"),
+    (b'<MCCI_IN000002 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="OK"/></MCCI_IN000002>', "one of CA, CE, CR, AA"),
     (b'<MCCI_IN000002 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="CA"/></MCCI_IN000002>', "lacks id/@root"),
 ])
 def test_parse_rejects(data, why):
     with pytest.raises(AckError, match=why):
         parse_ack(data)
+
+
+def test_a_coded_detail_names_its_rule():
+    """Peers may code a detail (AcknowledgementDetailCode, e.g. SYN105) instead of our "[rule] text"."""
+    data = _ack("CR").replace(b"<targetMessage>", b'<acknowledgementDetail typeCode="E"><code code="SYN105" '
+                              b'codeSystem="2.16.840.1.113883.5.1100"/><text>Required element missing</text>'
+                              b'</acknowledgementDetail><targetMessage>')
+    assert parse_ack(data).details == (Detail("SYN105", "Required element missing", None),)

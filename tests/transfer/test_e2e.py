@@ -24,7 +24,7 @@ from sqlalchemy.orm import undefer
 
 from jgz_gateway.settings import load
 from jgz_gateway.standards.hl7v3 import read_message
-from jgz_gateway.standards.hl7v3.ack import parse_ack
+from jgz_gateway.standards.hl7v3.ack import build_ack, parse_ack
 from jgz_gateway.standards.model import Dossier
 from jgz_gateway.store import AuditRecord, InboxMessage, Store, Transfer
 from jgz_gateway.transfer import audit, directory, signing
@@ -313,6 +313,33 @@ def test_sender_killed_mid_send_and_restarted(net, when):
     t = _state(net, row.id)
     assert t.state == "delivered" and t.ack_code == "CA"
     assert _inbox_count(net) == n + 1  # no loss, no duplicate
+
+
+class _Answering:
+    """A peer that answers with an acknowledgement code of its own (not the gateway's CA/CE/CR)."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def deliver(self, message, endpoint):
+        mid = etree.fromstring(message).find("{urn:hl7-org:v3}id")
+        ack = build_ack(code="CA", message_id=("2.16.528.1.1007.3.3.22222222.9", "peer-1"),
+                        target_id=(mid.get("root"), mid.get("extension")), creation_time="20261125120000",
+                        sender_app="900000002", receiver_app="900000001")
+        return ack.replace(b'typeCode="CA"', f'typeCode="{self.code}"'.encode())
+
+
+@pytest.mark.parametrize("code, state", [("AA", "delivered"), ("AE", "rejected"), ("AR", "rejected"), ("CE", "queued")])
+def test_a_peers_application_acknowledgement_is_understood(net, code, state):
+    """HL7's AcknowledgementType also has AA/AE/AR, and some peers answer a DOB with them. AA
+    means stored: resending for five days (an unreadable ack) could import it twice at a peer
+    that does not deduplicate. AE/AR refuse the message itself: terminal, with an alert."""
+    ob = _outbox(net)
+    row = ob.enqueue(_dossier(dossier_ext=f"e2e-ack-{code}"), URA_B)
+    ob.transports["https"] = _Answering(code)
+    ob.deliver(row.id)
+    t = _state(net, row.id)
+    assert (t.state, t.ack_code, t.attempts, t.alert) == (state, code, 1, state == "rejected")
 
 
 def _signed_variant(net, pki, mutate) -> bytes:

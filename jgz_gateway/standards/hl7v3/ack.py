@@ -17,7 +17,10 @@ from .. import xmlsafe
 
 HL7 = "urn:hl7-org:v3"
 AORTA_APP = "2.16.840.1.113883.2.4.6.6"
-ACK_CODES = ("CA", "CE", "CR")
+ACK_CODES = ("CA", "CE", "CR")  # what this gateway answers: an accept acknowledgement
+#: What it reads: the whole HL7 AcknowledgementType domain, since some peers answer an accept
+#: acknowledgement with an application code (AA stored; AE, AR refused by the application).
+READ_CODES = ("CA", "CE", "CR", "AA", "AE", "AR")
 
 
 class AckError(Exception):
@@ -45,7 +48,14 @@ class Ack:
 
     @property
     def accepted(self) -> bool:
-        return self.code == "CA"
+        """The receiver holds the dossier: the sender stops."""
+        return self.code in ("CA", "AA")
+
+    @property
+    def retryable(self) -> bool:
+        """CE: received, but not committed (a fault on the receiver's side): send again later.
+        CR, AE and AR refuse the message itself; sending it again changes nothing."""
+        return self.code == "CE"
 
 
 def _sub(parent, name, **attrs):
@@ -111,13 +121,14 @@ def parse_ack(data: bytes) -> Ack:
         return el.get("root"), el.get("extension")
 
     ack = root.find("h:acknowledgement", ns)
-    if ack is None or ack.get("typeCode") not in ACK_CODES:
-        raise AckError("acknowledgement/@typeCode must be CA, CE or CR")
+    if ack is None or ack.get("typeCode") not in READ_CODES:
+        raise AckError(f"acknowledgement/@typeCode must be one of {', '.join(READ_CODES)}")
     ct = root.find("h:creationTime", ns)
     details = []
     for det in ack.findall("h:acknowledgementDetail", ns):
         text = det.findtext("h:text", default="", namespaces=ns)
-        rule, msg = ("", text)
+        code = det.find("h:code", ns)  # a coded detail (AcknowledgementDetailCode: SYN105…) names the rule
+        rule, msg = (code.get("code") or "" if code is not None else "", text)
         if text.startswith("[") and "] " in text:
             rule, msg = text[1:].split("] ", 1)
         details.append(Detail(rule, msg, det.findtext("h:location", namespaces=ns)))
