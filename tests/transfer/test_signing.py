@@ -384,3 +384,20 @@ def test_a_message_with_an_attachment_over_10_mb_is_signed_and_verified(kwal_byt
     verified = signing.verify(signing.sign(root, org_a.key, org_a.chain), trust)
     signed_text = next(e for e in verified.signed_xml.iter(f"{{{HL7}}}text") if e.get("representation") == "B64")
     assert signed_text.text == text.text
+
+
+@pytest.mark.parametrize("encode", [
+    lambda root: etree.tostring(root, xml_declaration=True, encoding="UTF-16"),
+    lambda root: etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1"),
+    lambda root: etree.tostring(root, xml_declaration=True, encoding="US-ASCII"),  # character references
+    lambda root: b"\xef\xbb\xbf" + _bytes(root).replace(b"\n", b"\r\n"),
+], ids=["utf-16", "iso-8859-1", "character-references", "bom-crlf"])
+def test_a_signed_message_verifies_in_any_encoding(signed, trust, encode):
+    """A signature covers the canonical form, which no encoding, byte-order mark or line end
+    changes: a peer's stack may write the signed message in any of them."""
+    data = encode(_tree(signed))
+    assert data != signed
+    verified = signing.verify(data, trust)
+    assert verified.identity.ura == "00001111"
+    assert etree.tostring(verified.signed_xml, method="c14n", exclusive=True) == \
+        etree.tostring(signing.verify(signed, trust).signed_xml, method="c14n", exclusive=True)
