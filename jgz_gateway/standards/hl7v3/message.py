@@ -82,6 +82,9 @@ def _gc_paused():
         gc.enable()
 
 
+DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+
+
 def _read(root: etree._Element) -> m.Dossier:
     tag = root.tag
     if not isinstance(tag, str) or not tag.startswith("{" + HL7_NS + "}"):
@@ -95,6 +98,9 @@ def _read(root: etree._Element) -> m.Dossier:
     hold: dict = {"ControlActProcess": None}
     _no_text(root)
     transmission: m.Transmission = codec.read(root, m.Transmission, hold)
+    # An enveloped XML signature (our HTTPS profile's) signs these bytes, not the dossier: any
+    # message written from the dossier would carry it broken. It is not part of the dossier.
+    transmission.extra = [n for n in transmission.extra if n.name != DS_SIGNATURE]
     transmission.interaction = interaction
     transmission.namespaces = _namespaces(root)
     cap = hold["ControlActProcess"]
