@@ -200,6 +200,18 @@ def test_relative_date_grammar(text, expected):
     assert dates.resolve(text, date(2023, 3, 31), date(2020, 2, 28)) == expected
 
 
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_a_bare_transaction_element_reads_as_the_wrapped_instance(name):
+    """The transaction's own ADA schema makes versturen_jgzdossieroverdrachtverzoek_v03 a global
+    element: an instance may come without adaxml/data around it, and reads the same."""
+    data = (ADA / "instances" / PAIRS[name][0]).read_bytes()
+    bare = etree.fromstring(data).find("data")[0]
+    schema = etree.XMLSchema(etree.parse(str(ADA / "schemas" / "versturen_jgzdossieroverdrachtverzoek_v03.xsd")))
+    assert schema.validate(bare), schema.error_log.last_error
+    when = date(2023, 2, 6)
+    assert read_ada(etree.tostring(bare), reference_date=when) == read_ada(data, reference_date=when)
+
+
 def test_bad_input_is_a_clear_error(reference, tmp_path):
     with pytest.raises(AdaError):
         read_ada(b"<notada/>")

@@ -38,9 +38,13 @@ ADA_ROOT = "versturen_jgzdossieroverdrachtverzoek_v03"
 
 
 def _instance(data: bytes) -> etree._Element:
+    """The transaction element: inside ``adaxml/data``, or the root itself (the transaction's
+    own ADA schema, versturen_jgzdossieroverdrachtverzoek_v03.xsd, makes it a global element)."""
     root = parse_bytes(data).getroot()
+    if root.tag == ADA_ROOT:
+        return root
     if root.tag != "adaxml":
-        raise AdaError(f"root element {root.tag!r} is not adaxml", "/" + str(root.tag))
+        raise AdaError(f"root element {root.tag!r} is neither adaxml nor {ADA_ROOT}", "/" + str(root.tag))
     node = root.find(f"data/{ADA_ROOT}")
     if node is None:
         raise AdaError(f"no data/{ADA_ROOT}: not an ADA instance of the DOB v03 (transaction "
