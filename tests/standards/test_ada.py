@@ -24,6 +24,7 @@ from ..conftest import REFERENCE, misplace_observation, ref_id, reference_messag
 
 H = "{urn:hl7-org:v3}"
 ADA = REFERENCE / "ada"
+XS = "http://www.w3.org/2001/XMLSchema"
 PAIRS = {
     "Kallasingh": ("DOB-3.0.0-qual-versturen-XXX_Kallasingh.xml", "DOB-3.0.0-qual-versturen-XXX_Kallasingh-hl7.xml"),
     "Caarls": ("DOB-3.0.0-qual-versturen-XXX_Caarls.xml", "DOB-3.0.0-qual-versturen-XXX_Caarls-hl7.xml"),
@@ -210,6 +211,27 @@ def test_a_bare_transaction_element_reads_as_the_wrapped_instance(name):
     assert schema.validate(bare), schema.error_log.last_error
     when = date(2023, 2, 6)
     assert read_ada(etree.tostring(bare), reference_date=when) == read_ada(data, reference_date=when)
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_ada_form_markers_carry_no_data(name, ada_schema):
+    """The ADA schema allows an empty, hidden ``<concept>-start`` marker before each concept
+    (2,017 of them); an instance with them was refused ("… is not part of …")."""
+    data = (ADA / "instances" / PAIRS[name][0]).read_bytes()
+    xsd = etree.parse(str(ADA / "schemas" / "versturen_jgzdossieroverdrachtverzoek_v03.xsd"))
+    markers = {n[: -len("-start")] for n in xsd.xpath("//xs:element/@name", namespaces={"xs": XS}) if n.endswith("-start")}
+    root = etree.fromstring(data)
+    placed = 0
+    for el in list(root.find("data")[0].iter(etree.Element)):
+        previous = el.getprevious()
+        if el.tag in markers and (previous is None or previous.tag != el.tag):  # before the first of a run
+            el.addprevious(etree.Element(el.tag + "-start", hidden="true"))
+            placed += 1
+    assert placed > 50 and ada_schema.validate(root), ada_schema.error_log.last_error
+    when = date(2023, 2, 6)
+    marked = read_ada_message(etree.tostring(root), reference_date=when)
+    plain = read_ada_message(data, reference_date=when)
+    assert etree.tostring(marked.root) == etree.tostring(plain.root) and marked.skipped == plain.skipped
 
 
 def test_bad_input_is_a_clear_error(reference, tmp_path):

@@ -42,14 +42,24 @@ def _instance(data: bytes) -> etree._Element:
     own ADA schema, versturen_jgzdossieroverdrachtverzoek_v03.xsd, makes it a global element)."""
     root = parse_bytes(data).getroot()
     if root.tag == ADA_ROOT:
-        return root
-    if root.tag != "adaxml":
+        node = root
+    elif root.tag != "adaxml":
         raise AdaError(f"root element {root.tag!r} is neither adaxml nor {ADA_ROOT}", "/" + str(root.tag))
-    node = root.find(f"data/{ADA_ROOT}")
-    if node is None:
-        raise AdaError(f"no data/{ADA_ROOT}: not an ADA instance of the DOB v03 (transaction "
-                       "2.16.840.1.113883.2.4.3.11.60.100.4.34)", "/adaxml")
+    else:
+        node = root.find(f"data/{ADA_ROOT}")
+        if node is None:
+            raise AdaError(f"no data/{ADA_ROOT}: not an ADA instance of the DOB v03 (transaction "
+                           "2.16.840.1.113883.2.4.3.11.60.100.4.34)", "/adaxml")
+    _drop_start_markers(node)
     return node
+
+
+def _drop_start_markers(node: etree._Element) -> None:
+    """The ADA schema allows an empty ``<concept>-start`` element (``hidden="true"``) before
+    every concept: a marker of ADA's forms, carrying no data. They are removed before reading."""
+    for marker in [el for el in node.iter(etree.Element) if el.tag.endswith("-start")]:
+        if len(marker) == 0 and not (marker.text or "").strip() and set(marker.attrib) <= {"conceptId", "hidden"}:
+            marker.getparent().remove(marker)
 
 
 def read_ada_message(data: bytes, *, reference_date: date | None = None, envelope: Envelope | None = None) -> Reading:
