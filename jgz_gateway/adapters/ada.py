@@ -63,21 +63,23 @@ def count(source: str | Path, **options: Any) -> int | None:
 
 
 def load(unit: Unit, **options: Any) -> Loaded:
-    from ..standards.ada import AdaError, read_ada
+    from ..standards.ada import AdaError, read_ada_report
     from ..standards.xmlsafe import XmlRejected, read_file
 
     path = Path(unit.payload)
     envelope = options.get("envelope")
     reference = options.get("reference_date") or (envelope.created.date() if envelope else None)  # None: the ADA reader's default
     try:
-        dossier = read_ada(read_file(path), reference_date=reference)
+        dossier, skipped = read_ada_report(read_file(path), reference_date=reference)
     except OSError as exc:
         raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
     except XmlRejected as exc:
         raise SourceError(f"{path} line {exc.line}" if exc.line else str(path), None, exc.message, unit.key) from None
     except AdaError as exc:
         raise SourceError(str(path), exc.xpath, exc.message, unit.key) from None
-    return unwrapped(dossier, unit.key, options)
+    loaded = unwrapped(dossier, unit.key, options)
+    loaded.dropped.update(dropped_key(code, name) for _, name, code in skipped)  # what the DOB has no place for
+    return loaded
 
 
 def read(source: str | Path, **options: Any) -> Iterator[Dossier]:

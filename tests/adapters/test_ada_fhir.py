@@ -33,6 +33,20 @@ def test_ada_instances_are_written_and_read_back(dossiers, tmp_path):
     assert {235, 461, 1163} <= ada.coverage().fills
 
 
+def test_what_an_ada_instance_holds_beyond_the_dossier_counts_as_dropped(reference, tmp_path):
+    """The ADA reader reports what the DOB has no place for (an element it cannot place, an
+    adaextension); the adapter passed the dossier on and the report was lost, so a migration
+    from ADA dropped them without a count."""
+    from lxml import etree
+
+    root = etree.fromstring((reference / "ada/instances/DOB-3.0.0-test.xml").read_bytes())
+    etree.SubElement(etree.SubElement(root.find("data")[0].find("r003_persoonsgegevens"), "adaextension"), "note").text = "x"
+    (tmp_path / "test.xml").write_bytes(etree.tostring(root))
+    (unit,) = ada.units(tmp_path)
+    loaded = ada.load(unit, envelope=ENVELOPE)
+    assert loaded.dropped == {"element 1006": 1, "dropped adaextension": 1}  # 1006: scan van oefeningenblad
+
+
 def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
     w = fhir.writer(tmp_path)
     for d in dossiers:

@@ -234,6 +234,26 @@ def test_ada_form_markers_carry_no_data(name, ada_schema):
     assert etree.tostring(marked.root) == etree.tostring(plain.root) and marked.skipped == plain.skipped
 
 
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_an_ada_extension_is_reported_and_changes_nothing_else(name, ada_schema):
+    """Every ADA concept may end in an ``adaextension`` with any content (1,009 places in the
+    schema). Inside a rubriek one was refused ("… is not part of …"); inside an element it was
+    dropped without a word. Now each is reported skipped and the message is as without them."""
+    data = (ADA / "instances" / PAIRS[name][0]).read_bytes()
+    root = etree.fromstring(data)
+    concepts = list(root.find("data")[0].iter(etree.Element))
+    for concept in concepts:
+        etree.SubElement(etree.SubElement(concept, "adaextension"), "vendorNote").text = "kept by the old package"
+    assert ada_schema.validate(root), ada_schema.error_log.last_error
+    when = date(2023, 2, 6)
+    extended = read_ada_message(etree.tostring(root), reference_date=when)
+    plain = read_ada_message(data, reference_date=when)
+    assert etree.tostring(extended.root) == etree.tostring(plain.root)
+    reported = [s for s in extended.skipped if s[1] == "adaextension"]
+    assert len(reported) == len(concepts) and extended.skipped[len(reported):] == plain.skipped
+    assert all(xpath.endswith("/adaextension") for xpath, _, _ in reported)
+
+
 def test_bad_input_is_a_clear_error(reference, tmp_path):
     with pytest.raises(AdaError):
         read_ada(b"<notada/>")

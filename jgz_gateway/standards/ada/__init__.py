@@ -20,7 +20,7 @@ from lxml import etree
 from ..xmlsafe import XmlRejected, parse_bytes
 from .to_hl7 import AdaError, Envelope, Reading, read_tree
 
-__all__ = ["AdaError", "Envelope", "GENERATED", "Reading", "read_ada", "read_ada_message", "write_ada",
+__all__ = ["AdaError", "Envelope", "GENERATED", "Reading", "read_ada", "read_ada_message", "read_ada_report", "write_ada",
            "write_ada_report"]
 
 #: What ADA → DOB generates (not in the instance) and DOB → ADA cannot recover, as leaf paths.
@@ -50,16 +50,7 @@ def _instance(data: bytes) -> etree._Element:
         if node is None:
             raise AdaError(f"no data/{ADA_ROOT}: not an ADA instance of the DOB v03 (transaction "
                            "2.16.840.1.113883.2.4.3.11.60.100.4.34)", "/adaxml")
-    _drop_start_markers(node)
     return node
-
-
-def _drop_start_markers(node: etree._Element) -> None:
-    """The ADA schema allows an empty ``<concept>-start`` element (``hidden="true"``) before
-    every concept: a marker of ADA's forms, carrying no data. They are removed before reading."""
-    for marker in [el for el in node.iter(etree.Element) if el.tag.endswith("-start")]:
-        if len(marker) == 0 and not (marker.text or "").strip() and set(marker.attrib) <= {"conceptId", "hidden"}:
-            marker.getparent().remove(marker)
 
 
 def read_ada_message(data: bytes, *, reference_date: date | None = None, envelope: Envelope | None = None) -> Reading:
@@ -69,12 +60,18 @@ def read_ada_message(data: bytes, *, reference_date: date | None = None, envelop
 
 def read_ada(data: bytes, *, reference_date: date | None = None, envelope: Envelope | None = None):
     """An ADA instance as a canonical Dossier (BDS 4.0, REPC_IN902120NL03)."""
+    return read_ada_report(data, reference_date=reference_date, envelope=envelope)[0]
+
+
+def read_ada_report(data: bytes, *, reference_date: date | None = None, envelope: Envelope | None = None):
+    """:func:`read_ada`, and what the instance held that the dossier has no place for:
+    ``(xpath, ADA name, BDS code or None)`` entries (see :class:`Reading`)."""
     from ..hl7v3 import read_message
 
     reading = read_ada_message(data, reference_date=reference_date, envelope=envelope)
     dossier = read_message(reading.root)
     dossier.bds_version = "4.0.2"
-    return dossier
+    return dossier, reading.skipped
 
 
 def write_ada(dossier, *, instance_id: str | None = None) -> bytes:

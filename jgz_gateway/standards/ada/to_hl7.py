@@ -1132,11 +1132,28 @@ class Reader:
 
 
 def read_tree(data_el: etree._Element, today: date, envelope: Envelope) -> Reading:
+    extensions = _outside_the_dataset(data_el)
     _fill_placeholders(data_el, envelope)
     reader = Reader(data_el, today, envelope)
     root = reader.build()
     _name_required_codes(root)
-    return Reading(root, reader.skipped)
+    return Reading(root, extensions + reader.skipped)
+
+
+def _outside_the_dataset(data_el: etree._Element) -> list[tuple[str, str, None]]:
+    """What the ADA schema allows beside the dataset's concepts, removed before reading: an
+    empty ``<concept>-start`` marker (``hidden="true"``, ADA's forms) before any concept, and
+    an ``adaextension`` (any content) in any concept. An extension with content is reported
+    skipped: the DOB has no place for it."""
+    skipped, tree = [], data_el.getroottree()
+    for el in [e for e in data_el.iter(etree.Element) if e.tag == "adaextension" or e.tag.endswith("-start")]:
+        if el.tag == "adaextension":
+            if len(el) or (el.text or "").strip() or el.attrib:
+                skipped.append((tree.getpath(el), "adaextension", None))
+        elif len(el) or (el.text or "").strip() or not set(el.attrib) <= {"conceptId", "hidden"}:
+            continue  # not a marker: the reader names it
+        el.getparent().remove(el)
+    return skipped
 
 
 def _name_required_codes(root: etree._Element) -> None:
