@@ -196,9 +196,29 @@ def test_relative_dates_follow_the_reference_date(reference):
 @pytest.mark.parametrize("text,expected", [
     ("T", "20230331"), ("T-1M", "20230228"), ("T-16Y", "20070331"), ("T+1D", "20230401"), ("DOB+3D", "20200302"),
     ("DOB+1Y", "20210228"), ("T-1D{10:30}", "20230330103000"), ("2021-05-06", "20210506"),
+    # RelativeDate allows the amounts in any order; xs:date(Time) a zone and a fraction; the
+    # vague forms a year, a month, an hour
+    ("T-3D2M1Y", "20220128"), ("T+2D1M", "20230502"), ("2021-05-06T10:30:00Z", "20210506103000+0000"),
+    ("2021-05-06+02:00", "20210506+0200"), ("2021-05-06T10:30:00.5-05:00", "20210506103000.5-0500"),
+    ("2021-05-06T10", "202105061000"), ("2021-05", "202105"), ("2021", "2021"),
 ])
 def test_relative_date_grammar(text, expected):
     assert dates.resolve(text, date(2023, 3, 31), date(2020, 2, 28)) == expected
+
+
+@pytest.mark.parametrize("text", ["2021-05-06garbage", "2021-5-6", "T-1W", "06-05-2021"])
+def test_a_date_ada_does_not_allow_is_refused(text):
+    """The ISO forms were matched by their start: "2021-05-06garbage" read as 6 May."""
+    with pytest.raises(dates.DateError):
+        dates.resolve(text, date(2023, 3, 31), None)
+
+
+@pytest.mark.parametrize("ts", ["2020", "202001", "20200101", "20200101+0100", "202001011230",
+                                "20200101123045", "20200101123045.123+0200", "20200101123045-0500"])
+def test_a_timestamp_survives_ada(ts):
+    """HL7 TS → ADA → HL7 TS keeps every part: a zone on a date gave "2020-01-01T+0:10:0"."""
+    iso = dates.iso(ts)
+    assert dates.resolve(iso, date(2023, 3, 31), None) == (ts + "00" if len(ts) == 12 else ts)
 
 
 @pytest.mark.parametrize("name", list(PAIRS))

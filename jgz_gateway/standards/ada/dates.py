@@ -11,11 +11,19 @@ import calendar
 import re
 from datetime import date, datetime
 
+#: ADA's RelativeDate(Time): a base, a sign with up to three whole amounts of Y, M or D (in
+#: any order), and a time in braces.
 _RELATIVE = re.compile(
-    r"^(?P<base>T|DOB)(?:(?P<sign>[+-])(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<d>\d+)D)?)?"
+    r"^(?P<base>T|DOB)(?:(?P<sign>[+-])(?P<amounts>(?:\d+[YMD]){1,3}))?"
     r"(?:\{(?P<time>\d{2}:\d{2}(?::\d{2})?)\})?$"
 )
-_ABSOLUTE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?)?)?")
+_AMOUNT = re.compile(r"(\d+)([YMD])")
+#: xs:date, xs:dateTime and ADA's vague forms (2021, 2021-05, 2021-05-06T10): the parts, a
+#: fraction of a second and a zone (Z or ±hh:mm).
+_ABSOLUTE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(\.\d+)?)?)?)?)?)?"
+                       r"(Z|[+-]\d{2}:\d{2})?$")
+#: HL7 TS: YYYY[MM[DD[HH[MM[SS[.U+]]]]]][+|-ZZzz]
+_TS = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d+)?([+-]\d{4})?$")
 
 
 class DateError(ValueError):
@@ -45,16 +53,24 @@ def resolve(value: str, today: date, birth: date | None) -> str:
         else:
             base = today
         sign = -1 if m.group("sign") == "-" else 1
-        months = int(m.group("y") or 0) * 12 + int(m.group("m") or 0)
-        day = add_months(base, sign * months)
-        day = date.fromordinal(day.toordinal() + sign * int(m.group("d") or 0))
+        amount = {"Y": 0, "M": 0, "D": 0}
+        for number, unit in _AMOUNT.findall(m.group("amounts") or ""):
+            amount[unit] += int(number)
+        day = add_months(base, sign * (amount["Y"] * 12 + amount["M"]))
+        day = date.fromordinal(day.toordinal() + sign * amount["D"])
         stamp = day.strftime("%Y%m%d")
         if m.group("time"):
             stamp += m.group("time").replace(":", "").ljust(6, "0")
         return stamp
     m = _ABSOLUTE.match(text)
     if m:
-        return "".join(p for p in m.groups() if p)
+        *parts, zone = m.groups()
+        stamp = "".join(p for p in parts if p)
+        if parts[3] and not parts[4]:
+            stamp += "00"  # 2021-05-06T10: an HL7 TS gives hours with minutes
+        if zone:
+            stamp += "+0000" if zone == "Z" else zone.replace(":", "")
+        return stamp
     raise DateError(f"{value!r} is neither a date nor a relative ADA date (T, T-1D, DOB+3M...)")
 
 
@@ -63,12 +79,15 @@ def as_date(ts: str) -> date:
 
 
 def iso(ts: str) -> str:
-    """HL7 TS → the ISO form ADA instances use for absolute dates."""
-    if len(ts) >= 12:
-        base = f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14] or '00'}"
-        return base
-    if len(ts) == 8:
-        return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}"
-    if len(ts) == 6:
-        return f"{ts[:4]}-{ts[4:6]}"
-    return ts
+    """HL7 TS → the ISO form ADA instances use for absolute dates (xs:date, xs:dateTime, or
+    a year or year-month), keeping a fraction of a second and the zone."""
+    m = _TS.match(ts.strip())
+    if not m:
+        return ts
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    zone = f"{zone[:3]}:{zone[3:]}" if zone else ""
+    if hour:
+        return f"{year}-{month}-{day}T{hour}:{minute or '00'}:{second or '00'}{fraction if second and fraction else ''}{zone}"
+    if day:
+        return f"{year}-{month}-{day}{zone}"
+    return f"{year}-{month}" if month else year
