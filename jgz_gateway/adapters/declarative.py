@@ -19,7 +19,7 @@ from .errors import SourceError
 from .mapping import Mapping, load, shipped
 from .record import Record
 from .rows import Bundle, from_record, to_record
-from .to_dossier import VERSIONS, BuildError, Envelope, build
+from .to_dossier import VERSIONS, BuildError, Envelope, build, buildable
 
 
 @lru_cache(maxsize=16)
@@ -34,10 +34,7 @@ def mapping_for(name: str, options: dict[str, Any]) -> Mapping:
 
 
 def target_version(mapping: Mapping, options: dict[str, Any]) -> str:
-    version = options.get("bds") or (mapping.bds if mapping.bds in VERSIONS else VERSIONS[-1])
-    from ..standards.catalogue import normalise_version
-
-    return normalise_version(version)
+    return buildable(options.get("bds") or (mapping.bds if mapping.bds in VERSIONS else VERSIONS[-1]))
 
 
 def default_envelope(record: Record) -> Envelope:

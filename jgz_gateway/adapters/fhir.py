@@ -119,10 +119,10 @@ def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any],
     """
     from .declarative import default_envelope
     from .from_dossier import extract
-    from .to_dossier import INTERACTION, BuildError, build
+    from .to_dossier import INTERACTION, BuildError, build, buildable
 
     record, unread = extract(read, key)
-    version = options.get("bds") or ("4.2.0" if read.interaction == INTERACTION["4.2.0"] else "4.1.3")
+    version = buildable(options.get("bds") or ("4.2.0" if read.interaction == INTERACTION["4.2.0"] else "4.1.3"))
     try:
         dossier, dropped = build(record, version, options.get("envelope") or default_envelope(record))
     except BuildError as exc:

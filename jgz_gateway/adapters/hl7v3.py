@@ -1,11 +1,11 @@
 """``hl7v3``: dossieroverdrachtberichten (DOB) as XML files, one per dossier.
 
 Reads every supported interaction (REPC_IN902120NL for BDS 3.2, NL03 for 4.0–4.1.3, NL04
-for 4.2.0) through the lossless reader; writes NL03 (``bds="4.1.3"``) or NL04
-(``bds="4.2.0"``, the default). Every message it writes is validated first (schema,
-Nictiz template and datatype rules, BDS rules); one with errors is refused, never written.
-A dossier in another message version is converted (:mod:`...standards.convert`), and what
-the target version cannot carry is reported as dropped.
+for 4.2.0) through the lossless reader, and writes every one: ``bds`` 3.2.6
+(REPC_IN902120NL), 4.0.2 or 4.1.3 (NL03), 4.2.0 (NL04, the default). Every message it
+writes is validated first (schema, Nictiz template and datatype rules, BDS rules); one with
+errors is refused, never written. A dossier in another BDS version is converted
+(:mod:`...standards.convert`), and what the target version cannot carry is reported as dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .base import (
 )
 from .errors import InvalidOutput, SourceError
 from .files import FileWriter, file_count, file_units
-from .to_dossier import INTERACTION, VERSIONS, Envelope
+from .to_dossier import VERSIONS, Envelope, buildable
 
 NAME = "hl7v3"
 VERSION = "1.0"
@@ -39,22 +39,34 @@ def describe() -> Description:
         name=NAME, version=VERSION,
         formats=("HL7v3 DOB XML (REPC_IN902120NL, NL03, NL04), one file per dossier",),
         bds_versions=("3.2.6", "4.0.2", "4.1.3", "4.2.0"),
-        summary="Dossieroverdrachtbericht: reads every supported version; writes NL03 (4.1.3) or NL04 (4.2.0), validated")
+        summary="Dossieroverdrachtbericht: reads and writes every supported version (converting), validated")
 
 
 def coverage(**options: Any) -> Coverage:
+    """What the builder places (in the version it builds in) that the target version carries."""
+    from ..standards.convert.versions import carried
+
     version = _version(options)
-    cat = E.catalogue(version)
-    return Coverage(fills=frozenset(e.number for e in cat.elements() if E.levels(e.number, cat)), drops=frozenset())
+    cat = E.catalogue(buildable(version))
+    placed = frozenset(e.number for e in cat.elements() if E.levels(e.number, cat))
+    fills = placed & carried(_path_version(version))
+    return Coverage(fills=fills, drops=placed - fills)
 
 
 def _version(options: dict[str, Any]) -> str:
-    from ..standards.catalogue import normalise_version
+    from ..standards.catalogue import UnknownVersion, normalise_version
 
-    version = normalise_version(options.get("bds") or VERSIONS[-1])
-    if version not in INTERACTION:
-        raise SourceError("--bds", None, f"BDS {version} cannot be written; choose one of {', '.join(VERSIONS)}")
-    return version
+    try:
+        return normalise_version(options.get("bds") or VERSIONS[-1])
+    except UnknownVersion as exc:
+        raise SourceError("--bds", None, str(exc)) from None
+
+
+def _path_version(version: str) -> str:
+    """The converter's name for a catalogue version (3.2.6 → 3.2.7, 4.0.2 → 4.0)."""
+    from ..standards.convert import normalise
+
+    return normalise(version)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -103,8 +115,10 @@ class Hl7Writer(FileWriter):
 
     def __init__(self, destination: str | Path, **options: Any):
         super().__init__(destination, **options)
-        self.version = _version(options)
-        self.interaction = INTERACTION[self.version]
+        from ..standards.convert.versions import INTERACTION as MESSAGE_OF
+
+        self.version = _path_version(_version(options))
+        self.interaction = MESSAGE_OF[self.version]
         self.envelope: Envelope | None = options.get("envelope")
         self.pretty = bool(options.get("pretty", False))
 
@@ -113,7 +127,7 @@ class Hl7Writer(FileWriter):
         from ..standards.validation import validate_bytes
 
         dropped: Counter[str] = Counter()
-        if dossier.interaction != self.interaction:  # another message version: convert, saying what is lost
+        if _path_version(dossier.bds_version) != self.version:  # another BDS version: convert, saying what is lost
             from ..standards.convert import ConversionError, convert
 
             try:

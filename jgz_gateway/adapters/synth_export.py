@@ -17,7 +17,7 @@ from typing import Callable
 from . import registry
 from .rows import Bundle, from_record, put
 from .synth import generate
-from .to_dossier import Envelope, build
+from .to_dossier import Envelope, build, buildable
 
 USERS = ["jvdberg", "mkaya", "sdevries", "ahaddad", "pbakker", "lsmit"]
 TEAMS = ["Team Noord", "Team Zuid", "Team Centrum", "Team Oost"]
@@ -61,6 +61,7 @@ def export(fmt: str, destination: str | Path, count: int, seed: int, today: dt.d
            start: int = 0, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Write ``count`` synthetic dossiers in format ``fmt``: (written, already there)."""
     adapter = registry.get(fmt)
+    version = buildable(bds)  # an older version is built as 4.1.3 and converted by the hl7v3 writer
     created = dt.datetime.combine(today, dt.time(12, 0))
     envelope = Envelope(created=created)
     writer = registry.open_writer(adapter, destination, bds=bds, envelope=envelope, pretty=True)
@@ -79,7 +80,7 @@ def export(fmt: str, destination: str | Path, count: int, seed: int, today: dt.d
 
                 rendered = Rendered(record.key, writer.render_bundle(record.key, bundle))
             else:
-                dossier, _ = build(record, bds, envelope)
+                dossier, _ = build(record, version, envelope)
                 rendered = writer.render(record.key, dossier)
             writer.commit(rendered)
             written += 1

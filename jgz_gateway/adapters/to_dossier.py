@@ -34,6 +34,20 @@ from .record import Facts, Group, Other, Record, each
 INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
 
+
+def buildable(version: str) -> str:
+    """The version to build a dossier in for ``version``: itself, or for an older one (3.2.x,
+    4.0.x) 4.1.3, from which a writer converts down (the hl7v3 adapter does). An unknown
+    version is a :class:`~.errors.SourceError` naming ``--bds``."""
+    from ..standards.catalogue import UnknownVersion, normalise_version
+    from .errors import SourceError
+
+    try:
+        v = normalise_version(version)
+    except UnknownVersion as exc:
+        raise SourceError("--bds", None, str(exc)) from None
+    return v if v in INTERACTION else VERSIONS[0]
+
 CS_ACT_CODE = "2.16.840.1.113883.5.4"
 TPL = m.TEMPLATE_PREFIX
 

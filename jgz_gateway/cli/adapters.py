@@ -115,7 +115,7 @@ def synth(
     fmt: str = typer.Option(..., "--format", help="csv-export, json-export or hl7v3"),
     output: Path = typer.Option(..., "-o", "--output", help="directory to write"),
     today: str | None = typer.Option(None, "--today", help="reference date YYYY-MM-DD (default: today)"),
-    bds: str = typer.Option("4.2.0", "--bds", help="BDS version of hl7v3 output: 4.1.3 (NL03) or 4.2.0 (NL04)"),
+    bds: str = typer.Option("4.2.0", "--bds", help="BDS version of hl7v3 output: 3.2.6, 4.0.2, 4.1.3 or 4.2.0"),
     start: int = typer.Option(0, "--start", min=0, help="number of the first dossier (to extend a set)"),
 ) -> None:
     """Generate realistic, BDS-valid synthetic dossiers (deterministic for a seed and date)."""
@@ -141,7 +141,7 @@ def synth(
 def migrate(
     source: tuple[str, Path] = typer.Option(..., "--from", help="source adapter and path: --from csv-export DIR"),
     destination: tuple[str, Path] = typer.Option(..., "--to", help="destination adapter and path: --to hl7v3 DIR"),
-    bds: str = typer.Option("4.2.0", "--bds", help="BDS version dossiers are built in: 4.1.3 (NL03) or 4.2.0 (NL04)"),
+    bds: str = typer.Option("4.2.0", "--bds", help="BDS version of the dossiers: 4.1.3 or 4.2.0, or for hl7v3 output also 3.2.6 or 4.0.2 (converted from 4.1.3)"),
     workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
     mapping_from: Path | None = typer.Option(None, "--mapping-from", help="mapping file for the source"),
     mapping_to: Path | None = typer.Option(None, "--mapping-to", help="mapping file for the destination"),
