@@ -287,3 +287,31 @@ def test_a_measurement_keeps_every_digit(reference, mm, cm):
     assert obs["valueQuantity"]["value"] == cm and obs["valueQuantity"]["code"] == "cm"
     back = next(o for o in from_fhir(bundle).observations() if o.element == 235)
     assert (back.value.value, back.value.unit) == (mm, "mm")
+
+
+def _as_a_server_returns_it(bundle: dict) -> dict:
+    """The Bundle as a FHIR server gives it back: RESTful fullUrls (``https://…/Type/id``) and
+    relative references (``Encounter/id``) instead of ``urn:uuid``s."""
+    names = {}
+    for e in bundle["entry"]:
+        res = e["resource"]
+        names[e["fullUrl"]] = f'{res["resourceType"]}/{e["fullUrl"].rsplit(":", 1)[-1]}'
+    text = json.dumps(bundle)
+    for full, relative in names.items():
+        text = text.replace(f'"{full}"', f'"{relative}"')
+    served = json.loads(text)
+    for e, relative in zip(served["entry"], names.values()):
+        e["fullUrl"] = f"https://fhir.example.org/fhir/{relative}"
+        e["resource"]["id"] = relative.split("/")[1]
+    return served
+
+
+@pytest.mark.parametrize("path", [p for p in MESSAGES if "KWAL" in p.name or "qual" in p.name], ids=ref_id)
+def test_a_bundle_with_relative_references_reads_the_same(path):
+    """FHIR resolves a relative reference against the referring entry's RESTful fullUrl; the
+    reader only knew the view's own urn:uuid form, so a Bundle stored on and read back from a
+    FHIR server was refused ("Immunization without the Encounter of its activity")."""
+    bundle, _ = to_fhir(read_message(path.read_bytes()), check=False)
+    served = _as_a_server_returns_it(bundle)
+    assert "urn:uuid" not in json.dumps(served)
+    assert from_fhir(served) == from_fhir(bundle)

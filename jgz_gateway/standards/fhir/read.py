@@ -8,6 +8,7 @@ Bundle is.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -35,6 +36,56 @@ def read_bundle(bundle: dict) -> m.Dossier:
     return read_bundle_report(bundle)[0]
 
 
+#: A RESTful fullUrl or reference: ``[base/]Type/id[/_history/version]``.
+_RESTFUL = re.compile(r"^(?:(?P<base>.*)/)?(?P<key>[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def resolved_references(bundle: dict) -> dict:
+    """The Bundle with every reference that names one of its entries written as that entry's
+    fullUrl, as FHIR resolves references in a Bundle: an absolute URL or URN as it stands, a
+    relative one (``Encounter/12``) against the base of the referring entry's RESTful fullUrl.
+    Our view writes ``urn:uuid`` references; a FHIR server returns the same Bundle with
+    ``https://…/Encounter/12`` fullUrls and relative references. Where no base applies (a
+    ``urn:uuid`` fullUrl), a relative ``Type/id`` names the one entry of that type and id. A
+    reference naming no entry, or several, is left as it is (and read as before)."""
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    urls: set[str] = set()
+    by_key: dict[str, set[str]] = {}
+    for e in entries:
+        res = e["resource"]
+        url = e.get("fullUrl") or f"{res.get('resourceType')}/{res.get('id')}"
+        urls.add(url)
+        if res.get("id"):
+            by_key.setdefault(f"{res.get('resourceType')}/{res['id']}", set()).add(url)
+
+    def resolve(ref: str, base: str | None) -> str:
+        if ref in urls or ref.startswith("#"):
+            return ref
+        found = _RESTFUL.match(ref)
+        if found is None or found["base"] is not None:  # not a relative reference
+            return ref
+        if base is not None and f"{base}/{found['key']}" in urls:
+            return f"{base}/{found['key']}"
+        targets = by_key.get(found["key"], ())
+        return next(iter(targets)) if len(targets) == 1 else ref
+
+    def rebuilt(item, base: str | None):
+        if isinstance(item, dict):
+            return {k: resolve(v, base) if k == "reference" and isinstance(v, str) else rebuilt(v, base)
+                    for k, v in item.items()}
+        if isinstance(item, list):
+            return [rebuilt(x, base) for x in item]
+        return item
+
+    out = dict(bundle)
+    if isinstance(bundle.get("entry"), list):
+        out["entry"] = []
+        for e in bundle["entry"]:
+            full = _RESTFUL.match(e.get("fullUrl") or "") if isinstance(e, dict) else None
+            out["entry"].append(rebuilt(e, full["base"] if full else None))
+    return out
+
+
 def read_bundle_report(bundle: dict) -> tuple[m.Dossier, Counter[int]]:
     """The dossier, and per BDS element the values of the Bundle it has no place for: what
     the DOB structures of the pregnancy and newborn, the heel prick and the care groepen
@@ -43,6 +94,7 @@ def read_bundle_report(bundle: dict) -> tuple[m.Dossier, Counter[int]]:
     unplaced: Counter[int] = Counter()
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError("expected a FHIR Bundle (resourceType 'Bundle')", "$")
+    bundle = resolved_references(bundle)
     entries = bundle.get("entry") or []
     by_url: dict[str, dict] = {}
     kinds: dict[str, list[tuple[str, dict]]] = {}
