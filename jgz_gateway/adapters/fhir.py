@@ -1,4 +1,4 @@
-"""``fhir``: FHIR R4 (nl-core) Bundles as JSON, one per dossier.
+"""``fhir``: FHIR R4 (nl-core) Bundles, one per dossier: written as JSON, read as JSON or XML.
 
 A thin adapter around :mod:`...standards.fhir`. Every Bundle written is checked against
 the FHIR models first; the facts a Bundle does not give back when read (measured per
@@ -32,7 +32,7 @@ VERSION = "1.0"
 
 
 def describe() -> Description:
-    return Description(name=NAME, version=VERSION, formats=("FHIR R4 Bundle JSON (nl-core), one file per dossier",),
+    return Description(name=NAME, version=VERSION, formats=("FHIR R4 Bundle JSON (nl-core), one file per dossier; reads FHIR XML too",),
                        bds_versions=("4.1.3", "4.2.0"),
                        summary="FHIR R4 view of the dossier: Patient, RelatedPerson, Group (households), "
                                "PractitionerRole and Organization (huisarts, care providers, childcare, school), "
@@ -80,26 +80,32 @@ def coverage(**options: Any) -> Coverage:
     return Coverage(fills=fills, drops=drops)
 
 
+#: Bundle files: FHIR JSON, and FHIR XML as Nictiz publishes nl-core.
+PATTERNS = ("*.json", "*.xml")
+
+
 def units(source: str | Path, **options: Any) -> Iterator[Unit]:
-    """One unit per ``*.json`` file (a directory, sorted by name) or the one file given."""
-    return file_units(source, "*.json")
+    """One unit per ``*.json`` or ``*.xml`` file (a directory, sorted by name) or the one file given."""
+    return file_units(source, PATTERNS)
 
 
 def count(source: str | Path, **options: Any) -> int | None:
-    return file_count(source, "*.json")
+    return file_count(source, PATTERNS)
 
 
 def load(unit: Unit, **options: Any) -> Loaded:
-    from ..standards import jsonsafe
-    from ..standards.fhir import FhirError, from_fhir_report
+    from ..standards.fhir import FhirError, bundle_of_bytes, from_fhir_report
+    from ..standards.xmlsafe import XmlRejected, read_file
 
     path = Path(unit.payload)
     try:
-        bundle = jsonsafe.read_file(path)
+        bundle = bundle_of_bytes(read_file(path))
     except OSError as exc:
         raise SourceError(str(path), None, f"cannot read: {exc.strerror}", unit.key) from None
-    except jsonsafe.JsonRejected as exc:
-        raise SourceError(str(path), None, exc.message, unit.key) from None
+    except (XmlRejected, FhirError) as exc:  # too large; not JSON, or not a readable XML Bundle
+        where = getattr(exc, "where", None)
+        raise SourceError(str(path), where if where not in (None, "$", "/") else None,
+                          getattr(exc, "message", None) or str(exc).split(": ", 1)[-1], unit.key) from None
     try:
         read, unplaced = from_fhir_report(bundle)
     except FhirError as exc:

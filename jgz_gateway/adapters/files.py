@@ -43,10 +43,9 @@ def source_dir(path: str | Path) -> Path:
     return path
 
 
-def file_units(source: str | Path, pattern: str):
-    """One unit per file matching ``pattern`` in a directory (sorted by name), or the one file given.
-
-    For formats that keep one dossier per file (hl7v3, ada, fhir).
+def file_units(source: str | Path, pattern: str | tuple[str, ...]):
+    """One unit per file matching ``pattern`` (or one of several) in a directory (sorted by
+    name), or the one file given. For formats that keep one dossier per file (hl7v3, ada, fhir).
     """
     from .base import Unit
     from .errors import SourceError
@@ -55,17 +54,23 @@ def file_units(source: str | Path, pattern: str):
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = sorted(p for p in path.glob(pattern) if p.is_file())
+        files = sorted({p for one in _patterns(pattern) for p in path.glob(one) if p.is_file()})
     else:
         raise SourceError(str(path), None, "does not exist")
     for f in files:
         yield Unit(key=f.stem, origin=str(f), payload=str(f))
 
 
-def file_count(source: str | Path, pattern: str) -> int | None:
+def file_count(source: str | Path, pattern: str | tuple[str, ...]) -> int | None:
     """How many dossiers ``source`` holds (files), for progress bars."""
     path = Path(source)
-    return 1 if path.is_file() else sum(1 for _ in path.glob(pattern)) if path.is_dir() else None
+    if not path.is_dir():
+        return 1 if path.is_file() else None
+    return len({p for one in _patterns(pattern) for p in path.glob(one)})
+
+
+def _patterns(pattern: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (pattern,) if isinstance(pattern, str) else pattern
 
 
 class FileWriter:

@@ -123,13 +123,12 @@ def read_source(path: Path, source: "Source", reference_date=None, envelope=None
             typer.echo(f"warning: {path}: {xpath}: {name}" + (f" (BDS {element})" if element else "")
                        + " has no place in the DOB and is not carried", err=True)
         return dossier
-    from ..standards import jsonsafe
-    from ..standards.fhir import FhirError, from_fhir_report
+    from ..standards.fhir import FhirError, bundle_of_bytes, from_fhir_report
 
     try:
-        bundle = jsonsafe.loads(data)
-    except jsonsafe.JsonRejected as exc:
-        fail(f"{path}: {exc.message}")
+        bundle = bundle_of_bytes(data)  # FHIR JSON or FHIR XML
+    except FhirError as exc:
+        fail(f"{path}: {exc}")
     from ..adapters.errors import SourceError
     from ..adapters.fhir import rebuilt
 

@@ -38,7 +38,7 @@ class XmlRejected(InputRejected):
     """The bytes are not acceptable XML."""
 
 
-def _parser(huge: bool = False) -> etree.XMLParser:
+def hardened_parser(huge: bool = False) -> etree.XMLParser:
     """Comments and processing instructions are dropped while parsing: they carry nothing a
     DOB means, and text around a comment (``Jan<!-- -->sen``) is then one text, as exclusive
     c14n (what a signature covers) and every XPath string value see it.
@@ -70,7 +70,7 @@ def parse_bytes(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX
     huge = False
     while True:
         try:
-            root = etree.fromstring(data, _parser(huge))
+            root = etree.fromstring(data, hardened_parser(huge))
             break
         except etree.XMLSyntaxError as exc:
             line = exc.lineno if exc.lineno else None

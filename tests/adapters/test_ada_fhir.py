@@ -62,6 +62,27 @@ def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
     assert {7, 235, 245, 461} <= fhir.coverage().fills
 
 
+def test_a_fhir_xml_bundle_reads_as_its_json(dossiers, tmp_path):
+    """FHIR XML is as much FHIR as JSON (Nictiz publishes nl-core in XML): the same Bundle in
+    either form is the same dossier. The XML goes through the hardened parser first."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from jgz_gateway.standards.fhir import to_fhir
+
+    (tmp_path / "json").mkdir()
+    (tmp_path / "both").mkdir()
+    for i, d in enumerate(dossiers[:2]):
+        bundle, _ = to_fhir(d)
+        key = d.ids[0].extension
+        (tmp_path / "json" / f"{key}.json").write_text(json.dumps(bundle), encoding="utf-8")
+        xml = Bundle.model_validate(bundle).model_dump_xml()
+        (tmp_path / "both" / (f"{key}.xml" if i else f"{key}.json")).write_bytes(xml if i else json.dumps(bundle).encode())
+    assert fhir.count(tmp_path / "both") == 2
+    as_json = [fhir.load(u, envelope=ENVELOPE) for u in fhir.units(tmp_path / "json")]
+    mixed = [fhir.load(u, envelope=ENVELOPE) for u in fhir.units(tmp_path / "both")]
+    assert [(x.key, x.dossier, x.dropped) for x in mixed] == [(x.key, x.dossier, x.dropped) for x in as_json]
+
+
 @pytest.mark.parametrize("adapter, name, content, message", [
     (ada, "bad.xml", b"<adaxml><data/></adaxml>", "not an ADA instance"),
     (ada, "bad.xml", b"<adaxml>", "bad.xml line"),
@@ -69,6 +90,9 @@ def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
     (fhir, "bad.json", b'{"resourceType": "Patient"}', "bad.json"),
     (fhir, "deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     (fhir, "latin1.json", '{"naam": "Jos\u00e9"}'.encode("latin-1"), "not UTF-8"),
+    (fhir, "entity.xml", b'<!DOCTYPE Bundle [<!ENTITY x "y">]><Bundle xmlns="http://hl7.org/fhir"/>', "entity.xml"),
+    (fhir, "patient.xml", b'<Patient xmlns="http://hl7.org/fhir"/>', "expected a FHIR Bundle"),
+    (fhir, "odd.xml", b'<Bundle xmlns="http://hl7.org/fhir"><type value="nonsense"/></Bundle>', "odd.xml"),
 ])
 def test_bad_files_name_the_file(tmp_path, adapter, name, content, message):
     (tmp_path / name).write_bytes(content)

@@ -211,6 +211,14 @@ def test_cli_fhir_and_parse_from_fhir(tmp_path: Path, reference):
     bad.write_text("{not json")
     result = runner.invoke(app, ["parse", "--from", "fhir", str(bad)])
     assert result.exit_code == 2 and re.search("not valid JSON: .*line 1, column 2", result.output) and "Traceback" not in result.output
+    # the same Bundle in FHIR XML parses to the same dossier
+    from fhir.resources.R4B.bundle import Bundle
+
+    xml, again = tmp_path / "bundle.xml", tmp_path / "dossier-from-xml.json"
+    xml.write_bytes(Bundle.model_validate(json.loads(out.read_text())).model_dump_xml())
+    result = runner.invoke(app, ["parse", "--from", "fhir", str(xml), "-o", str(again)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(again.read_text()) == json.loads(dossier.read_text())
 
 
 @pytest.mark.parametrize("path", reference_messages(), ids=ref_id)

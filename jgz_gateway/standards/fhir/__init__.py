@@ -4,6 +4,7 @@
     validate(bundle)                         # fhir.resources (R4B models); raises FhirError
     dossier = from_fhir(bundle)
     dossier, unplaced = from_fhir_report(bundle)   # and per BDS element, what had no place
+    bundle = bundle_of_bytes(data)           # a Bundle file in FHIR JSON or FHIR XML
 
 fhir.resources is imported only by :func:`validate`, so the CLI starts fast.
 """
@@ -16,7 +17,51 @@ from ..census import valued_elements
 from .read import FhirError, read_bundle_report
 from .view import View
 
-__all__ = ["FhirError", "from_fhir", "from_fhir_report", "to_fhir", "validate"]
+__all__ = ["FhirError", "bundle_of_bytes", "from_fhir", "from_fhir_report", "to_fhir", "validate"]
+
+FHIR_NS = "http://hl7.org/fhir"
+
+
+def bundle_of_bytes(data: bytes) -> dict:
+    """A Bundle file as JSON-ready dicts, whether FHIR JSON or FHIR XML (Nictiz publishes
+    nl-core in XML). Both are untrusted input: JSON through :mod:`..jsonsafe`, XML through the
+    hardened parser before the FHIR models read it (with that parser). Raises
+    :class:`FhirError` naming the problem, for XML also where."""
+    from lxml import etree
+
+    from .. import jsonsafe, xmlsafe
+
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"<":
+        try:
+            return jsonsafe.loads(data)
+        except jsonsafe.JsonRejected as exc:
+            raise FhirError(exc.message, "$") from None
+    try:
+        tree = xmlsafe.parse_bytes(data)
+    except xmlsafe.XmlRejected as exc:
+        raise FhirError(exc.message, f"line {exc.line}" if exc.line else "/") from None
+    root = tree.getroot()
+    if root.tag != f"{{{FHIR_NS}}}Bundle":
+        raise FhirError(f"expected a FHIR Bundle (element Bundle in {FHIR_NS}), found {root.tag!r}", "/")
+    return _from_xml(etree.tostring(tree))
+
+
+def _from_xml(data: bytes) -> dict:
+    import json
+
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    from .. import xmlsafe
+
+    try:
+        return json.loads(Bundle.model_validate_xml(data, xmlparser=xmlsafe.hardened_parser(huge=True)).model_dump_json())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "Bundle" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise FhirError(f"{first['msg']} ({exc.error_count()} problem(s))", where) from None
+    except (ValueError, TypeError, KeyError) as exc:  # what the FHIR XML reader raises on odd content
+        raise FhirError(f"not a readable FHIR XML Bundle: {exc}", "/Bundle") from None
 
 
 def to_fhir(dossier, *, check: bool = True) -> tuple[dict, dict]:
