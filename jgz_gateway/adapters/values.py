@@ -100,6 +100,8 @@ class Field:
                 raise ValueProblem(f"{raw!r} is not a whole number")
             if isinstance(raw, int):
                 return raw
+            if isinstance(raw, float) and raw.is_integer():  # JSON: 174.0 is the number 174
+                return int(raw)
             text = _text(raw)
             if not text.lstrip("-").isdecimal():
                 raise ValueProblem(f"{text!r} is not a whole number")

@@ -47,6 +47,31 @@ def edit(src, tmp_path, change):
     return folder, path
 
 
+def test_a_whole_number_written_as_a_float_is_that_number(json_export_dir, tmp_path):
+    """JSON has one number type: 174.0 is 174 (Python, .NET and databases write whole numbers
+    so); a house number or a count so written was refused as "not a whole number". 174.5 still is."""
+    def floats(value):
+        if isinstance(value, dict):
+            return {k: floats(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [floats(v) for v in value]
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def as_floats(doc):
+        new = floats(doc)
+        doc.clear()
+        doc.update(new)
+
+    folder, path = edit(json_export_dir, tmp_path, as_floats)
+    assert '.0' in path.read_text(encoding="utf-8")
+    unit = next(json_export.units(folder))
+    assert json_export.load(unit, envelope=ENVELOPE).dossier == \
+        json_export.load(next(json_export.units(json_export_dir)), envelope=ENVELOPE).dossier
+    folder, _ = edit(json_export_dir, tmp_path / "half", lambda d: d["client"]["address"].update(number=174.5))
+    with pytest.raises(SourceError, match="'174.5' is not a whole number"):
+        json_export.load(next(json_export.units(folder)))
+
+
 def test_unknown_key_is_an_error_with_its_path(json_export_dir, tmp_path):
     folder, path = edit(json_export_dir, tmp_path, lambda d: d["contacts"][1]["measurements"][0].update(colour="red"))
     unit = next(json_export.units(folder))
