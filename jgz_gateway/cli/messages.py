@@ -190,7 +190,8 @@ class Target(str, Enum):
 def build(
     dossier: Path = typer.Argument(..., help="dossier JSON (from jgz parse) or a DOB message"),
     interaction: str | None = typer.Option(
-        None, "--interaction", help="REPC_IN902120NL, REPC_IN902120NL03 or REPC_IN902120NL04 (default: the dossier's own)"
+        None, "--interaction",
+        help="REPC_IN902120NL, REPC_IN902120NL03 or REPC_IN902120NL04 (default: the dossier's own; another is converted to)"
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="write the message here"),
     target: Target = typer.Option(Target.hl7v3, "--to", help="output format: hl7v3 (DOB), ada or fhir"),
@@ -223,6 +224,17 @@ def build(
             fail(f"{dossier}: the FHIR view is not valid FHIR: {exc}")
         write_output(json.dumps(bundle, indent=1, ensure_ascii=False), output)
         return
+    if interaction is not None and interaction != model.interaction:  # another message version: convert
+        from ..standards.convert import ConversionError, convert
+        from ..standards.convert.versions import SOURCE_OF
+
+        try:
+            model, report = convert(model, SOURCE_OF[interaction])
+        except ConversionError as exc:
+            fail(f"{dossier}: {exc}")
+        for change in report.dropped:
+            typer.echo(f"warning: {dossier}: {change.xpath}" + (f" (BDS {change.element})" if change.element else "")
+                       + f": BDS {report.target_version} has no place for it: {change.message}", err=True)
     try:
         write_output(write_message(model, interaction), output)
     except MessageError as exc:

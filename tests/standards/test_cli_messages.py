@@ -30,6 +30,20 @@ def test_parse_then_build_via_files(reference, tmp_path):
     assert not a and not b
 
 
+@pytest.mark.parametrize("interaction", ["REPC_IN902120NL", "REPC_IN902120NL03"])
+def test_build_under_an_older_interaction_converts(reference, tmp_path, interaction):
+    """An NL04 dossier built as NL or NL03 was its NL04 structure under another root name,
+    invalid without a word; it is now converted, what the version lacks named on stderr."""
+    msg = reference / "hl7v3" / "examples" / "nl04-jgz8.0" / "DOB-4.0.0-KWAL_versturen_hl7.xml"
+    dossier, out = tmp_path / "dossier.json", tmp_path / "out.xml"
+    assert run("parse", msg, "-o", dossier).returncode == 0
+    built = run("build", dossier, "--interaction", interaction, "-o", out)
+    assert built.returncode == 0 and "has no place for it" in built.stderr
+    assert etree.QName(etree.parse(str(out)).getroot()).localname == interaction
+    [report] = json.loads(run("validate", "--format", "json", out).stdout)
+    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"][:3]
+
+
 def test_validate_json_shape_and_exit_codes(reference):
     good = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R027_hl7.xml"
     bad = reference / "hl7v3" / "examples" / "nl03-jgz7.0" / "DOB-3.0.0-CR_test_JGZ-rubriek_R047_hl7.xml"
