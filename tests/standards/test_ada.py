@@ -274,6 +274,37 @@ def test_an_ada_extension_is_reported_and_changes_nothing_else(name, ada_schema)
     assert all(xpath.endswith("/adaextension") for xpath, _, _ in reported)
 
 
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_space_around_a_number_date_boolean_or_code_changes_nothing(name, ada_schema):
+    """The ADA schema collapses space in numbers, booleans and dates (" 1000 " is 1000); codes
+    and OIDs never hold any. Padded values went into the DOB as they were (code="  01 ") and
+    compared as other values: a status " 01 " made an activity one not held (moodCode INT)."""
+    import re
+
+    from jgz_gateway.standards.leaves import leaf_diff
+
+    data = (ADA / "instances" / PAIRS[name][0]).read_bytes()
+    root = etree.fromstring(data)
+    plain_value = re.compile(r"^(true|false|-?\d+(\.\d+)?|\d{4}-\d\d-\d\d\S*|(T|DOB)([+-]\w+)?)$")
+    padded = 0
+    for el in root.find("data")[0].iter(etree.Element):
+        for attr in ("code", "codeSystem", "root", "unit", "value"):
+            value = el.get(attr)
+            if value and (attr != "value" or plain_value.match(value)):
+                el.set(attr, f"  {value} ")
+                if ada_schema.validate(root):
+                    padded += 1
+                else:
+                    el.set(attr, value)  # a string enumeration: its exact text
+    assert padded > 50
+    when = date(2023, 2, 6)
+    theirs, ours = leaf_diff(read_ada_message(data, reference_date=when).root,
+                             read_ada_message(etree.tostring(root), reference_date=when).root)
+    # what differs is only the text of string concepts (a lot number, a free text of digits)
+    assert all(k[1] == "#text" for k in theirs) and sorted((k[0], k[2]) for k in theirs) == \
+        sorted((k[0], k[2].strip()) for k in ours)
+
+
 def test_bad_input_is_a_clear_error(reference, tmp_path):
     with pytest.raises(AdaError):
         read_ada(b"<notada/>")

@@ -24,7 +24,7 @@ from ..validation.templates import display_names_wanted, template_attributes
 from ..xmlsafe import HL7_NS, XSI_NS
 from . import dates
 from ..involved import (ADDRESS, JGZ_ORGANISATIONS, NURSE_VACCINATION, NURSE_VACCINATION_DATE, NURSE_VACCINATION_IDS,
-                        NURSE_VACCINATION_NAME)
+                        NURSE_VACCINATION_NAME, PHONE)
 from .around import FromAda
 from .dataset import Concept, dataset, rubriek_code
 
@@ -1133,6 +1133,7 @@ class Reader:
 
 def read_tree(data_el: etree._Element, today: date, envelope: Envelope) -> Reading:
     extensions = _outside_the_dataset(data_el)
+    _collapse_whitespace(data_el, dataset().root)
     _fill_placeholders(data_el, envelope)
     reader = Reader(data_el, today, envelope)
     root = reader.build()
@@ -1154,6 +1155,32 @@ def _outside_the_dataset(data_el: etree._Element) -> list[tuple[str, str, None]]
             continue  # not a marker: the reader names it
         el.getparent().remove(el)
     return skipped
+
+
+#: Attributes whose values never hold meaningful space (codes, OIDs, units, null flavours).
+_TOKENS = ("code", "codeSystem", "root", "unit", "nullFlavor")
+#: String elements the DOB writes into a URL (tel:, mailto:), where no space may be.
+_IN_URLS = frozenset({698, 738, *(number for number, _ in PHONE.values())})
+
+
+def _collapse_whitespace(node: etree._Element, concept: Concept | None) -> None:
+    """Leading and trailing space around a value whose ADA type is a number, boolean or date
+    (the schema collapses it: ``" 1000 "`` is 1000) or a code, OID or unit, taken off. The
+    DOB would carry it into ``code="  01 "`` or compare it as another value (a status code
+    " 01 " read as an activity not held). So is space around a telephone number or e-mail
+    address, which become URLs. The text of any other string concept stays as it is."""
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue
+        sub = concept.child(child.tag) if concept is not None else None
+        if sub is not None:
+            text = sub.datatype in ("string", "text") and not (sub.kind == "element" and sub.number in _IN_URLS)
+            names = _TOKENS if text else (*_TOKENS, "value")
+            for name in names:
+                value = child.get(name)
+                if value is not None and value != value.strip():
+                    child.set(name, value.strip())
+        _collapse_whitespace(child, sub)
 
 
 def _name_required_codes(root: etree._Element) -> None:
