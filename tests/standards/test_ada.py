@@ -305,6 +305,40 @@ def test_space_around_a_number_date_boolean_or_code_changes_nothing(name, ada_sc
         sorted((k[0], k[2].strip()) for k in ours)
 
 
+@pytest.mark.parametrize("name", list(PAIRS))
+@pytest.mark.parametrize("answer", ["UNK", ""])
+def test_an_unknown_or_empty_answer_is_no_value(name, answer, ada_schema):
+    """The ADA schema's yes/no enumerations allow "UNK" and "" ("Empty"), and most of its
+    values "". They went into the DOB as <value xsi:type="BL" value="UNK"/>, extension="",
+    value="" (schema errors). Now an empty value is no value, as if the element were absent,
+    and "UNK" is the null flavour: a yes/no question left unknown is reported, not written."""
+    data = (ADA / "instances" / PAIRS[name][0]).read_bytes()
+    root = etree.fromstring(data)
+    changed = 0
+    for el in root.find("data")[0].iter(etree.Element):
+        value = el.get("value")
+        if el.tag == "dossiernummer":  # required: left empty, the reader names it (see below)
+            continue
+        if value in ("true", "false") or (answer == "" and value and el.get("code") is None):
+            el.set("value", answer)
+            if ada_schema.validate(root):
+                changed += 1
+            else:
+                el.set("value", value)
+    assert changed > 5
+    when = date(2023, 2, 6)
+    plain = read_ada_message(data, reference_date=when)
+    schema_errors = [f.message for f in validate_bytes(etree.tostring(plain.root)).findings if f.rule.startswith("xsd:")]
+    reading = read_ada_message(etree.tostring(root), reference_date=when)
+    found = validate_bytes(etree.tostring(reading.root)).findings
+    assert [f.message for f in found if f.rule.startswith("xsd:")] == schema_errors
+    if answer == "UNK":
+        assert len(reading.skipped) > len(plain.skipped)
+    root.find("data")[0].find("r002_dossierinformatie/dossiernummer").set("value", "")
+    with pytest.raises(AdaError, match="dossiernummer is required"):
+        read_ada_message(etree.tostring(root), reference_date=when)
+
+
 def test_bad_input_is_a_clear_error(reference, tmp_path):
     with pytest.raises(AdaError):
         read_ada(b"<notada/>")

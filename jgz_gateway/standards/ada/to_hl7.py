@@ -1133,7 +1133,7 @@ class Reader:
 
 def read_tree(data_el: etree._Element, today: date, envelope: Envelope) -> Reading:
     extensions = _outside_the_dataset(data_el)
-    _collapse_whitespace(data_el, dataset().root)
+    _as_typed(data_el, dataset().root)
     _fill_placeholders(data_el, envelope)
     reader = Reader(data_el, today, envelope)
     root = reader.build()
@@ -1163,13 +1163,16 @@ _TOKENS = ("code", "codeSystem", "root", "unit", "nullFlavor")
 _IN_URLS = frozenset({698, 738, *(number for number, _ in PHONE.values())})
 
 
-def _collapse_whitespace(node: etree._Element, concept: Concept | None) -> None:
+def _as_typed(node: etree._Element, concept: Concept | None) -> None:
     """Leading and trailing space around a value whose ADA type is a number, boolean or date
     (the schema collapses it: ``" 1000 "`` is 1000) or a code, OID or unit, taken off. The
     DOB would carry it into ``code="  01 "`` or compare it as another value (a status code
     " 01 " read as an activity not held). So is space around a telephone number or e-mail
-    address, which become URLs. The text of any other string concept stays as it is."""
-    for child in node:
+    address, which become URLs. The text of any other string concept stays as it is.
+
+    Also as the schema has it: an empty value (its enumerations call it "Empty") is no value,
+    and a yes/no answer "UNK" is the null flavour UNK (the DOB's BL cannot hold "UNK")."""
+    for child in list(node):
         if not isinstance(child.tag, str):
             continue
         sub = concept.child(child.tag) if concept is not None else None
@@ -1180,7 +1183,13 @@ def _collapse_whitespace(node: etree._Element, concept: Concept | None) -> None:
                 value = child.get(name)
                 if value is not None and value != value.strip():
                     child.set(name, value.strip())
-        _collapse_whitespace(child, sub)
+            if sub.datatype == "boolean" and child.get("value") == "UNK":  # the enumeration's "unknown"
+                del child.attrib["value"]
+                child.set("nullFlavor", "UNK")
+            if child.get("value") == "" and len(child) == 0 and not {"code", "nullFlavor", "id"} & set(child.attrib):
+                node.remove(child)  # "Empty" (the schema's own word): not filled in, as if absent
+                continue
+        _as_typed(child, sub)
 
 
 def _name_required_codes(root: etree._Element) -> None:
