@@ -44,9 +44,9 @@ def source_dir(path: str | Path) -> Path:
 
 
 def file_units(source: str | Path, pattern: str | tuple[str, ...]):
-    """One unit per file matching ``pattern`` (or one of several) in a directory (sorted by
-    name), or the one file given. For formats that keep one dossier per file (hl7v3, ada, fhir).
-    """
+    """One unit per file matching ``pattern`` (or one of several, case ignored) in a directory
+    (sorted by name), or the one file given. For formats that keep one dossier per file (hl7v3,
+    ada, fhir)."""
     from .base import Unit
     from .errors import SourceError
 
@@ -54,7 +54,7 @@ def file_units(source: str | Path, pattern: str | tuple[str, ...]):
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = sorted({p for one in _patterns(pattern) for p in path.glob(one) if p.is_file()})
+        files = _matching(path, pattern)
     else:
         raise SourceError(str(path), None, "does not exist")
     for f in files:
@@ -66,11 +66,16 @@ def file_count(source: str | Path, pattern: str | tuple[str, ...]) -> int | None
     path = Path(source)
     if not path.is_dir():
         return 1 if path.is_file() else None
-    return len({p for one in _patterns(pattern) for p in path.glob(one)})
+    return len(_matching(path, pattern))
 
 
-def _patterns(pattern: str | tuple[str, ...]) -> tuple[str, ...]:
-    return (pattern,) if isinstance(pattern, str) else pattern
+def _matching(folder: Path, pattern: str | tuple[str, ...]) -> list[Path]:
+    """The files in ``folder`` whose names match a pattern, ignoring case (an export made on
+    Windows names its files ``*.XML`` as often as ``*.xml``), sorted by name."""
+    from fnmatch import fnmatch
+
+    patterns = (pattern,) if isinstance(pattern, str) else pattern
+    return sorted(p for p in folder.iterdir() if p.is_file() and any(fnmatch(p.name.lower(), one) for one in patterns))
 
 
 class FileWriter:

@@ -84,3 +84,14 @@ def test_bad_input_names_the_file(tmp_path):
         hl7v3.load(Unit("other", str(other), str(other)))
     with pytest.raises(SourceError, match="unknown BDS version '5.0'"):
         hl7v3.writer(tmp_path, bds="5.0")
+
+
+def test_files_are_found_whatever_the_case_of_their_suffix(reference, tmp_path):
+    """An export made on Windows names its files ``*.XML`` as often as ``*.xml``; such files
+    were passed over without a word (a migration of 0 dossiers)."""
+    source = reference / MESSAGES[1][0]
+    (tmp_path / "A.XML").write_bytes(source.read_bytes())
+    (tmp_path / "b.xml").write_bytes(source.read_bytes())
+    (tmp_path / "notes.txt").write_text("not a dossier")
+    assert [u.key for u in hl7v3.units(tmp_path)] == ["A", "b"] and hl7v3.count(tmp_path) == 2
+    assert all(hl7v3.load(u).dossier.interaction == MESSAGES[1][1] for u in hl7v3.units(tmp_path))
