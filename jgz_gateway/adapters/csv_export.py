@@ -30,7 +30,7 @@ from ..standards.xmlsafe import MAX_BYTES
 from . import declarative
 from .base import Coverage, Description, Loaded, Rendered, Unit, write_all
 from .errors import DestinationError, SourceError
-from .files import atomic_write, destination_dir, source_dir
+from .files import atomic_write, destination_dir, named, source_dir
 from .mapping import Mapping, Table
 from .rows import Bundle, Row
 
@@ -165,7 +165,7 @@ def units(source: str | Path, **options: Any) -> Iterator[Unit]:
     client = mapping.client
     paths = {}
     for table in mapping.tables.values():
-        path = folder / table.source
+        path = named(folder, table.source)
         if not path.is_file():
             if table.role == "client":
                 raise SourceError(str(path), None, f"missing; {Path(mapping.path).name} reads clients from it")
@@ -225,7 +225,7 @@ def _drain(streams, heads, name):
 def count(source: str | Path, **options: Any) -> int | None:
     """About how many dossiers ``source`` holds (lines of the client file), for progress bars."""
     mapping = declarative.mapping_for(NAME, options)
-    path = Path(source) / mapping.client.source
+    path = named(Path(source), mapping.client.source)
     try:
         with open(path, "rb") as fh:
             return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)

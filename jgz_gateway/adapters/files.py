@@ -69,6 +69,16 @@ def file_count(source: str | Path, pattern: str | tuple[str, ...]) -> int | None
     return len(_matching(path, pattern))
 
 
+def named(folder: Path, name: str) -> Path:
+    """``folder / name``, or the one file there whose name differs from it only in case (an
+    export made on Windows: ``Clients.CSV``); a table file is never passed over for its case."""
+    exact = folder / name
+    if exact.is_file() or not folder.is_dir():
+        return exact
+    alike = [p for p in folder.iterdir() if p.is_file() and p.name.lower() == name.lower()]
+    return alike[0] if len(alike) == 1 else exact
+
+
 def _matching(folder: Path, pattern: str | tuple[str, ...]) -> list[Path]:
     """The files in ``folder`` whose names match a pattern, ignoring case (an export made on
     Windows names its files ``*.XML`` as often as ``*.xml``), sorted by name."""

@@ -205,3 +205,17 @@ def test_writer_resumes_after_an_interrupted_close(csv_export_dir, tmp_path):
     whole = tmp_path / "whole"
     csv_export.write(dossiers, whole)
     assert all(filecmp.cmp(p, out / p.name, shallow=False) for p in whole.iterdir())
+
+
+def test_table_files_are_found_whatever_their_case(csv_export_dir, tmp_path):
+    """An export made on Windows may name its files Clients.CSV; a table file not found under
+    its exact name was skipped as absent, so every measurement of every child was dropped
+    without a word."""
+    folder = tmp_path / "windows"
+    shutil.copytree(csv_export_dir, folder)
+    (folder / "measurements.csv").rename(folder / "Measurements.CSV")
+    (folder / "clients.csv").rename(folder / "CLIENTS.csv")
+    assert csv_export.count(folder) == csv_export.count(csv_export_dir)
+    original = [u.payload for u in csv_export.units(csv_export_dir)]
+    renamed = [u.payload for u in csv_export.units(folder)]
+    assert renamed == original and any(b.get("measurements") for b in renamed)
