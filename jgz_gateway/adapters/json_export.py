@@ -18,7 +18,7 @@ from ..standards.model import Dossier
 from . import declarative
 from .base import Coverage, Description, Loaded, Rendered, Unit, read_all, write_all
 from .errors import SourceError
-from .files import FileWriter
+from .files import FileWriter, file_count, file_units
 from .mapping import Mapping, Table
 from .rows import Bundle, Row, get
 
@@ -42,17 +42,11 @@ def coverage(**options: Any) -> Coverage:
 
 
 def units(source: str | Path, **options: Any) -> Iterator[Unit]:
-    """One unit per ``*.json`` file (a directory, sorted by name) or the one file given."""
+    """One unit per ``*.json`` file (a directory, sorted by name, any case) or the one file given."""
     mapping = declarative.mapping_for(NAME, options)
-    path = Path(source)
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if p.is_file())
-    else:
-        raise SourceError(str(path), None, "does not exist")
     client = mapping.client
-    for f in files:
+    for unit in file_units(source, "*.json"):
+        f = Path(unit.payload)
         try:
             doc = jsonsafe.read_file(f)
         except OSError as exc:
@@ -131,8 +125,7 @@ def bundle_of(mapping: Mapping, doc: dict, name: str, key: str) -> Bundle:
 
 def count(source: str | Path, **options: Any) -> int | None:
     """How many dossiers ``source`` holds (files), for progress bars."""
-    path = Path(source)
-    return 1 if path.is_file() else sum(1 for _ in path.glob("*.json")) if path.is_dir() else None
+    return file_count(source, "*.json")
 
 
 def field_of(element: int | str, **options: Any) -> str | None:

@@ -110,3 +110,13 @@ def test_hostile_or_broken_json_is_a_clear_error(tmp_path, content, message):
     (tmp_path / "c1.json").write_bytes(content)
     unit = next(json_export.units(tmp_path))
     assert isinstance(unit.payload, SourceError) and message in str(unit.payload) and "c1.json" in str(unit.payload)
+
+
+def test_documents_are_found_whatever_the_case_of_their_suffix(json_export_dir, tmp_path):
+    """C0000001.JSON (an export made on Windows) was passed over without a word."""
+    folder = tmp_path / "windows"
+    shutil.copytree(json_export_dir, folder)
+    first = sorted(folder.glob("*.json"))[0]
+    first.rename(first.with_suffix(".JSON"))
+    assert json_export.count(folder) == json_export.count(json_export_dir)
+    assert [u.key for u in json_export.units(folder)] == [u.key for u in json_export.units(json_export_dir)]
