@@ -81,11 +81,14 @@ def named(folder: Path, name: str) -> Path:
 
 def _matching(folder: Path, pattern: str | tuple[str, ...]) -> list[Path]:
     """The files in ``folder`` whose names match a pattern, ignoring case (an export made on
-    Windows names its files ``*.XML`` as often as ``*.xml``), sorted by name."""
+    Windows names its files ``*.XML`` as often as ``*.xml``), sorted by name. Hidden files are
+    not dossiers: macOS leaves ``._name.xml`` beside each file it copies, this gateway its
+    journals (``.csv-export.journal``)."""
     from fnmatch import fnmatch
 
     patterns = (pattern,) if isinstance(pattern, str) else pattern
-    return sorted(p for p in folder.iterdir() if p.is_file() and any(fnmatch(p.name.lower(), one) for one in patterns))
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and any(fnmatch(p.name.lower(), one) for one in patterns))
 
 
 class FileWriter:

@@ -88,10 +88,12 @@ def test_bad_input_names_the_file(tmp_path):
 
 def test_files_are_found_whatever_the_case_of_their_suffix(reference, tmp_path):
     """An export made on Windows names its files ``*.XML`` as often as ``*.xml``; such files
-    were passed over without a word (a migration of 0 dossiers)."""
+    were passed over without a word (a migration of 0 dossiers). A hidden file (macOS's
+    ``._name.xml`` beside each file it copies) is no dossier, and no failed one either."""
     source = reference / MESSAGES[1][0]
     (tmp_path / "A.XML").write_bytes(source.read_bytes())
     (tmp_path / "b.xml").write_bytes(source.read_bytes())
     (tmp_path / "notes.txt").write_text("not a dossier")
+    (tmp_path / "._b.xml").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")  # hidden: not a dossier
     assert [u.key for u in hl7v3.units(tmp_path)] == ["A", "b"] and hl7v3.count(tmp_path) == 2
     assert all(hl7v3.load(u).dossier.interaction == MESSAGES[1][1] for u in hl7v3.units(tmp_path))
