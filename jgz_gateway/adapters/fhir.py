@@ -110,18 +110,19 @@ def load(unit: Unit, **options: Any) -> Loaded:
         read, unplaced = from_fhir_report(bundle)
     except FhirError as exc:
         raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
-    return rebuilt(read, unit.key, str(path), options, unplaced)
+    return rebuilt(read, unit.key, str(path), options, unplaced, bundle)
 
 
 def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any],
-            unplaced: Counter[int] | None = None) -> Loaded:
+            unplaced: Counter[int] | None = None, bundle: dict | None = None) -> Loaded:
     """The DOB dossier for what a Bundle holds, built from its BDS facts.
 
     A Bundle read back is only the skeleton of a DOB (no templates, wrapper or rubriek
     structure), so it is never written out as it is: its facts are read as every vendor
     format's are and built anew, in the Bundle's BDS version or ``bds``. BDS elements of
     the Bundle that the facts do not hold (no place in a dossier built here) are dropped
-    and counted, with those the Bundle reader had no place for (``unplaced``).
+    and counted, with those the Bundle reader had no place for (``unplaced``) and, given
+    the ``bundle``, its resources of a type the reader takes nothing from (``resource X``).
     """
     from .declarative import default_envelope
     from .from_dossier import extract
@@ -135,6 +136,10 @@ def rebuilt(read: Dossier, key: str, origin: str, options: dict[str, Any],
         where = f"element {exc.element}" if exc.element is not None else None
         raise SourceError(origin, where, exc.message, key) from None
     lost = Counter({f"element {n}": c for n, c in (dropped + unread + (unplaced or Counter())).items()})
+    if bundle is not None:  # resources the reader takes nothing from
+        from ..standards.fhir.read import unread_resources
+
+        lost.update({f"resource {kind}": n for kind, n in unread_resources(bundle).items()})
     return Loaded(key=key, dossier=dossier, dropped=lost, elements=record.element_counts())
 
 

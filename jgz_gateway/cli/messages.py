@@ -134,7 +134,7 @@ def read_source(path: Path, source: "Source", reference_date=None, envelope=None
 
     try:  # a Bundle holds no DOB structure: its BDS facts are built into one, as jgz migrate does
         read, unplaced = from_fhir_report(bundle)
-        loaded = rebuilt(read, path.stem, str(path), {}, unplaced)
+        loaded = rebuilt(read, path.stem, str(path), {}, unplaced, bundle)
     except FhirError as exc:
         fail(f"{path}: {exc}")
     except SourceError as exc:

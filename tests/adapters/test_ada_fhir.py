@@ -62,6 +62,24 @@ def test_fhir_bundles_are_written_and_read_back(dossiers, tmp_path):
     assert {7, 235, 245, 461} <= fhir.coverage().fills
 
 
+def test_a_resource_the_reader_takes_nothing_from_counts_as_dropped(dossiers, tmp_path):
+    """A Bundle from another system may hold an AllergyIntolerance (or a Composition): the
+    dossier has no place for it, and it was passed over without a word."""
+    from jgz_gateway.standards.fhir import to_fhir
+
+    bundle, _ = to_fhir(dossiers[0])
+    patient = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    bundle["entry"] += [{"fullUrl": f"urn:uuid:0000000{i}-0000-4000-8000-000000000000", "resource": r} for i, r in enumerate([
+        {"resourceType": "AllergyIntolerance", "patient": {"reference": patient}, "code": {"text": "pinda"}},
+        {"resourceType": "AllergyIntolerance", "patient": {"reference": patient}, "code": {"text": "latex"}},
+        {"resourceType": "Provenance", "recorded": "2026-11-25T10:00:00Z", "target": [{"reference": patient}],
+         "agent": [{"who": {"display": "GGD"}}]}])]
+    (tmp_path / "extra.json").write_text(json.dumps(bundle), encoding="utf-8")
+    loaded = fhir.load(next(fhir.units(tmp_path)), envelope=ENVELOPE)
+    assert loaded.dropped["resource AllergyIntolerance"] == 2 and loaded.dropped["resource Provenance"] == 1
+    assert not [k for k in loaded.dropped if k.startswith("resource ") and "Allergy" not in k and "Provenance" not in k]
+
+
 def test_a_fhir_xml_bundle_reads_as_its_json(dossiers, tmp_path):
     """FHIR XML is as much FHIR as JSON (Nictiz publishes nl-core in XML): the same Bundle in
     either form is the same dossier. The XML goes through the hardened parser first."""

@@ -86,6 +86,20 @@ def resolved_references(bundle: dict) -> dict:
     return out
 
 
+#: The resource types the reader takes the dossier from (the view writes no others).
+READ_TYPES = frozenset({"Patient", "RelatedPerson", "Group", "Practitioner", "PractitionerRole", "Organization",
+                        "EpisodeOfCare", "Encounter", "Observation", "Immunization", "Consent", "DocumentReference",
+                        "Communication"})
+
+
+def unread_resources(bundle: dict) -> Counter[str]:
+    """Per resource type outside :data:`READ_TYPES`, how many the Bundle holds: nothing of
+    them reaches the dossier (an AllergyIntolerance, a Composition), and a caller says so."""
+    return Counter(e["resource"].get("resourceType") for e in bundle.get("entry") or []
+                   if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                   and e["resource"].get("resourceType") not in READ_TYPES)
+
+
 def read_bundle_report(bundle: dict) -> tuple[m.Dossier, Counter[int]]:
     """The dossier, and per BDS element the values of the Bundle it has no place for: what
     the DOB structures of the pregnancy and newborn, the heel prick and the care groepen
