@@ -82,7 +82,10 @@ def _open_rows(path: Path, mapping: Mapping, table: Table) -> tuple[list[str], I
     except StopIteration:
         fh.close()
         raise SourceError(f"{path.name} line 1", None, "the file is empty; expected a header line") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise _undecodable(path, mapping, exc) from None
+    except csv.Error as exc:
         fh.close()
         raise SourceError(f"{path.name} line 1", None, f"not readable as CSV: {exc}") from None
     known = set(table.columns())
@@ -103,12 +106,31 @@ def _open_rows(path: Path, mapping: Mapping, table: Table) -> tuple[list[str], I
             for values in reader:
                 if values:
                     yield reader.line_num, values
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _undecodable(path, mapping, exc) from None
+        except csv.Error as exc:
             raise SourceError(f"{path.name} line {reader.line_num}", None, f"not readable as CSV: {exc}") from None
         finally:
             fh.close()
 
     return header, rows(), fh
+
+
+def _undecodable(path: Path, mapping: Mapping, exc: UnicodeDecodeError) -> SourceError:
+    """Where the first byte the file's encoding cannot read is, by line: the decoder reads
+    ahead in blocks, so the CSV reader's own line count points before it."""
+    line = None
+    try:
+        data = path.read_bytes()
+        data.decode(_encoding(mapping, reading=True))
+    except UnicodeDecodeError as found:
+        line = data.count(b"\n", 0, found.start) + 1
+    except OSError:
+        pass
+    where = f"{path.name} line {line}" if line else path.name
+    return SourceError(where, None, f"not readable as {_encoding(mapping)}: {exc.reason} (byte "
+                       f"0x{exc.object[exc.start]:02x}); if the export is in another encoding, set "
+                       f"options.encoding in {Path(mapping.path).name}")
 
 
 def _keyed(path: Path, mapping: Mapping, table: Table, column: str) -> Iterator[tuple[str, int, dict[str, str]]]:

@@ -219,3 +219,17 @@ def test_table_files_are_found_whatever_their_case(csv_export_dir, tmp_path):
     original = [u.payload for u in csv_export.units(csv_export_dir)]
     renamed = [u.payload for u in csv_export.units(folder)]
     assert renamed == original and any(b.get("measurements") for b in renamed)
+
+
+def test_a_byte_the_encoding_cannot_read_is_named_by_its_line(csv_export_dir, tmp_path):
+    """An export in Windows-1252 read as UTF-8: the error said "line 1" (the decoder reads
+    ahead in blocks, the CSV reader counts behind it) and not what to do about it."""
+    folder = tmp_path / "cp1252"
+    shutil.copytree(csv_export_dir, folder)
+    path = folder / "measurements.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[300] = lines[300] + b"\xe4"  # an a-umlaut in Windows-1252, far past the first block
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(SourceError, match="not readable as utf-8.*options.encoding") as info:
+        list(csv_export.units(folder))
+    assert info.value.where == "measurements.csv line 301"
