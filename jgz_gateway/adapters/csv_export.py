@@ -199,32 +199,33 @@ def units(source: str | Path, **options: Any) -> Iterator[Unit]:
                                  else mapping.tables[name].client, Path(tmp))
                    for name, path in paths.items()}
         heads: dict[str, tuple[str, int, dict] | None] = {name: next(s, None) for name, s in streams.items()}
+        file_of = {name: path.name for name, path in paths.items()}  # as named on disk (Clients.CSV)
         previous = None
         for key, line, data in _drain(streams, heads, client.name):
+            where = f"{file_of[client.name]} line {line}"
             if key == previous:
-                yield Unit(key, f"{client.source} line {line}",
-                           SourceError(f"{client.source} line {line}", client.key, "client key appears twice", key))
+                yield Unit(key, where, SourceError(where, client.key, "client key appears twice", key))
                 continue
-            bundle: dict[str, list[Row]] = {client.name: [Row(data, f"{client.source} line {line}")]}
+            bundle: dict[str, list[Row]] = {client.name: [Row(data, where)]}
             for name in streams:
                 if name == client.name:
                     continue
                 table = mapping.tables[name]
                 rows = bundle.setdefault(name, [])
                 while heads[name] is not None and heads[name][0] < key:  # rows of a client that is not there
-                    yield _orphans(mapping, name, streams, heads)
+                    yield _orphans(mapping, name, streams, heads, file_of)
                 while heads[name] is not None and heads[name][0] == key:
                     _, ln, d = heads[name]
-                    rows.append(Row(d, f"{table.source} line {ln}", d.get(table.link) if table.link else None))
+                    rows.append(Row(d, f"{file_of[name]} line {ln}", d.get(table.link) if table.link else None))
                     heads[name] = next(streams[name], None)
-            yield Unit(key, f"{client.source} line {line}", bundle)
+            yield Unit(key, where, bundle)
             previous = key
         for name in heads:  # rows after the last client
             while heads[name] is not None:
-                yield _orphans(mapping, name, streams, heads)
+                yield _orphans(mapping, name, streams, heads, file_of)
 
 
-def _orphans(mapping: Mapping, name: str, streams, heads) -> Unit:
+def _orphans(mapping: Mapping, name: str, streams, heads, file_of: dict[str, str]) -> Unit:
     """One failed unit for all rows of a table whose client key is not in the client file."""
     table = mapping.tables[name]
     key = heads[name][0]
@@ -232,10 +233,10 @@ def _orphans(mapping: Mapping, name: str, streams, heads) -> Unit:
     while heads[name] is not None and heads[name][0] == key:
         lines.append(heads[name][1])
         heads[name] = next(streams[name], None)
-    where = f"{table.source} line {lines[0]}"
+    where = f"{file_of[name]} line {lines[0]}"
     more = f" (and {len(lines) - 1} more row(s): lines {', '.join(map(str, lines[1:6]))}{'...' if len(lines) > 6 else ''})" \
         if len(lines) > 1 else ""
-    return Unit(key, where, SourceError(where, table.client, f"no client {key!r} in {mapping.client.source}{more}", key))
+    return Unit(key, where, SourceError(where, table.client, f"no client {key!r} in {file_of[mapping.client.name]}{more}", key))
 
 
 def _drain(streams, heads, name):

@@ -218,7 +218,12 @@ def test_table_files_are_found_whatever_their_case(csv_export_dir, tmp_path):
     assert csv_export.count(folder) == csv_export.count(csv_export_dir)
     original = [u.payload for u in csv_export.units(csv_export_dir)]
     renamed = [u.payload for u in csv_export.units(folder)]
-    assert renamed == original and any(b.get("measurements") for b in renamed)
+    assert [{t: [r.data for r in rows] for t, rows in b.items()} for b in renamed] == \
+        [{t: [r.data for r in rows] for t, rows in b.items()} for b in original]
+    assert any(b.get("measurements") for b in renamed)
+    # where a row comes from is named as the file is on disk
+    unit = next(csv_export.units(folder))
+    assert unit.origin.startswith("CLIENTS.csv line ") and unit.payload["measurements"][0].where.startswith("Measurements.CSV")
 
 
 def test_a_byte_the_encoding_cannot_read_is_named_by_its_line(csv_export_dir, tmp_path):
