@@ -515,6 +515,30 @@ def test_dossier_for_an_old_version_receiver_is_converted_down(net):
     assert read_message(row.signed_message).interaction == "REPC_IN902120NL"
 
 
+def test_a_dossier_sent_as_bds_3_2_is_received_and_imported(net):
+    """A sender on BDS 3.2.7 sends REPC_IN902120NL: the receiver verifies, validates (the BDS 3.2
+    profile), converts up to its own version and imports it, acknowledging CA."""
+    with net["stores"][URA_A].begin() as s:
+        old = directory.get(s, URA_B)
+        directory.add(s, OrgEntry(URA_B, old.name, old.application_id, old.endpoint, ("3.2.7",)), replace=True)
+    try:
+        ob = _outbox(net)
+        before = _inbox_count(net)
+        row = ob.enqueue(_dossier(dossier_ext="e2e-bds32"), URA_B)
+        assert row.interaction == "REPC_IN902120NL"
+        ob.deliver(row.id)
+        t = _state(net, row.id)
+        assert (t.state, t.ack_code) == ("delivered", "CA"), t.last_error
+        assert _inbox_count(net) == before + 1
+        with net["stores"][URA_B].begin() as s:
+            stored = s.execute(select(InboxMessage).where(InboxMessage.dossier_id.contains("e2e-bds32"))).scalars().one()
+            assert stored.interaction == "REPC_IN902120NL"
+            assert json.loads(stored.dossier_json)["bds_version"] == net["settings"][URA_B].bds_version
+    finally:
+        with net["stores"][URA_A].begin() as s:
+            directory.add(s, old, replace=True)
+
+
 def test_soap_profile(net):
     ob = _outbox(net)
     row = ob.enqueue(_dossier(dossier_ext="e2e-soap"), URA_C)
