@@ -412,3 +412,16 @@ def test_a_signed_message_reads_as_its_dossier(signed, kwal_bytes):
     dossier = read_message(signed)
     assert dossier == read_message(kwal_bytes)
     assert b"xmldsig" not in write_message(dossier)
+
+
+def test_a_converted_message_carries_no_signature_it_would_break(signed, trust):
+    """jgz convert on a signed message kept the enveloped signature, now over content it
+    never signed (and a schema error). Converting drops it and says so; a message left in
+    its own version keeps it, still valid."""
+    from jgz_gateway.standards.convert import convert_bytes
+
+    converted, report = convert_bytes(signed, "4.1.3")
+    assert b"xmldsig" not in converted
+    assert [c.rule for c in report.dropped if "Signature" in c.xpath] == ["JGZ-CONV-SIGNATURE"]
+    same, _ = convert_bytes(signed, "4.2.0")
+    assert signing.verify(same, trust).identity.ura == "00001111"

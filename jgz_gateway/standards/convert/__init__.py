@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..hl7v3.message import dob_interaction
-from ..xmlsafe import HL7_NS, parse_bytes
+from ..hl7v3.message import DS_SIGNATURE, dob_interaction
+from ..xmlsafe import HL7_NS, parse_bytes, xpath_of
 from . import nl03_nl04, nl_nl03, versions
 from .common import Step
 from .report import Change, ConversionReport
@@ -49,7 +49,12 @@ def convert_tree(root: etree._Element, to_version: str) -> tuple[etree._Element,
                               f"({', '.join(versions.SOURCE_OF)} in namespace {HL7_NS})")
     source = versions.SOURCE_OF[interaction]
     report = ConversionReport(source, target, interaction, versions.INTERACTION[target])
-    for a, b in versions.route(source, target):
+    route = versions.route(source, target)
+    for signature in root.findall(DS_SIGNATURE) if route else ():
+        report.changes.append(Change(f"{source}→{target}", "dropped", "JGZ-CONV-SIGNATURE", xpath_of(signature),
+                                     "an enveloped XML signature signs the message as it was, not as converted"))
+        root.remove(signature)
+    for a, b in route:
         step = Step(root, a, b, report)
         report.steps.append(step.name)
         _STEPS[(a, b)](step)
