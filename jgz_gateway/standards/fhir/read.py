@@ -47,7 +47,8 @@ def resolved_references(bundle: dict) -> dict:
     Our view writes ``urn:uuid`` references; a FHIR server returns the same Bundle with
     ``https://…/Encounter/12`` fullUrls and relative references. Where no base applies (a
     ``urn:uuid`` fullUrl), a relative ``Type/id`` names the one entry of that type and id. A
-    reference naming no entry, or several, is left as it is (and read as before)."""
+    reference naming no entry, or several, is left as it is (and read as before). Only entries
+    with a reference to resolve are copied; a Bundle that has none is returned as it is."""
     entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     urls: set[str] = set()
     by_key: dict[str, set[str]] = {}
@@ -77,13 +78,20 @@ def resolved_references(bundle: dict) -> dict:
             return [rebuilt(x, base) for x in item]
         return item
 
-    out = dict(bundle)
-    if isinstance(bundle.get("entry"), list):
-        out["entry"] = []
-        for e in bundle["entry"]:
-            full = _RESTFUL.match(e.get("fullUrl") or "") if isinstance(e, dict) else None
-            out["entry"].append(rebuilt(e, full["base"] if full else None))
-    return out
+    def unresolved(item) -> bool:
+        """Holds a reference that is neither an entry's fullUrl nor local (``#id``)?"""
+        if isinstance(item, dict):
+            return any((v not in urls and not v.startswith("#")) if k == "reference" and isinstance(v, str)
+                       else unresolved(v) for k, v in item.items())
+        return isinstance(item, list) and any(unresolved(x) for x in item)
+
+    entries, copied = [], False
+    for e in bundle.get("entry") if isinstance(bundle.get("entry"), list) else ():
+        if isinstance(e, dict) and unresolved(e):  # only these are copied: the view's own Bundles have none
+            full = _RESTFUL.match(e.get("fullUrl") or "")
+            e, copied = rebuilt(e, full["base"] if full else None), True
+        entries.append(e)
+    return {**bundle, "entry": entries} if copied else bundle
 
 
 #: The resource types the reader takes the dossier from (the view writes no others).
