@@ -120,8 +120,11 @@ def display_names_wanted(root: etree._Element, interaction: str) -> list:
     """The coded elements that lack a ``displayName`` a template rule requires, for writers
     that can supply one."""
     rows = _display_name_rows()
-    with paused_gc():
-        return [h.el for h in _ruleset(False).run(root, PROFILES[interaction].facts) if h.row.id in rows]
+    nameless = {el for el in root.iter(etree.Element) if el.get("code") is not None and el.get("displayName") is None}
+    if not nameless:
+        return []
+    with paused_gc():  # the walk follows only the paths to the coded elements without a name
+        return [h.el for h in _ruleset(False).run(root, PROFILES[interaction].facts, nameless) if h.row.id in rows]
 
 
 @lru_cache(maxsize=1)
