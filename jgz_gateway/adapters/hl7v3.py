@@ -28,7 +28,7 @@ from .base import (
 )
 from .errors import InvalidOutput, SourceError
 from .files import FileWriter, file_count, file_units
-from .to_dossier import VERSIONS, Envelope, buildable
+from .to_dossier import VERSIONS, Envelope, buildable, requested
 
 NAME = "hl7v3"
 VERSION = "1.0"
@@ -54,12 +54,7 @@ def coverage(**options: Any) -> Coverage:
 
 
 def _version(options: dict[str, Any]) -> str:
-    from ..standards.catalogue import UnknownVersion, normalise_version
-
-    try:
-        return normalise_version(options.get("bds") or VERSIONS[-1])
-    except UnknownVersion as exc:
-        raise SourceError("--bds", None, str(exc)) from None
+    return requested(options.get("bds") or VERSIONS[-1])
 
 
 def _path_version(version: str) -> str:

@@ -35,17 +35,22 @@ INTERACTION = {"4.1.3": "REPC_IN902120NL03", "4.2.0": "REPC_IN902120NL04"}
 VERSIONS = tuple(INTERACTION)
 
 
-def buildable(version: str) -> str:
-    """The version to build a dossier in for ``version``: itself, or for an older one (3.2.x,
-    4.0.x) 4.1.3, from which a writer converts down (the hl7v3 adapter does). An unknown
-    version is a :class:`~.errors.SourceError` naming ``--bds``."""
+def requested(version: str) -> str:
+    """A BDS version as asked for (``bds``, ``--bds``), as the catalogue names it; an unknown
+    one is a :class:`~.errors.SourceError` naming ``--bds``."""
     from ..standards.catalogue import UnknownVersion, normalise_version
     from .errors import SourceError
 
     try:
-        v = normalise_version(version)
+        return normalise_version(version)
     except UnknownVersion as exc:
         raise SourceError("--bds", None, str(exc)) from None
+
+
+def buildable(version: str) -> str:
+    """The version to build a dossier in for ``version``: itself, or for an older one (3.2.x,
+    4.0.x) 4.1.3, from which a writer converts down (the hl7v3 adapter does)."""
+    v = requested(version)
     return v if v in INTERACTION else VERSIONS[0]
 
 CS_ACT_CODE = "2.16.840.1.113883.5.4"
