@@ -105,11 +105,11 @@ def load(unit: Unit, **options: Any) -> Loaded:
     except (XmlRejected, FhirError) as exc:  # too large; not JSON, or not a readable XML Bundle
         where = getattr(exc, "where", None)
         raise SourceError(str(path), where if where not in (None, "$", "/") else None,
-                          getattr(exc, "message", None) or str(exc).split(": ", 1)[-1], unit.key) from None
+                          exc.message, unit.key) from None
     try:
         read, unplaced = from_fhir_report(bundle)
     except FhirError as exc:
-        raise SourceError(str(path), exc.where, str(exc).split(": ", 1)[-1], unit.key) from None
+        raise SourceError(str(path), exc.where, exc.message, unit.key) from None
     return rebuilt(read, unit.key, str(path), options, unplaced, bundle)
 
 

@@ -24,7 +24,7 @@ class FhirError(ValueError):
 
     def __init__(self, message: str, where: str = "Bundle"):
         super().__init__(f"{where}: {message}")
-        self.where = where
+        self.message, self.where = message, where
 
 
 def node(name: str, attrs: dict | None = None, *children: m.Node, text: str | None = None) -> m.Node:
